@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// `selfie-idp <command>`: serve, keys, and the operator tools. Exit codes: 0 done, 1 failed,
+// 2 bad usage.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import type { Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { openStore } from './store/index.ts';
+import { listSigningKeys, rotateCookieKeys, rotateSigningKeys } from './idp/keys.ts';
+
+const USAGE = `usage: selfie-idp <command> [options]
+
+commands:
+  serve [--port N] [--host H] [--issuer URL] [--redis-url URL] [--data-dir DIR] [--clients-file FILE]
+                      run the identity provider (what \`npm start\` runs)
+  keys list           list token signing keys (ids, algorithms, status; never private parts)
+  keys rotate         one step of key rotation: promote the staged signing key, stage a new one,
+                      drop retired keys whose tokens have expired; add a new cookie key
+  compare A B | compare --pairs FILE     compare faces (JSON lines)
+  analyze IMG...      detect faces and report pose and quality (JSON lines)
+
+Configuration comes from the environment (see README); flags override it.`;
+
+class UsageError extends Error {}
+
+// Flags are another way to set the documented environment variables, so both pass one validator.
+const SERVE_FLAGS = {
+  port: 'PORT',
+  host: 'HOST',
+  issuer: 'ISSUER',
+  'redis-url': 'REDIS_URL',
+  'data-dir': 'DATA_DIR',
+  'clients-file': 'CLIENTS_FILE',
+  'log-level': 'LOG_LEVEL',
+} as const;
+
+function configFrom(flags: Record<string, string | boolean | undefined>): Config {
+  const env = { ...process.env };
+  for (const [flag, name] of Object.entries(SERVE_FLAGS)) {
+    const value = flags[flag];
+    if (typeof value === 'string') env[name] = value;
+  }
+  return loadConfig(env);
+}
+
+async function serve(args: string[]): Promise<number> {
+  const options = Object.fromEntries(Object.keys(SERVE_FLAGS).map((f) => [f, { type: 'string' as const }]));
+  const { values } = parseArgs({ args, options, strict: true });
+  const config = configFrom(values);
+  const log = createLogger(config.logLevel);
+  const started = Date.now();
+  const { startServer } = await import('./server.ts');
+  const running = await startServer(config, log);
+  log.info({ ms: Date.now() - started, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'ready');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      running.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function keys(args: string[]): Promise<number> {
+  const [sub] = args;
+  const config = loadConfig();
+  if (sub !== 'list' && sub !== 'rotate') throw new UsageError(`keys: expected "list" or "rotate", got ${sub ?? 'nothing'}`);
+  if (sub === 'rotate' && (config.jwksFile || config.cookieKeys)) {
+    throw new Error('keys rotate: signing or cookie keys are configured from the environment (JWKS_FILE / COOKIE_KEYS); rotate them there');
+  }
+  const store = await openStore(config);
+  try {
+    if (sub === 'list') {
+      for (const key of await listSigningKeys(store)) console.log(JSON.stringify(key));
+    } else {
+      // A retired key stays published until every token it signed has expired, plus a margin.
+      const retention = Math.max(config.ttl.idToken, config.ttl.accessToken) + 3600;
+      const report = await rotateSigningKeys(store, retention);
+      const cookieKeys = await rotateCookieKeys(store);
+      console.log(JSON.stringify({ ...report, cookieKeys, note: 'restart the servers (one at a time) to use the new keys' }));
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+async function face(command: 'compare' | 'analyze', args: string[]): Promise<number> {
+  const cli = await import('./face/cli.ts');
+  return command === 'compare' ? cli.runCompare(args) : cli.runAnalyze(args);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      case 'keys':
+        return await keys(rest);
+      case 'compare':
+      case 'analyze':
+        return await face(command, rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`selfie-idp: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`selfie-idp: ${err.message}`);
+      return 1;
+    }
+    console.error(`selfie-idp: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,145 @@
+// One typed configuration, read and validated once at start-up. Every later module receives
+// the parsed object; nothing else reads process.env.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const seconds = z.coerce.number().int().positive();
+
+const fileDefaultsSchema = z.object({
+  ttl: z.object({
+    accessToken: seconds,
+    authorizationCode: seconds,
+    idToken: seconds,
+    interaction: seconds,
+    session: seconds,
+    grant: seconds,
+    refreshToken: seconds,
+  }),
+  acr: z.object({ face: z.string().min(1) }),
+});
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+// Environment variable name → schema. The names are a public contract (README table).
+const envSchema = z.object({
+  // Unset: http://localhost:<PORT>, so a local run on another port is still self-consistent.
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .refine((u) => u === undefined || !u.endsWith('/'), 'must not end with a slash')
+    ((u) => u === undefined || (!new URL(u).search && !new URL(u).hash), 'must not have a query or fragment'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().default('selfie-idp:'),
+  DATA_DIR: z.string().min(1).default('data'),
+  CLIENTS_FILE: z.string().min(1).default('config/clients.json'),
+  JWKS_FILE: z.string().min(1).optional(),
+  COOKIE_KEYS: z.string().min(1).optional(),
+  COOKIE_KEYS_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: logLevel.default('info'),
+  TRUST_PROXY: bool.default(false),
+  CONFIG_FILE: z.string().min(1).default('config/default.json'),
+});
+
+export type Config = {
+  issuer: string;
+  port: number;
+  host: string;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  dataDir: string;
+  clientsFile: string;
+  jwksFile: string | undefined;
+  cookieKeys: string[] | undefined;
+  logLevel: z.infer<typeof logLevel>;
+  trustProxy: boolean;
+  ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
+  acr: z.infer<typeof fileDefaultsSchema>['acr'];
+};
+
+function describe(issues: z.core.$ZodIssue[], prefix: string): string[] {
+  return issues.map((i) => `${prefix}${i.path.join('.') || '(root)'}: ${i.message}`);
+}
+
+// A path the operator gives is relative to the working directory, as shells expect; a default
+// is relative to the installation, so `npx selfie-idp` finds config/ from any directory.
+function resolvePath(env: NodeJS.ProcessEnv, name: string, value: string): string {
+  return env[name] ? path.resolve(value) : path.resolve(REPO_ROOT, value);
+}
+
+function readJsonFile(file: string, what: string): unknown {
+  if (!existsSync(file)) throw new ConfigError([`${what}: file ${file} does not exist`]);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`${what}: ${file} is not valid JSON (${(err as Error).message})`]);
+  }
+}
+
+function parseCookieKeys(raw: string, what: string): string[] {
+  const keys = raw.split(',').map((k) => k.trim()).filter(Boolean);
+  const short = keys.filter((k) => k.length < 32);
+  if (keys.length === 0 || short.length > 0) {
+    throw new ConfigError([`${what}: needs one or more comma-separated keys of at least 32 characters`]);
+  }
+  return keys;
+}
+
+/** Parse the environment (and the files it names). Throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describe(parsed.error.issues, ''));
+  const e = parsed.data;
+
+  const configFile = resolvePath(env, 'CONFIG_FILE', e.CONFIG_FILE);
+  const defaults = fileDefaultsSchema.safeParse(readJsonFile(configFile, 'CONFIG_FILE'));
+  if (!defaults.success) throw new ConfigError(describe(defaults.error.issues, `CONFIG_FILE (${configFile}) `));
+
+  let cookieKeys: string[] | undefined;
+  if (e.COOKIE_KEYS && e.COOKIE_KEYS_FILE) {
+    throw new ConfigError(['COOKIE_KEYS and COOKIE_KEYS_FILE: set one, not both']);
+  }
+  if (e.COOKIE_KEYS) cookieKeys = parseCookieKeys(e.COOKIE_KEYS, 'COOKIE_KEYS');
+  if (e.COOKIE_KEYS_FILE) {
+    const file = path.resolve(e.COOKIE_KEYS_FILE);
+    if (!existsSync(file)) throw new ConfigError([`COOKIE_KEYS_FILE: file ${file} does not exist`]);
+    cookieKeys = parseCookieKeys(readFileSync(file, 'utf8').replace(/\n/g, ','), 'COOKIE_KEYS_FILE');
+  }
+
+  return {
+    issuer: e.ISSUER ?? `http://localhost:${e.PORT}`,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    dataDir: resolvePath(env, 'DATA_DIR', e.DATA_DIR),
+    clientsFile: resolvePath(env, 'CLIENTS_FILE', e.CLIENTS_FILE),
+    jwksFile: e.JWKS_FILE ? path.resolve(e.JWKS_FILE) : undefined,
+    cookieKeys,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    ttl: defaults.data.ttl,
+    acr: defaults.data.acr,
+  };
+}

@@ -1,0 +1,86 @@
+// Accounts: the people who can sign in. The face template itself belongs to the verifier;
+// an account only records that enrolment happened.
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../store/index.ts';
+
+export type Account = {
+  id: string;
+  email: string;
+  name: string;
+  emailVerified: boolean;
+  created: number;
+  enrolledAt: number | null;
+};
+
+const accountKey = (id: string) => `account:${id}`;
+const emailKey = (email: string) => `account-email:${normaliseEmail(email)}`;
+const ALL_ACCOUNTS = 'accounts';
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export class Accounts {
+  readonly #store: Store;
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    return this.#store.get<Account>(accountKey(id));
+  }
+
+  async findByEmail(email: string): Promise<Account | undefined> {
+    const id = await this.#store.get<string>(emailKey(email));
+    return id ? this.findById(id) : undefined;
+  }
+
+  /** Creates the account, or returns the existing one for that email (the email is the identity). */
+  async create(input: { email: string; name: string }): Promise<{ account: Account; created: boolean }> {
+    const id = randomUUID();
+    const claimed = await this.#store.setIfAbsent(emailKey(input.email), id);
+    if (!claimed) {
+      const existing = await this.findByEmail(input.email);
+      if (existing) return { account: existing, created: false };
+      throw new Error('an account for this email is being created at this moment; try again');
+    }
+    const account: Account = {
+      id,
+      email: normaliseEmail(input.email),
+      name: input.name.trim(),
+      emailVerified: false,
+      created: Date.now(),
+      enrolledAt: null,
+    };
+    await this.#store.set(accountKey(id), account);
+    await this.#store.indexAdd(ALL_ACCOUNTS, id);
+    return { account, created: true };
+  }
+
+  async markEnrolled(id: string, at = Date.now()): Promise<boolean> {
+    return this.#store.patch(accountKey(id), { enrolledAt: at });
+  }
+
+  async list(): Promise<Account[]> {
+    const ids = await this.#store.indexMembers(ALL_ACCOUNTS);
+    const accounts = await Promise.all(ids.map((id) => this.findById(id)));
+    return accounts.filter((a): a is Account => a !== undefined).sort((a, b) => a.created - b.created);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const account = await this.findById(id);
+    if (!account) return false;
+    await this.#store.delete(accountKey(id), emailKey(account.email));
+    await this.#store.indexRemove(ALL_ACCOUNTS, id);
+    return true;
+  }
+}
+
+/** OIDC claims for an account, by scope; `sub` is the account id (stable, not the email). */
+export function accountClaims(account: Account, scopes: Set<string>): { sub: string; [claim: string]: unknown } {
+  return {
+    sub: account.id,
+    ...(scopes.has('email') ? { email: account.email, email_verified: account.emailVerified } : {}),
+    ...(scopes.has('profile') ? { name: account.name, updated_at: Math.floor(account.created / 1000) } : {}),
+  };
+}

@@ -1,0 +1,134 @@
+// The HTTP application: operations endpoints, our login app, then oidc-provider for the rest.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config.ts';
+import { REPO_ROOT } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { routeLabel } from '../ops/metrics.ts';
+import type { Store } from '../store/index.ts';
+import { interactionRouter } from './interaction/index.ts';
+import { renderPage } from './views.ts';
+
+export type AppDeps = { config: Config; store: Store; provider: Provider; log: Logger; metrics: Metrics; csrfSecret: string };
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Request id, one JSON log line and one histogram sample per request, whoever answered it. */
+function observe(log: Logger, metrics: Metrics) {
+  return async (ctx: Context, next: Next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = log.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    // Handed to oidc-provider too (its renderError shows it as a reference).
+    ctx.req.headers['x-request-id'] = requestId;
+    const started = process.hrtime.bigint();
+    ctx.res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = ctx.res.statusCode;
+      const route = routeLabel(ctx._matchedRoute as string | undefined, ctx.path);
+      metrics.httpDuration.observe({ method: ctx.method, route, status: String(status) }, seconds);
+      // The path only: query strings carry login hints, states and codes.
+      ctx.state.log[status >= 500 ? 'error' : 'info']({ method: ctx.method, path: ctx.path, route, status, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    await next();
+  };
+}
+
+function securityHeaders(config: Config) {
+  const https = config.issuer.startsWith('https:');
+  return async (ctx: Context, next: Next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    ctx.set('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
+    if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    await next();
+  };
+}
+
+/** Our errors become a JSON body or a readable page; nothing leaks a stack trace. */
+function errorPages() {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
+      const status = e.status ?? e.statusCode ?? 500;
+      const message = status < 500 && e.expose !== false ? (e.message ?? 'Bad request') : 'Something went wrong on our side.';
+      if (status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
+      if (ctx.accepts(['html', 'json']) === 'html') {
+        await renderPage(ctx, 'error', { message, code: '', requestId: ctx.state.requestId }, status);
+      } else {
+        ctx.status = status;
+        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
+      }
+    }
+  };
+}
+
+const ASSET_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+function operationsRouter({ store, metrics }: AppDeps): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    try {
+      await store.ping();
+      ctx.body = { status: 'ready', store: 'ok' };
+    } catch {
+      metrics.storeErrors.inc({ operation: 'ping' });
+      ctx.status = 503;
+      ctx.body = { status: 'not ready', store: 'unreachable' };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  router.get('/assets/:file', async (ctx) => {
+    const name = path.basename(ctx.params.file ?? '');
+    const type = ASSET_TYPES[path.extname(name)];
+    if (!type || name !== ctx.params.file) return;
+    try {
+      ctx.body = await readFile(path.join(REPO_ROOT, 'assets', name));
+      ctx.type = type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+    } catch {
+      // fall through to 404
+    }
+  });
+  return router;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: deps.config.trustProxy });
+  app.silent = true;
+  const ops = operationsRouter(deps);
+  const interactions = interactionRouter({ provider: deps.provider, store: deps.store, config: deps.config, csrfSecret: deps.csrfSecret });
+  const handleOidc = deps.provider.callback();
+
+  app.use(observe(deps.log, deps.metrics));
+  app.use(securityHeaders(deps.config));
+  app.use(errorPages());
+  app.use(ops.routes());
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+  app.use(async (ctx) => {
+    if (ctx.body !== undefined || ctx.status !== 404) return;
+    // Everything else is the OAuth core's: hand over the raw request untouched.
+    ctx.respond = false;
+    await handleOidc(ctx.req, ctx.res);
+  });
+  return app;
+}

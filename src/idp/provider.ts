@@ -1,0 +1,150 @@
+// The OAuth 2.0 / OpenID Connect core: oidc-provider 9 with every choice made explicitly.
+import Provider, { errors } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC, ClientMetadata } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Config } from '../config.ts';
+import type { Store } from '../store/index.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { Accounts, accountClaims } from './accounts.ts';
+import { renderView } from './views.ts';
+import { PAGE_CSP } from './views.ts';
+
+export type ProviderDeps = {
+  config: Config;
+  store: Store;
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+  clients: ClientMetadata[];
+};
+
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+
+async function sendPage(ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>) {
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = await renderView(view, { title: 'Selfie sign-in', ...data });
+}
+
+export function buildProviderConfiguration({ config, store, jwks, cookieKeys, clients }: ProviderDeps): Configuration {
+  const accounts = new Accounts(store);
+  return {
+    adapter: createAdapterFactory({ store, fallbackTtl: config.ttl.session }),
+    clients,
+    jwks: jwks as Configuration['jwks'],
+    cookies: {
+      keys: cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    acrValues: [config.acr.face],
+    scopes: SCOPES,
+    // amr only reaches the ID token when it is listed under a scope; openid is always granted.
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'sid'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'updated_at'],
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    extraClientMetadata: {
+      // first_party: our own apps; their users are not asked to consent.
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      userinfo: { enabled: true },
+      clientCredentials: { enabled: false },
+      registration: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await sendPage(ctx, 'logout', { form, clientName: ctx.oidc.client?.clientName ?? null });
+        },
+        async postLogoutSuccessSource(ctx) {
+          await sendPage(ctx, 'logged-out', { clientName: ctx.oidc.client?.clientName ?? null });
+        },
+      },
+    },
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      IdToken: config.ttl.idToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.grant,
+      RefreshToken: config.ttl.refreshToken,
+      ClientCredentials: config.ttl.accessToken,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    async findAccount(_ctx, sub) {
+      const account = await accounts.findById(sub);
+      if (!account) return undefined;
+      return {
+        accountId: account.id,
+        claims: (_use, scope) => accountClaims(account, new Set(scope.split(' '))),
+      };
+    },
+    async loadExistingGrant(ctx) {
+      const session = ctx.oidc.session;
+      const client = ctx.oidc.client;
+      if (!session || !client) return undefined;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!(client as unknown as { first_party?: boolean }).first_party) return existing;
+      // A first-party client gets what it asks for without a consent screen.
+      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId! });
+      const scope = [...(ctx.oidc.requestParamScopes ?? [])].join(' ');
+      if (scope) grant.addOIDCScope(scope);
+      const claims = [...(ctx.oidc.requestParamClaims ?? [])];
+      if (claims.length) grant.addOIDCClaims(claims);
+      await grant.save();
+      return grant;
+    },
+    async renderError(ctx, out, error) {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.set('Content-Security-Policy', PAGE_CSP);
+      ctx.body = await renderView('error', {
+        title: 'Sign-in error',
+        message: out.error_description ?? 'The request could not be completed.',
+        code: out.error,
+        requestId: (ctx.state as { requestId?: string }).requestId ?? '',
+      });
+      void error;
+    },
+    enableHttpPostMethods: false,
+  };
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const provider = new Provider(deps.config.issuer, buildProviderConfiguration(deps));
+  provider.proxy = deps.config.trustProxy;
+  // oidc-provider puts `sid` in ID tokens only for back-channel logout clients; relying parties
+  // use it to match RP-initiated and future back-channel logouts, so every ID token carries it.
+  provider.Client.prototype.includeSid = () => true;
+  return provider;
+}
+
+/** Instantiates every static client now, so bad metadata stops start-up instead of a first login. */
+export async function validateClients(provider: Provider, clients: ClientMetadata[]): Promise<void> {
+  for (const metadata of clients) {
+    try {
+      const client = await provider.Client.find(metadata.client_id);
+      if (!client) throw new Error('not found after registration');
+    } catch (err) {
+      const e = err as { error_description?: string; message: string };
+      throw new Error(`CLIENTS_FILE: client "${metadata.client_id}": ${e.error_description ?? e.message}`);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// Server-rendered pages. Every page we render carries a strict CSP: no inline script, no
+// third-party origin; styles and scripts come from /assets on this server.
+import path from 'node:path';
+import ejs from 'ejs';
+import type { Context } from 'koa';
+import { REPO_ROOT } from '../config.ts';
+
+export const VIEWS_DIR = path.join(REPO_ROOT, 'views');
+
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export async function renderView(view: string, data: Record<string, unknown>): Promise<string> {
+  return ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), data, { async: true, cache: process.env.NODE_ENV === 'production' });
+}
+
+export async function renderPage(ctx: Context, view: string, data: Record<string, unknown>, status = 200): Promise<void> {
+  const html = await renderView(view, { title: 'Selfie sign-in', ...data });
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = html;
+}

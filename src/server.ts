@@ -1,0 +1,64 @@
+// Start-up, in the order that fails fastest: config is already valid; then the store (a dead
+// REDIS_URL stops us here), keys, clients, the provider, and finally the listening socket.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Provider from 'oidc-provider';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createApp } from './idp/app.ts';
+import { loadClients } from './idp/clients.ts';
+import { loadCookieKeys, loadSigningKeys } from './idp/keys.ts';
+import { createProvider, validateClients } from './idp/provider.ts';
+import { createMetrics, instrumentStore } from './ops/metrics.ts';
+import { openStore } from './store/index.ts';
+import type { Store } from './store/index.ts';
+
+export type RunningServer = { url: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const metrics = createMetrics();
+  const store = instrumentStore(await openStore(config), metrics);
+  log.info({ store: store.description }, store.shared ? 'store: redis (shared, multi-instance)' : 'store: embedded, single node only — set REDIS_URL to run more than one instance');
+
+  try {
+    const signing = await loadSigningKeys(store, config.jwksFile);
+    const cookies = await loadCookieKeys(store, config.cookieKeys);
+    if (signing.generated) log.warn({ source: signing.source }, 'GENERATED NEW TOKEN SIGNING KEYS (RS256, ES256) on first start and stored them; set JWKS_FILE to manage them yourself');
+    else log.info({ source: signing.source, kids: signing.jwks.keys.map((k) => k.kid) }, 'signing keys loaded');
+    if (cookies.generated) log.warn({ source: cookies.source }, 'GENERATED NEW COOKIE KEYS on first start and stored them; set COOKIE_KEYS or COOKIE_KEYS_FILE in production');
+
+    const clients = loadClients(config.clientsFile);
+    const provider = createProvider({ config, store, jwks: signing.jwks, cookieKeys: cookies.keys, clients });
+    await validateClients(provider, clients);
+    provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
+
+    const app = createApp({ config, store, provider, log, metrics, csrfSecret: cookies.keys[0]! });
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+    log.info({ url, issuer: config.issuer, clients: clients.map((c) => c.client_id) }, 'selfie-idp listening');
+
+    return {
+      url,
+      server,
+      store,
+      provider,
+      close: async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // In-flight requests get a moment to finish; keep-alive sockets do not hold shutdown.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+        await closed;
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

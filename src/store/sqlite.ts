@@ -1,0 +1,188 @@
+// Embedded store on node:sqlite: the default when REDIS_URL is unset. One file in DATA_DIR,
+// in WAL mode, so the running server and a CLI process (`selfie-idp users …`, `keys rotate`)
+// can share it safely. Single node only: it is not a way to run several hosts.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { Json, JsonObject, SetOptions, Store } from './types.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS idx (
+  key TEXT NOT NULL,
+  member TEXT NOT NULL,
+  expires_at INTEGER,
+  PRIMARY KEY (key, member)
+);
+CREATE INDEX IF NOT EXISTS idx_expiry ON idx (expires_at) WHERE expires_at IS NOT NULL;
+`;
+
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+
+function expiry(options?: SetOptions): number | null {
+  const ttl = options?.ttl;
+  if (ttl === undefined) return null;
+  if (!Number.isFinite(ttl) || ttl <= 0) throw new RangeError(`ttl must be a positive number of seconds, got ${ttl}`);
+  return Date.now() + Math.ceil(ttl) * 1000;
+}
+
+export class SqliteStore implements Store {
+  readonly description: string;
+  readonly shared = false;
+  readonly #db: DatabaseSync;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    const file = path.join(dataDir, 'selfie-idp.sqlite');
+    this.#db = new DatabaseSync(file);
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+    this.#db.exec(SCHEMA);
+    this.description = `embedded sqlite ${file} (single node)`;
+    this.#sweeper = setInterval(() => this.sweep(), 60_000);
+    this.#sweeper.unref();
+  }
+
+  /** Delete expired rows; reads already ignore them, this only reclaims space. */
+  sweep(): void {
+    const now = Date.now();
+    this.#db.prepare('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+    this.#db.prepare('DELETE FROM idx WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+  }
+
+  // BEGIN IMMEDIATE takes the write lock up front, so a read-modify-write cannot interleave with
+  // another process's.
+  #transaction<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  #read(key: string): { value: string; expires_at: number | null } | undefined {
+    return this.#db
+      .prepare(`SELECT value, expires_at FROM kv WHERE key = ? AND ${LIVE}`)
+      .get(key, Date.now()) as { value: string; expires_at: number | null } | undefined;
+  }
+
+  async get<T = Json>(key: string): Promise<T | undefined> {
+    const row = this.#read(key);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async set(key: string, value: Json, options?: SetOptions): Promise<void> {
+    this.#db
+      .prepare('INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at')
+      .run(key, JSON.stringify(value), expiry(options));
+  }
+
+  async setIfAbsent(key: string, value: Json, options?: SetOptions): Promise<boolean> {
+    const now = Date.now();
+    // Replaces only a row that has already expired; a live one wins.
+    const result = this.#db
+      .prepare(
+        `INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+         WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
+      )
+      .run(key, JSON.stringify(value), expiry(options), now);
+    return Number(result.changes) === 1;
+  }
+
+  async take<T = Json>(key: string): Promise<T | undefined> {
+    const row = this.#db
+      .prepare(`DELETE FROM kv WHERE key = ? AND ${LIVE} RETURNING value`)
+      .get(key, Date.now()) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async patch(key: string, fields: JsonObject): Promise<boolean> {
+    return this.#transaction(() => {
+      const row = this.#read(key);
+      if (!row) return false;
+      const current = JSON.parse(row.value) as Json;
+      if (current === null || typeof current !== 'object' || Array.isArray(current)) return false;
+      this.#db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(JSON.stringify({ ...current, ...fields }), key);
+      return true;
+    });
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const now = Date.now();
+    return this.#transaction(() => {
+      let removed = 0;
+      const del = this.#db.prepare(`DELETE FROM kv WHERE key = ? AND ${LIVE}`);
+      const delIdx = this.#db.prepare('DELETE FROM idx WHERE key = ?');
+      for (const key of keys) {
+        removed += Number(del.run(key, now).changes);
+        // Same semantics as Redis DEL on a set key: an index is a key too.
+        if (Number(delIdx.run(key).changes) > 0) removed += 1;
+      }
+      return removed;
+    });
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const row = this.#read(key);
+    if (!row) return undefined;
+    return row.expires_at === null ? -1 : Math.max(0, Math.ceil((row.expires_at - Date.now()) / 1000));
+  }
+
+  async incr(key: string, options?: SetOptions): Promise<number> {
+    return this.#transaction(() => {
+      const row = this.#read(key);
+      const next = (row ? Number(JSON.parse(row.value)) : 0) + 1;
+      if (row) this.#db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(String(next), key);
+      else {
+        this.#db
+          .prepare('INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at')
+          .run(key, String(next), expiry(options));
+      }
+      return next;
+    });
+  }
+
+  async indexAdd(key: string, member: string, options?: SetOptions): Promise<void> {
+    const until = expiry(options);
+    this.#transaction(() => {
+      const now = Date.now();
+      this.#db.prepare('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
+      this.#db.prepare('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
+      // The whole index lives as long as its longest-lived member, as in the Redis store.
+      if (until !== null) {
+        this.#db.prepare('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(until, key, until);
+      }
+    });
+  }
+
+  async indexMembers(key: string): Promise<string[]> {
+    const rows = this.#db
+      .prepare(`SELECT member FROM idx WHERE key = ? AND ${LIVE} ORDER BY member`)
+      .all(key, Date.now()) as { member: string }[];
+    return rows.map((r) => r.member);
+  }
+
+  async indexRemove(key: string, member: string): Promise<void> {
+    this.#db.prepare('DELETE FROM idx WHERE key = ? AND member = ?').run(key, member);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
