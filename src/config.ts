@@ -44,7 +44,7 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/ })
     .optional()
     .refine((u) => u === undefined || !u.endsWith('/'), 'must not end with a slash')
-    ((u) => u === undefined || (!new URL(u).search && !new URL(u).hash), 'must not have a query or fragment'),
+    .refine((u) => u === undefined || !/[?#]/.test(u), 'must not have a query or fragment'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: z
@@ -107,7 +107,9 @@ function parseCookieKeys(raw: string, what: string): string[] {
 }
 
 /** Parse the environment (and the files it names). Throws ConfigError naming each bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable (`REDIS_URL=`) means unset, as in most deployment tools.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(describe(parsed.error.issues, ''));
   const e = parsed.data;

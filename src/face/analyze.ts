@@ -1,0 +1,293 @@
+/**
+ * The analysis pipeline (runs inside a pool worker):
+ * decode (sharp) → tiny face detector on a 224 px letterbox (retried on a canvas with a 50% border
+ * when nothing is found: tight crops lack context) → dominant face → 68 landmarks → dlib-style 150 px aligned chip → 128-d ResNet
+ * embedding, plus head pose and quality measures taken on the aligned chip.
+ */
+import type * as TfCore from '@tensorflow/tfjs-core';
+import { FaceError } from './errors.ts';
+import { chipTransform, estimatePose } from './geometry.ts';
+import { crop, decodeImage, downscale, letterbox, luminance, warpAffine, type DecodedImage, type RgbImage } from './image.ts';
+import { MODEL } from './model.ts';
+import { loadRuntime, type Runtime } from './runtime.ts';
+import type { AnalyzeOptions, Box, DetectedFace, FaceAnalysis, Point, Quality } from './types.ts';
+
+export const DEFAULTS = {
+  maxBytes: 1024 * 1024,
+  minFaceSize: 64,
+  /** Detector input (px) of the first pass, and of the retry on a padded canvas. */
+  detectorSize: 224,
+  retrySize: 224,
+  /** Tiny face detector confidence needed (its scores run low on greyscale or soft images). */
+  detectorScore: 0.35,
+  /** Another face whose width is at least this fraction of the dominant one's → MULTIPLE_FACES. */
+  comparableFaceRatio: 0.6,
+  chipSize: 150,
+  /** Quality gate (measured on the aligned chip). */
+  minBrightness: 0.12,
+  maxBrightness: 0.92,
+  minContrast: 0.035,
+  minSharpness: 15,
+  maxYaw: 40,
+  maxPitch: 35,
+} as const;
+
+export interface RawDetection { box: Box; score: number }
+
+export interface Analyzer {
+  analyze(bytes: Uint8Array, opts?: AnalyzeOptions): Promise<FaceAnalysis>;
+  warmUp(): Promise<void>;
+  runtime: Runtime;
+  /** Exposed for benchmarks and tests. */
+  detectAt(img: RgbImage, size: number, minScore?: number): Promise<RawDetection[]>;
+}
+
+export async function createAnalyzer(): Promise<Analyzer> {
+  const rt = await loadRuntime(['tinyFaceDetector', 'faceLandmark68Net', 'faceRecognitionNet']);
+  const { tf, faceapi } = rt;
+
+  function toTensor(img: RgbImage): TfCore.Tensor3D {
+    return tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
+  }
+
+  async function detectAt(img: RgbImage, size: number, minScore: number = DEFAULTS.detectorScore): Promise<RawDetection[]> {
+    const lb = await letterbox(img, size);
+    const t = tf.tensor3d(lb.data, [size, size, 3], 'int32');
+    try {
+      const opts = new faceapi.TinyFaceDetectorOptions({ inputSize: size, scoreThreshold: minScore });
+      const dets = await faceapi.nets.tinyFaceDetector.locateFaces(t, opts);
+      return dets.map((d) => ({
+        score: d.score,
+        box: clipBox({ x: d.box.x * lb.factor, y: d.box.y * lb.factor, width: d.box.width * lb.factor, height: d.box.height * lb.factor }, img),
+      })).filter((d) => d.box.width > 4 && d.box.height > 4);
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** Tight crops (an ID photo, the shared test faces) lack the context the detector needs: retry on a canvas with a border. */
+  async function detect(img: RgbImage): Promise<RawDetection[]> {
+    const first = await detectAt(img, DEFAULTS.detectorSize);
+    if (first.length) return first;
+    const padX = Math.round(img.width * 0.5);
+    const padY = Math.round(img.height * 0.5);
+    const canvas = padImage(img, padX, padY);
+    const second = await detectAt(canvas, DEFAULTS.retrySize);
+    return second.map((d) => ({ score: d.score, box: clipBox({ ...d.box, x: d.box.x - padX, y: d.box.y - padY }, img) }));
+  }
+
+  async function landmarksFor(img: RgbImage, box: Box): Promise<Point[]> {
+    const c = crop(img, box.x, box.y, box.width, box.height);
+    const x0 = Math.max(0, Math.floor(box.x));
+    const y0 = Math.max(0, Math.floor(box.y));
+    const t = toTensor(c);
+    try {
+      const res = await faceapi.nets.faceLandmark68Net.detectLandmarks(t);
+      const lm = Array.isArray(res) ? res[0]! : res;
+      return lm.positions.map((p) => ({ x: p.x + x0, y: p.y + y0 }));
+    } finally {
+      t.dispose();
+    }
+  }
+
+  async function alignedChip(img: RgbImage, lm: Point[]): Promise<RgbImage> {
+    const size = DEFAULTS.chipSize;
+    const chip = chipTransform(lm, size);
+    let m = chip.toImage;
+    let src = img;
+    if (chip.scale > 1.6) {
+      // Face much larger than the chip: area-downscale the region first to avoid aliasing.
+      const [a, b, c, d, e, f] = m;
+      const xs = [c, a * size + c, b * size + c, a * size + b * size + c];
+      const ys = [f, d * size + f, e * size + f, d * size + e * size + f];
+      const x0 = Math.max(0, Math.floor(Math.min(...xs)) - 2);
+      const y0 = Math.max(0, Math.floor(Math.min(...ys)) - 2);
+      const x1 = Math.min(img.width, Math.ceil(Math.max(...xs)) + 2);
+      const y1 = Math.min(img.height, Math.ceil(Math.max(...ys)) + 2);
+      if (x1 - x0 > 8 && y1 - y0 > 8) {
+        const region = crop(img, x0, y0, x1 - x0, y1 - y0);
+        const k = chip.scale;
+        src = await downscale(region, k);
+        const kx = region.width / src.width;
+        const ky = region.height / src.height;
+        m = [a / kx, b / kx, (c - x0) / kx, d / ky, e / ky, (f - y0) / ky];
+      }
+    }
+    return warpAffine(src, m, size, size);
+  }
+
+  async function embed(chip: RgbImage): Promise<Float32Array> {
+    const t = toTensor(chip);
+    try {
+      const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t);
+      const v = Array.isArray(d) ? d[0]! : d;
+      if (process.env.EXP_FLIP) {
+        const fl = tf.reverse(t, 1) as TfCore.Tensor3D;
+        const d2 = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(fl);
+        fl.dispose();
+        const v2 = l2normalise(Array.isArray(d2) ? d2[0]! : d2);
+        const v1 = l2normalise(v);
+        return l2normalise(v1.map((x, i) => x + v2[i]!));
+      }
+      return l2normalise(v);
+    } finally {
+      t.dispose();
+    }
+  }
+
+  async function analyzeDecoded(img: DecodedImage, opts: AnalyzeOptions, t0: number): Promise<FaceAnalysis> {
+    const dets = await detect(img);
+    if (!dets.length) throw new FaceError('NO_FACE_DETECTED', 'no face detected');
+    const dominant = pickDominant(dets, img);
+    const others = dets.filter((d) => d !== dominant);
+    for (const o of others) {
+      if (o.box.width >= DEFAULTS.comparableFaceRatio * dominant.box.width) {
+        throw new FaceError('MULTIPLE_FACES', `${others.length + 1} faces of comparable size`);
+      }
+    }
+    const faceSize = Math.round(dominant.box.width * img.scale);
+    const minFace = opts.minFaceSize ?? DEFAULTS.minFaceSize;
+    if (faceSize < minFace) throw new FaceError('FACE_TOO_SMALL', `face ${faceSize}px wide, ${minFace}px needed`, { value: faceSize, limit: minFace });
+
+    let lm = await landmarksFor(img, dominant.box);
+    if (process.env.EXP_LM2) {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (const p of lm) { x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y); }
+      const w = x1 - x0, h = y1 - y0, sz = Math.max(w, h) * Number(process.env.EXP_LM2);
+      const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+      lm = await landmarksFor(img, clipBox({ x: cx - sz / 2, y: cy - sz / 2, width: sz, height: sz }, img));
+    }
+    const chip = await alignedChip(img, lm);
+    const pose = estimatePose(lm);
+    const quality = measureQuality(chip, dominant.box, img, faceSize);
+    if (opts.qualityGate !== false) qualityGate(quality, pose);
+    const embedding = await embed(chip);
+
+    const s = img.scale;
+    const scaleBox = (b: Box): Box => ({ x: r1(b.x * s), y: r1(b.y * s), width: r1(b.width * s), height: r1(b.height * s) });
+    return {
+      image: { width: img.originalWidth, height: img.originalHeight, format: img.format },
+      face: {
+        box: scaleBox(dominant.box),
+        score: r3(dominant.score),
+        landmarks: lm.map((p) => ({ x: r1(p.x * s), y: r1(p.y * s) })),
+        pose,
+        quality,
+      },
+      embedding,
+      otherFaces: others.map((o): DetectedFace => ({ box: scaleBox(o.box), score: r3(o.score) })),
+      model: { ...MODEL },
+      ms: Math.round(performance.now() - t0),
+    };
+  }
+
+  async function analyze(bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<FaceAnalysis> {
+    const t0 = performance.now();
+    const img = await decodeImage(bytes, opts.maxBytes ?? DEFAULTS.maxBytes);
+    return analyzeDecoded(img, opts, t0);
+  }
+
+  async function warmUp(): Promise<void> {
+    // One pass through each net with the real input shapes, so the first request is not slow.
+    const z = (h: number, w: number): RgbImage => ({ data: new Uint8Array(h * w * 3).fill(128), width: w, height: h });
+    await detectAt(z(480, 640), DEFAULTS.detectorSize);
+    await detectAt(z(480, 640), DEFAULTS.retrySize);
+    await landmarksFor(z(200, 200), { x: 0, y: 0, width: 200, height: 200 });
+    await embed(z(DEFAULTS.chipSize, DEFAULTS.chipSize));
+  }
+
+  return { analyze, warmUp, runtime: rt, detectAt };
+}
+
+function r1(v: number): number { return Math.round(v * 10) / 10; }
+function r3(v: number): number { return Math.round(v * 1000) / 1000; }
+
+export function l2normalise(v: ArrayLike<number>): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  const n = Math.sqrt(s) || 1;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
+  return out;
+}
+
+function clipBox(b: Box, img: { width: number; height: number }): Box {
+  const x0 = Math.max(0, b.x);
+  const y0 = Math.max(0, b.y);
+  const x1 = Math.min(img.width, b.x + b.width);
+  const y1 = Math.min(img.height, b.y + b.height);
+  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+}
+
+/** Largest and most central: area weighted down by distance from the centre (half weight at a corner). */
+function pickDominant(dets: RawDetection[], img: { width: number; height: number }): RawDetection {
+  const halfDiag = Math.hypot(img.width, img.height) / 2;
+  let best = dets[0]!;
+  let bestW = -1;
+  for (const d of dets) {
+    const cx = d.box.x + d.box.width / 2;
+    const cy = d.box.y + d.box.height / 2;
+    const dist = Math.hypot(cx - img.width / 2, cy - img.height / 2) / halfDiag;
+    const w = d.box.width * d.box.height * (1 - 0.5 * dist);
+    if (w > bestW) { bestW = w; best = d; }
+  }
+  return best;
+}
+
+/** Copy `img` into the centre of a larger canvas whose border replicates the edge pixels. */
+function padImage(img: RgbImage, padX: number, padY: number): RgbImage {
+  const W = img.width + 2 * padX;
+  const H = img.height + 2 * padY;
+  const out = new Uint8Array(W * H * 3);
+  // Mean colour border: edge replication would smear features into the context.
+  let r = 0, g = 0, b = 0;
+  const n = img.width * img.height;
+  for (let i = 0; i < n * 3; i += 3) { r += img.data[i]!; g += img.data[i + 1]!; b += img.data[i + 2]!; }
+  r = Math.round(r / n); g = Math.round(g / n); b = Math.round(b / n);
+  for (let i = 0; i < W * H * 3; i += 3) { out[i] = r; out[i + 1] = g; out[i + 2] = b; }
+  for (let y = 0; y < img.height; y++) {
+    out.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + padY) * W + padX) * 3);
+  }
+  return { data: out, width: W, height: H };
+}
+
+/** Brightness, contrast and sharpness on the inner face of the aligned chip; size and centring from the box. */
+export function measureQuality(chip: RgbImage, box: Box, img: { width: number; height: number }, faceSize: number): Quality {
+  const lum = luminance(chip);
+  const W = chip.width;
+  // Inner face region of the dlib chip (padding 0.25 → the landmarks span ~[0.17, 0.83] of the chip).
+  const x0 = Math.round(W * 0.22), x1 = Math.round(W * 0.78);
+  const y0 = Math.round(chip.height * 0.2), y1 = Math.round(chip.height * 0.85);
+  let sum = 0, sum2 = 0, n = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) { const v = lum[y * W + x]!; sum += v; sum2 += v * v; n++; }
+  const m = sum / n;
+  const sd = Math.sqrt(Math.max(0, sum2 / n - m * m));
+  let ls = 0, ls2 = 0, ln = 0;
+  for (let y = Math.max(1, y0); y < Math.min(chip.height - 1, y1); y++) {
+    for (let x = Math.max(1, x0); x < Math.min(W - 1, x1); x++) {
+      const i = y * W + x;
+      const l = lum[i - 1]! + lum[i + 1]! + lum[i - W]! + lum[i + W]! - 4 * lum[i]!;
+      ls += l; ls2 += l * l; ln++;
+    }
+  }
+  const lm = ls / ln;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const dist = Math.hypot(cx - img.width / 2, cy - img.height / 2) / (Math.hypot(img.width, img.height) / 2);
+  return {
+    brightness: r3(m / 255),
+    contrast: r3(sd / 255),
+    sharpness: r1(ls2 / ln - lm * lm),
+    faceSize,
+    centred: r3(Math.max(0, 1 - dist)),
+  };
+}
+
+function qualityGate(q: Quality, pose: { yaw: number; pitch: number }): void {
+  if (q.brightness < DEFAULTS.minBrightness) throw new FaceError('LOW_QUALITY', 'face too dark', { measure: 'brightness', value: q.brightness, limit: DEFAULTS.minBrightness });
+  if (q.brightness > DEFAULTS.maxBrightness) throw new FaceError('LOW_QUALITY', 'face overexposed', { measure: 'brightness', value: q.brightness, limit: DEFAULTS.maxBrightness });
+  if (q.contrast < DEFAULTS.minContrast) throw new FaceError('LOW_QUALITY', 'face contrast too low', { measure: 'contrast', value: q.contrast, limit: DEFAULTS.minContrast });
+  if (q.sharpness < DEFAULTS.minSharpness) throw new FaceError('LOW_QUALITY', 'face too blurry', { measure: 'sharpness', value: q.sharpness, limit: DEFAULTS.minSharpness });
+  if (Math.abs(pose.yaw) > DEFAULTS.maxYaw) throw new FaceError('LOW_QUALITY', 'head turned too far', { measure: 'pose', value: pose.yaw, limit: DEFAULTS.maxYaw });
+  if (Math.abs(pose.pitch) > DEFAULTS.maxPitch) throw new FaceError('LOW_QUALITY', 'head tilted too far', { measure: 'pose', value: pose.pitch, limit: DEFAULTS.maxPitch });
+}

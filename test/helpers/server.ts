@@ -1,0 +1,112 @@
+// Starts the real server (real store, real provider) on a free port for a test file.
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import type { Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startServer } from '../../src/server.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { tempDir } from './env.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export const TEST_CLIENTS = [
+  {
+    client_id: 'first-party',
+    client_secret: 'first-party-secret-for-tests-only-0123456789',
+    redirect_uris: ['http://127.0.0.1:1/cb'],
+    post_logout_redirect_uris: ['http://127.0.0.1:1/bye'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    first_party: true,
+  },
+  {
+    client_id: 'third-party',
+    client_secret: 'third-party-secret-for-tests-only-0123456789',
+    redirect_uris: ['http://127.0.0.1:1/cb'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+];
+
+export type TestServer = RunningServer & { config: Config; logs: string[]; dataDir: string; stop: () => Promise<void> };
+
+/** env overrides go through loadConfig exactly like the real environment. */
+export async function startTestServer(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
+  const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
+  const clientsFile = path.join(data.dir, 'clients.json');
+  writeFileSync(clientsFile, JSON.stringify(TEST_CLIENTS));
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: data.dir,
+    CLIENTS_FILE: clientsFile,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const running = await startServer(config, createLogger(config.logLevel, sink));
+  return {
+    ...running,
+    config,
+    logs,
+    dataDir: data.dir,
+    stop: async () => {
+      await running.close();
+      data.remove();
+    },
+  };
+}
+
+/** fetch with a cookie jar and manual redirects: a browser without a browser. */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const jar = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (jar) headers.set('cookie', jar);
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  /** Follows redirects on the same origin until a page answers or a redirect leaves `origin`. */
+  async follow(url: string | URL, origin: string, init: RequestInit = {}): Promise<{ res: Response; url: string }> {
+    let current = String(url);
+    let res = await this.fetch(current, init);
+    for (let i = 0; i < 10 && res.status >= 300 && res.status < 400; i++) {
+      const next = new URL(res.headers.get('location')!, current).toString();
+      if (!next.startsWith(origin)) return { res, url: next };
+      current = next;
+      res = await this.fetch(current);
+    }
+    return { res, url: current };
+  }
+}
