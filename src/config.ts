@@ -29,6 +29,11 @@ const fileDefaultsSchema = z.object({
     refreshToken: seconds,
   }),
   acr: z.object({ face: z.string().min(1) }),
+  signin: z.object({
+    maxAttempts: z.number().int().min(1).max(10),
+    webhookWaitSeconds: z.number().positive().max(30),
+    lookupsPerIpPerHour: z.number().int().min(1),
+  }),
 });
 
 const bool = z
@@ -60,6 +65,17 @@ const envSchema = z.object({
   LOG_LEVEL: logLevel.default('info'),
   TRUST_PROXY: bool.default(false),
   CONFIG_FILE: z.string().min(1).default('config/default.json'),
+  // Set DIDIT_API_KEY to use a verification service over the network (the real Didit service,
+  // or an embedded verifier run elsewhere); unset, the embedded verifier runs in this process.
+  DIDIT_API_KEY: z.string().min(1).optional(),
+  DIDIT_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://verification.didit.me'),
+  DIDIT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DIDIT_REAUTH_WORKFLOW_ID: z.string().min(1).optional(),
+  DIDIT_ENROL_WORKFLOW_ID: z.string().min(1).optional(),
+  PORTRAIT_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)')
+    .optional(),
 });
 
 export type Config = {
@@ -76,6 +92,11 @@ export type Config = {
   trustProxy: boolean;
   ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
   acr: z.infer<typeof fileDefaultsSchema>['acr'];
+  signin: z.infer<typeof fileDefaultsSchema>['signin'];
+  /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
+  verification:
+    | { mode: 'remote'; baseUrl: string; apiKey: string; webhookSecret: string; reauthWorkflowId: string; enrolWorkflowId: string; portraitKey: Buffer | undefined }
+    | { mode: 'embedded' };
 };
 
 function describe(issues: z.core.$ZodIssue[], prefix: string): string[] {
@@ -129,6 +150,21 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     cookieKeys = parseCookieKeys(readFileSync(file, 'utf8').replace(/\n/g, ','), 'COOKIE_KEYS_FILE');
   }
 
+  let verification: Config['verification'] = { mode: 'embedded' };
+  if (e.DIDIT_API_KEY) {
+    const missing = (['DIDIT_WEBHOOK_SECRET', 'DIDIT_REAUTH_WORKFLOW_ID', 'DIDIT_ENROL_WORKFLOW_ID'] as const).filter((n) => !e[n]);
+    if (missing.length) throw new ConfigError(missing.map((n) => `${n}: required when DIDIT_API_KEY is set`));
+    verification = {
+      mode: 'remote',
+      baseUrl: e.DIDIT_BASE_URL.replace(/\/+$/, ''),
+      apiKey: e.DIDIT_API_KEY,
+      webhookSecret: e.DIDIT_WEBHOOK_SECRET!,
+      reauthWorkflowId: e.DIDIT_REAUTH_WORKFLOW_ID!,
+      enrolWorkflowId: e.DIDIT_ENROL_WORKFLOW_ID!,
+      portraitKey: e.PORTRAIT_KEY ? Buffer.from(e.PORTRAIT_KEY, 'base64') : undefined,
+    };
+  }
+
   return {
     issuer: e.ISSUER ?? `http://localhost:${e.PORT}`,
     port: e.PORT,
@@ -143,5 +179,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     ttl: defaults.data.ttl,
     acr: defaults.data.acr,
+    signin: defaults.data.signin,
+    verification,
   };
 }

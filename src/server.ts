@@ -7,6 +7,11 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './idp/app.ts';
+import { Accounts } from './idp/accounts.ts';
+import { Attempts } from './idp/signin/attempts.ts';
+import { PortraitVault } from './idp/signin/portraits.ts';
+import { createVerification } from './idp/signin/verification.ts';
+import type { VerificationSettings } from './idp/signin/verification.ts';
 import { loadClients } from './idp/clients.ts';
 import { loadCookieKeys, loadSigningKeys } from './idp/keys.ts';
 import { createProvider, validateClients } from './idp/provider.ts';
@@ -16,7 +21,22 @@ import type { Store } from './store/index.ts';
 
 export type RunningServer = { url: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export type ServerOptions = {
+  /** Where the verification service is; required when config.verification.mode is 'embedded'. */
+  verification?: Omit<VerificationSettings, 'portraits'>;
+};
+
+function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
+  if (config.verification.mode === 'remote') {
+    const { portraitKey, mode: _mode, ...remote } = config.verification;
+    if (!portraitKey) throw new Error('PORTRAIT_KEY: required when DIDIT_API_KEY is set (the IdP keeps the enrolment portrait for the service, encrypted under this key)');
+    return { ...remote, portraits: new PortraitVault(store, portraitKey) };
+  }
+  if (!options.verification) throw new Error('no verification service: start the embedded verifier or set DIDIT_API_KEY');
+  return { ...options.verification, portraits: undefined };
+}
+
+export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const metrics = createMetrics();
   const store = instrumentStore(await openStore(config), metrics);
   log.info({ store: store.description }, store.shared ? 'store: redis (shared, multi-instance)' : 'store: embedded, single node only — set REDIS_URL to run more than one instance');
@@ -33,7 +53,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await validateClients(provider, clients);
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
 
-    const app = createApp({ config, store, provider, log, metrics, csrfSecret: cookies.keys[0]! });
+    const accounts = new Accounts(store);
+    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), config.issuer);
+    log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
     const server = createServer(app.callback());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

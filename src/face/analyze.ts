@@ -5,15 +5,16 @@
  * embedding, plus head pose and quality measures taken on the aligned chip.
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
+import type { TNetInput } from '@vladmandic/face-api';
 import { FaceError } from './errors.ts';
 import { chipTransform, estimatePose } from './geometry.ts';
 import { crop, decodeImage, downscale, letterbox, luminance, warpAffine, type DecodedImage, type RgbImage } from './image.ts';
 import { MODEL } from './model.ts';
+import { DEFAULT_MAX_BYTES } from './sniff.ts';
 import { loadRuntime, type Runtime } from './runtime.ts';
 import type { AnalyzeOptions, Box, DetectedFace, FaceAnalysis, Point, Quality } from './types.ts';
 
 export const DEFAULTS = {
-  maxBytes: 1024 * 1024,
   minFaceSize: 64,
   /** Detector input (px) of the first pass, and of the retry on a padded canvas. */
   detectorSize: 224,
@@ -24,13 +25,16 @@ export const DEFAULTS = {
   comparableFaceRatio: 0.6,
   chipSize: 150,
   /** Quality gate (measured on the aligned chip). */
-  minBrightness: 0.12,
-  maxBrightness: 0.92,
-  minContrast: 0.035,
-  minSharpness: 15,
-  maxYaw: 40,
-  maxPitch: 35,
+  minBrightness: 0.15,
+  maxBrightness: 0.9,
+  minContrast: 0.04,
+  /** Contrast-normalised Laplacian variance (see measureQuality); a 4 px Gaussian blur on a 250 px face gives ~8. */
+  minSharpness: 12,
+  maxYaw: 50,
+  maxPitch: 45,
 } as const;
+
+export const LANDMARK_INPUT = 112;
 
 export interface RawDetection { box: Box; score: number }
 
@@ -55,7 +59,7 @@ export async function createAnalyzer(): Promise<Analyzer> {
     const t = tf.tensor3d(lb.data, [size, size, 3], 'int32');
     try {
       const opts = new faceapi.TinyFaceDetectorOptions({ inputSize: size, scoreThreshold: minScore });
-      const dets = await faceapi.nets.tinyFaceDetector.locateFaces(t, opts);
+      const dets = await faceapi.nets.tinyFaceDetector.locateFaces(asInput(t), opts);
       return dets.map((d) => ({
         score: d.score,
         box: clipBox({ x: d.box.x * lb.factor, y: d.box.y * lb.factor, width: d.box.width * lb.factor, height: d.box.height * lb.factor }, img),
@@ -76,15 +80,21 @@ export async function createAnalyzer(): Promise<Analyzer> {
     return second.map((d) => ({ score: d.score, box: clipBox({ ...d.box, x: d.box.x - padX, y: d.box.y - padY }, img) }));
   }
 
+  /**
+   * 68 landmarks. The net's input is a fixed 112×112 square centred on the detector box (fixed shapes
+   * keep the wasm heap from fragmenting and skip face-api's own pad-and-resize).
+   */
   async function landmarksFor(img: RgbImage, box: Box): Promise<Point[]> {
-    const c = crop(img, box.x, box.y, box.width, box.height);
-    const x0 = Math.max(0, Math.floor(box.x));
-    const y0 = Math.max(0, Math.floor(box.y));
-    const t = toTensor(c);
+    const side = Math.max(box.width, box.height);
+    const x0 = box.x + box.width / 2 - side / 2;
+    const y0 = box.y + box.height / 2 - side / 2;
+    const k = side / LANDMARK_INPUT;
+    const input = warpAffine(img, [k, 0, x0 + k / 2 - 0.5, 0, k, y0 + k / 2 - 0.5], LANDMARK_INPUT, LANDMARK_INPUT);
+    const t = toTensor(input);
     try {
-      const res = await faceapi.nets.faceLandmark68Net.detectLandmarks(t);
+      const res = await faceapi.nets.faceLandmark68Net.detectLandmarks(asInput(t));
       const lm = Array.isArray(res) ? res[0]! : res;
-      return lm.positions.map((p) => ({ x: p.x + x0, y: p.y + y0 }));
+      return lm.positions.map((p) => ({ x: x0 + p.x * k, y: y0 + p.y * k }));
     } finally {
       t.dispose();
     }
@@ -119,16 +129,8 @@ export async function createAnalyzer(): Promise<Analyzer> {
   async function embed(chip: RgbImage): Promise<Float32Array> {
     const t = toTensor(chip);
     try {
-      const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(t);
+      const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(asInput(t));
       const v = Array.isArray(d) ? d[0]! : d;
-      if (process.env.EXP_FLIP) {
-        const fl = tf.reverse(t, 1) as TfCore.Tensor3D;
-        const d2 = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(fl);
-        fl.dispose();
-        const v2 = l2normalise(Array.isArray(d2) ? d2[0]! : d2);
-        const v1 = l2normalise(v);
-        return l2normalise(v1.map((x, i) => x + v2[i]!));
-      }
       return l2normalise(v);
     } finally {
       t.dispose();
@@ -149,14 +151,7 @@ export async function createAnalyzer(): Promise<Analyzer> {
     const minFace = opts.minFaceSize ?? DEFAULTS.minFaceSize;
     if (faceSize < minFace) throw new FaceError('FACE_TOO_SMALL', `face ${faceSize}px wide, ${minFace}px needed`, { value: faceSize, limit: minFace });
 
-    let lm = await landmarksFor(img, dominant.box);
-    if (process.env.EXP_LM2) {
-      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-      for (const p of lm) { x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y); }
-      const w = x1 - x0, h = y1 - y0, sz = Math.max(w, h) * Number(process.env.EXP_LM2);
-      const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-      lm = await landmarksFor(img, clipBox({ x: cx - sz / 2, y: cy - sz / 2, width: sz, height: sz }, img));
-    }
+    const lm = await landmarksFor(img, dominant.box);
     const chip = await alignedChip(img, lm);
     const pose = estimatePose(lm);
     const quality = measureQuality(chip, dominant.box, img, faceSize);
@@ -183,7 +178,7 @@ export async function createAnalyzer(): Promise<Analyzer> {
 
   async function analyze(bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<FaceAnalysis> {
     const t0 = performance.now();
-    const img = await decodeImage(bytes, opts.maxBytes ?? DEFAULTS.maxBytes);
+    const img = await decodeImage(bytes, opts.maxBytes ?? DEFAULT_MAX_BYTES);
     return analyzeDecoded(img, opts, t0);
   }
 
@@ -198,6 +193,9 @@ export async function createAnalyzer(): Promise<Analyzer> {
 
   return { analyze, warmUp, runtime: rt, detectAt };
 }
+
+/** face-api declares its own copy of the tfjs tensor types; the runtime objects are the same. */
+function asInput(t: TfCore.Tensor3D): TNetInput { return t as unknown as TNetInput; }
 
 function r1(v: number): number { return Math.round(v * 10) / 10; }
 function r3(v: number): number { return Math.round(v * 1000) / 1000; }
@@ -277,7 +275,8 @@ export function measureQuality(chip: RgbImage, box: Box, img: { width: number; h
   return {
     brightness: r3(m / 255),
     contrast: r3(sd / 255),
-    sharpness: r1(ls2 / ln - lm * lm),
+    // Laplacian variance over luminance variance (×1000): a blur measure that does not fall with dim light.
+    sharpness: r1(((ls2 / ln - lm * lm) / Math.max(sd * sd, 1)) * 1000),
     faceSize,
     centred: r3(Math.max(0, 1 - dist)),
   };

@@ -79,20 +79,23 @@ function mean(points: readonly Point[], from: number, to: number): Point {
   return { x: x / n, y: y / n };
 }
 
-/** Generic 3D face (mm-like units, x right, y up, z towards the camera) for the landmarks used by the pose fit. */
-const MODEL_3D: Array<[number, [number, number, number]]> = [
-  [30, [0, 0, 0]], // nose tip
-  [8, [0, -330, -65]], // chin
-  [36, [-225, 170, -135]], // left eye outer corner (image left)
-  [45, [225, 170, -135]], // right eye outer corner
-  [48, [-150, -150, -125]], // mouth left corner
-  [54, [150, -150, -125]], // mouth right corner
-  [27, [0, 170, -100]], // nose bridge top
-  [33, [0, -50, -40]], // nose base
-];
+/** Depth (towards the camera, in units of the outer eye-corner distance) of the landmarks used for pose. */
+const DEPTH: Record<number, number> = { 27: 0.08, 30: 0.3, 33: 0.21, 36: 0, 39: 0.05, 42: 0.05, 45: 0, 48: 0.02, 54: 0.02 };
 
 /**
- * Head pose by a weak-perspective (scaled orthographic) fit of a generic 3D face to 8 landmarks.
+ * 3D reference points: x and y from dlib's mean face (so the alignment template is exactly frontal,
+ * yaw = pitch = 0), z from a generic head. x right, y up, z towards the camera.
+ */
+const MODEL_3D: Array<[number, [number, number, number]]> = (() => {
+  const eyeDist = MEAN_X[45 - 17]! - MEAN_X[36 - 17]!;
+  return Object.entries(DEPTH).map(([k, z]): [number, [number, number, number]] => {
+    const i = Number(k);
+    return [i, [(MEAN_X[i - 17]! - 0.490127) / eyeDist, -(MEAN_Y[i - 17]! - 0.5) / eyeDist, z]];
+  });
+})();
+
+/**
+ * Head pose by a weak-perspective (scaled orthographic) fit of a generic 3D face to 9 landmarks.
  * Roll comes from the eye line, which is more stable than the fit.
  */
 export function estimatePose(lm: readonly Point[]): Pose {

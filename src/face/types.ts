@@ -25,7 +25,7 @@ export interface Quality {
   brightness: number;
   /** RMS contrast (standard deviation of luminance) of the aligned face, 0 .. 0.5. */
   contrast: number;
-  /** Variance of the Laplacian of the aligned 150 px face chip (higher is sharper; blur < ~40). */
+  /** Variance of the Laplacian of the aligned 150 px face chip over the variance of its luminance, ×1000 (higher is sharper; < 12 is refused as blurred). */
   sharpness: number;
   /** Face width in pixels of the original image (detector box). */
   faceSize: number;

@@ -12,10 +12,23 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { routeLabel } from '../ops/metrics.ts';
 import type { Store } from '../store/index.ts';
+import type { Accounts } from './accounts.ts';
 import { interactionRouter } from './interaction/index.ts';
+import { callbackRouter } from './signin/callback/index.ts';
+import type { Verification } from './signin/verification.ts';
+import { webhookRouter } from './webhook/index.ts';
 import { renderPage } from './views.ts';
 
-export type AppDeps = { config: Config; store: Store; provider: Provider; log: Logger; metrics: Metrics; csrfSecret: string };
+export type AppDeps = {
+  config: Config;
+  store: Store;
+  provider: Provider;
+  log: Logger;
+  metrics: Metrics;
+  cookieKeys: string[];
+  accounts: Accounts;
+  verification: Verification;
+};
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -112,11 +125,15 @@ function operationsRouter({ store, metrics }: AppDeps): Router {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  const app = new Koa({ proxy: deps.config.trustProxy, keys: deps.cookieKeys });
   app.silent = true;
+  const { provider, store, config, accounts, verification } = deps;
+  const csrfSecret = deps.cookieKeys[0]!;
   const ops = operationsRouter(deps);
-  const interactions = interactionRouter({ provider: deps.provider, store: deps.store, config: deps.config, csrfSecret: deps.csrfSecret });
-  const handleOidc = deps.provider.callback();
+  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification });
+  const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret });
+  const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret });
+  const handleOidc = provider.callback();
 
   app.use(observe(deps.log, deps.metrics));
   app.use(securityHeaders(deps.config));
@@ -124,6 +141,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(ops.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(webhooks.routes());
+  app.use(callback.routes());
   app.use(async (ctx) => {
     if (ctx.body !== undefined || ctx.status !== 404) return;
     // Everything else is the OAuth core's: hand over the raw request untouched.

@@ -20,7 +20,7 @@ export const PAGE_CSP = [
 ].join('; ');
 
 export async function renderView(view: string, data: Record<string, unknown>): Promise<string> {
-  return ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), data, { async: true, cache: process.env.NODE_ENV === 'production' });
+  return ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), data, { async: false, cache: process.env.NODE_ENV === 'production' });
 }
 
 export async function renderPage(ctx: Context, view: string, data: Record<string, unknown>, status = 200): Promise<void> {

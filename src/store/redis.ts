@@ -7,6 +7,13 @@ import { Redis } from 'ioredis';
 import type { Json, JsonObject, SetOptions, Store } from './types.ts';
 import { StoreUnavailableError } from './types.ts';
 
+// Counters are plain strings (INCR); everything else is a hash. get() reads either.
+const GET = `
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'hash' then return redis.call('HGETALL', KEYS[1]) end
+if t == 'string' then return {'v', redis.call('GET', KEYS[1])} end
+return {}`;
+
 const SET_IF_ABSENT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1])
@@ -113,7 +120,7 @@ export class RedisStore implements Store {
   }
 
   async get<T = Json>(key: string): Promise<T | undefined> {
-    const flat = (await this.#redis.call('HGETALL', this.#k(key))) as string[];
+    const flat = (await this.#redis.eval(GET, 1, this.#k(key))) as string[];
     return decodeHash(flat) as T | undefined;
   }
 

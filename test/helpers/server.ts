@@ -7,8 +7,10 @@ import { loadConfig } from '../../src/config.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer } from '../../src/server.ts';
-import type { RunningServer } from '../../src/server.ts';
+import type { RunningServer, ServerOptions } from '../../src/server.ts';
 import { tempDir } from './env.ts';
+import { Attempts } from '../../src/idp/signin/attempts.ts';
+import type { Attempt } from '../../src/idp/signin/attempts.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,10 +42,28 @@ export const TEST_CLIENTS = [
   },
 ];
 
-export type TestServer = RunningServer & { config: Config; logs: string[]; dataDir: string; stop: () => Promise<void> };
+export type TestServer = RunningServer & {
+  config: Config;
+  logs: string[];
+  dataDir: string;
+  stop: () => Promise<void>;
+  verificationAttempt: (sessionId: string) => Promise<Attempt | undefined>;
+};
 
 /** env overrides go through loadConfig exactly like the real environment. */
-export async function startTestServer(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
+/** Verification settings for suites that never reach the verification service. */
+export const UNREACHABLE_VERIFIER = {
+  baseUrl: 'http://127.0.0.1:9',
+  apiKey: 'unused',
+  webhookSecret: 'unused-webhook-secret-0123456789',
+  reauthWorkflowId: 'reauth',
+  enrolWorkflowId: 'enrol',
+};
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { dataDir?: string; verification?: ServerOptions['verification'] } = {},
+): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
   const clientsFile = path.join(data.dir, 'clients.json');
   writeFileSync(clientsFile, JSON.stringify(TEST_CLIENTS));
@@ -64,12 +84,15 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       cb();
     },
   });
-  const running = await startServer(config, createLogger(config.logLevel, sink));
+  const running = await startServer(config, createLogger(config.logLevel, sink), {
+    verification: config.verification.mode === 'embedded' ? (options.verification ?? UNREACHABLE_VERIFIER) : undefined,
+  });
   return {
     ...running,
     config,
     logs,
     dataDir: data.dir,
+    verificationAttempt: (sessionId) => new Attempts(running.store).get(sessionId),
     stop: async () => {
       await running.close();
       data.remove();

@@ -91,7 +91,8 @@ describe('authorization requests', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await page.text();
-    expect(html).toContain('No authenticator is configured');
+    expect(html).toContain('Continue with a selfie');
+    expect(html).toMatch(/<input type="email"/);
     expect(html).not.toContain('type="password"');
     expect(html).not.toMatch(/fonts\.googleapis|https?:\/\/(?!127\.0\.0\.1)/);
   });

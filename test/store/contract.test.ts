@@ -120,6 +120,7 @@ describe.each(implementations)('store contract: %s', (_name, open) => {
     expect(await store.incr('counter', { ttl: 1 })).toBe(2);
     await sleep(1200);
     expect(await store.incr('counter', { ttl: 1 })).toBe(1);
+    expect(await store.get('counter')).toBe(1);
     const counts = await Promise.all(Array.from({ length: 10 }, () => store.incr('counter2', { ttl: 60 })));
     expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });

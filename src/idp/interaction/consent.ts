@@ -1,10 +1,10 @@
 // The consent prompt: third-party clients, and any client that asks with prompt=consent (which
 // is how a client obtains offline_access). POST /interaction/:uid/confirm grants what was asked.
 import type { Context } from 'koa';
-import { HttpError, readForm } from '../../http/body.ts';
+import { HttpError } from '../../http/body.ts';
 import { renderPage } from '../views.ts';
-import { csrfToken, csrfValid } from './csrf.ts';
-import { loadInteraction } from './context.ts';
+import { csrfToken } from './csrf.ts';
+import { loadInteraction, readInteractionForm } from './context.ts';
 import type { InteractionDeps } from './context.ts';
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -27,11 +27,10 @@ export function showConsent({ provider, csrfSecret }: InteractionDeps) {
   };
 }
 
-export function confirmConsent({ provider, csrfSecret }: InteractionDeps) {
+export function confirmConsent(deps: InteractionDeps) {
+  const { provider } = deps;
   return async (ctx: Context) => {
-    const form = await readForm(ctx);
-    const interaction = await loadInteraction(ctx, provider);
-    if (!csrfValid(csrfSecret, interaction.uid, form.get('csrf'))) throw new HttpError(403, 'This form has expired. Go back and try again.');
+    const { interaction } = await readInteractionForm(ctx, deps);
     if (interaction.prompt.name !== 'consent') throw new HttpError(400, 'There is nothing to consent to in this sign-in.');
     const { accountId } = interaction.session ?? {};
     if (!accountId) throw new HttpError(400, 'Sign in first.');

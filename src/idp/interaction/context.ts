@@ -1,13 +1,24 @@
-// What every interaction route needs: the provider, the store, and a way to load the interaction
-// that turns a missing or expired one into a readable page instead of a stack trace.
+// What every interaction route needs, and a way to load the interaction that turns a missing or
+// expired one into a readable page instead of a stack trace.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Config } from '../../config.ts';
 import type { Store } from '../../store/index.ts';
-import { HttpError } from '../../http/body.ts';
+import { HttpError, readForm } from '../../http/body.ts';
+import type { Accounts } from '../accounts.ts';
+import type { Verification } from '../signin/verification.ts';
+export { ensureDeviceCookie } from '../signin/verification.ts';
+import { csrfValid } from './csrf.ts';
 
-export type InteractionDeps = { provider: Provider; store: Store; config: Config; csrfSecret: string };
+export type InteractionDeps = {
+  provider: Provider;
+  store: Store;
+  config: Config;
+  csrfSecret: string;
+  accounts: Accounts;
+  verification: Verification;
+};
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export async function loadInteraction(ctx: Context, provider: Provider): Promise<Interaction> {
@@ -20,5 +31,28 @@ export async function loadInteraction(ctx: Context, provider: Provider): Promise
       throw new HttpError(400, 'This sign-in has expired or was opened in another browser. Start again from the application.');
     }
     throw err;
+  }
+}
+
+/** Every form post: bounded body, live interaction, valid CSRF token — in that order. */
+export async function readInteractionForm(ctx: Context, deps: InteractionDeps): Promise<{ form: URLSearchParams; interaction: Interaction }> {
+  const form = await readForm(ctx);
+  const interaction = await loadInteraction(ctx, deps.provider);
+  if (!csrfValid(deps.csrfSecret, interaction.uid, form.get('csrf'))) throw new HttpError(403, 'This form has expired. Go back and try again.');
+  return { form, interaction };
+}
+
+export async function clientName(provider: Provider, interaction: Interaction): Promise<string> {
+  const client = await provider.Client.find(String(interaction.params.client_id));
+  return client?.clientName ?? client?.clientId ?? 'the application';
+}
+
+/** Account lookups reveal whether an email is enrolled, so they are rate limited per client IP. */
+export async function countLookup(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const hour = Math.floor(Date.now() / 3_600_000);
+  const n = await deps.store.incr(`ratelimit:lookup:${ctx.ip}:${hour}`, { ttl: 3600 });
+  if (n > deps.config.signin.lookupsPerIpPerHour) {
+    ctx.set('Retry-After', String(3600 - Math.floor((Date.now() % 3_600_000) / 1000)));
+    throw new HttpError(429, 'Too many attempts from your network. Try again later.');
   }
 }

@@ -1,23 +1,64 @@
-// GET /interaction/:uid — shows whichever prompt oidc-provider is waiting for. Until the selfie
-// authenticator is wired in, the login prompt says plainly that nobody can sign in; there is
-// deliberately no password fallback.
+// The login prompt: who are you (login_hint or an email), then straight to the capture page.
+//
+// What the page reveals: after an email is submitted it says whether that email has an enrolled
+// account (and offers sign-up if not). A face is still needed to sign in, so knowing an account
+// exists gains an attacker nothing but the fact; lookups are rate limited per IP to stop bulk
+// enumeration. See docs/signin.md.
 import type { Context } from 'koa';
 import { renderPage } from '../views.ts';
 import { csrfToken } from './csrf.ts';
-import { loadInteraction } from './context.ts';
-import type { InteractionDeps } from './context.ts';
+import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInteractionForm } from './context.ts';
+import type { Interaction, InteractionDeps } from './context.ts';
 import { showConsent } from './consent.ts';
+import { startVerification } from '../signin/verification.ts';
+
+const NOTICES: Record<string, string> = {
+  unfinished: 'Your selfie was not finished. Try again when you are ready.',
+  unknown: 'There is no account with this email yet. Check it, or create an account.',
+  'not-enrolled': 'This account has no face enrolled yet. Create your account to enrol.',
+};
+
+async function renderLogin(ctx: Context, deps: InteractionDeps, interaction: Interaction, email: string, notice: string | undefined) {
+  await renderPage(ctx, 'login', {
+    uid: interaction.uid,
+    clientName: await clientName(deps.provider, interaction),
+    csrf: csrfToken(deps.csrfSecret, interaction.uid),
+    email,
+    notice: notice ? NOTICES[notice] ?? null : null,
+  });
+}
 
 export function showPrompt(deps: InteractionDeps) {
   const consent = showConsent(deps);
   return async (ctx: Context) => {
     const interaction = await loadInteraction(ctx, deps.provider);
     if (interaction.prompt.name === 'consent') return consent(ctx, interaction);
-    const client = await deps.provider.Client.find(String(interaction.params.client_id));
-    await renderPage(ctx, 'login-unavailable', {
-      uid: interaction.uid,
-      clientName: client?.clientName ?? client?.clientId ?? 'the application',
-      csrf: csrfToken(deps.csrfSecret, interaction.uid),
-    });
+    ensureDeviceCookie(ctx);
+    const notice = typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined;
+    const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : '';
+    // A login_hint naming an enrolled account goes straight to the camera (not after a failed
+    // or unfinished attempt, which would loop).
+    if (hint && !notice) {
+      const account = await deps.accounts.findByEmail(hint);
+      if (account?.enrolledAt) {
+        ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login' }));
+        return;
+      }
+    }
+    await renderLogin(ctx, deps, interaction, hint, notice);
+  };
+}
+
+export function submitLogin(deps: InteractionDeps) {
+  return async (ctx: Context) => {
+    const { form, interaction } = await readInteractionForm(ctx, deps);
+    const email = (form.get('email') ?? '').trim();
+    if (!email) return renderLogin(ctx, deps, interaction, '', undefined);
+    await countLookup(ctx, deps);
+    const account = await deps.accounts.findByEmail(email);
+    if (!account) return renderLogin(ctx, deps, interaction, email, 'unknown');
+    if (!account.enrolledAt) return renderLogin(ctx, deps, interaction, email, 'not-enrolled');
+    ctx.status = 303;
+    ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login' }));
   };
 }

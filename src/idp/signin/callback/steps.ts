@@ -1,0 +1,117 @@
+// GET /reauth/callback?verificationSessionId=&status= — where the capture page sends the browser.
+// The `status` in the query is a hint for nobody: only the signed webhook or the decision
+// endpoint (asked with our API key) decides.
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+import { HttpError } from '../../../http/body.ts';
+import type { Config } from '../../../config.ts';
+import type { Accounts } from '../../accounts.ts';
+import { loadInteraction } from '../../interaction/context.ts';
+import type { Interaction } from '../../interaction/context.ts';
+import { csrfToken } from '../../interaction/csrf.ts';
+import { renderPage } from '../../views.ts';
+import type { Attempt } from '../attempts.ts';
+import type { Verification } from '../verification.ts';
+
+type State = { attempt: Attempt; interaction: Interaction };
+const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
+
+const DECIDED = new Set(['Approved', 'Declined', 'In Review']);
+const UNFINISHED = new Set(['Abandoned', 'Expired', 'Kyc Expired', 'Resubmitted']);
+/** How long a capture may stay "In Progress" after the browser came back before we give up on it. */
+const GIVE_UP_AFTER_MS = 30_000;
+/** While In Review, ask the decision endpoint this often in case an operator's webhook is lost. */
+const REVIEW_RECHECK_MS = 15_000;
+
+export function loadAttempt(verification: Verification) {
+  return async (ctx: Context, next: Next) => {
+    const sessionId = String(ctx.query.verificationSessionId ?? '');
+    const attempt = sessionId ? await verification.attempts.get(sessionId) : undefined;
+    if (!attempt) throw new HttpError(400, 'This verification is not part of a sign-in in progress. Start again from the application.');
+    state(ctx).attempt = attempt;
+    await next();
+  };
+}
+
+/** The verdict must be for the sign-in this browser is doing, and for that sign-in's account. */
+export function checkInteraction(provider: Provider) {
+  return async (ctx: Context, next: Next) => {
+    const { attempt } = state(ctx);
+    ctx.params.uid = attempt.uid;
+    const interaction = await loadInteraction(ctx, provider);
+    if (interaction.uid !== attempt.uid) throw new HttpError(400, 'This verification belongs to another sign-in.');
+    state(ctx).interaction = interaction;
+    await next();
+  };
+}
+
+async function askDecisionEndpoint(ctx: Context, verification: Verification, attempt: Attempt): Promise<Attempt> {
+  const decision = await verification.client.getDecision(attempt.sessionId);
+  if (decision.session_id !== attempt.sessionId || (decision.vendor_data ?? null) !== attempt.accountId) {
+    state(ctx).log.warn({ sessionId: attempt.sessionId }, 'decision does not match the attempt; ignored');
+    return attempt;
+  }
+  await verification.attempts.recordStatus(attempt.sessionId, decision.status, 'decision', Math.floor(Date.now() / 1000));
+  return (await verification.attempts.get(attempt.sessionId)) ?? attempt;
+}
+
+/** Waits (by refreshing the page) for the webhook, then falls back to the decision endpoint. */
+export function awaitVerdict(verification: Verification, config: Config) {
+  return async (ctx: Context, next: Next) => {
+    let { attempt } = state(ctx);
+    const returnedAt = attempt.returnedAt ?? (await verification.attempts.markReturned(attempt.sessionId));
+    const waited = Date.now() - returnedAt;
+    const needsCheck =
+      (attempt.status === null || !DECIDED.has(attempt.status)) && waited >= config.signin.webhookWaitSeconds * 1000 && !UNFINISHED.has(attempt.status ?? '');
+    const reviewStale = attempt.status === 'In Review' && Date.now() - (attempt.statusAt ?? 0) >= REVIEW_RECHECK_MS;
+    if (needsCheck || reviewStale) attempt = await askDecisionEndpoint(ctx, verification, attempt);
+    state(ctx).attempt = attempt;
+
+    if (attempt.status !== null && (DECIDED.has(attempt.status) || UNFINISHED.has(attempt.status))) return next();
+    if (waited < GIVE_UP_AFTER_MS) {
+      return renderPage(ctx, 'checking', { title: 'Checking your selfie…', refreshSeconds: 1 });
+    }
+    // Never finished (closed the tab, lost connection): back to the login prompt.
+    ctx.redirect(`/interaction/${attempt.uid}?notice=unfinished`);
+  };
+}
+
+export function actOnVerdict(provider: Provider, verification: Verification, accounts: Accounts, config: Config, csrfSecret: string) {
+  return async (ctx: Context) => {
+    const { attempt, interaction } = state(ctx);
+    switch (attempt.status) {
+      case 'Approved': {
+        if (!(await verification.attempts.markUsed(attempt.sessionId)) || attempt.used) {
+          throw new HttpError(400, 'This verification has already been used.');
+        }
+        if (attempt.purpose === 'enrol') await accounts.markEnrolled(attempt.accountId);
+        ctx.respond = false;
+        await provider.interactionFinished(
+          ctx.req,
+          ctx.res,
+          { login: { accountId: attempt.accountId, amr: ['face'], acr: config.acr.face, remember: true, ts: Math.floor(Date.now() / 1000) } },
+          { mergeWithLastSubmission: false },
+        );
+        return;
+      }
+      case 'Declined': {
+        if (!attempt.used) {
+          await verification.attempts.markUsed(attempt.sessionId);
+          await verification.attempts.countFailure(attempt.uid, Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+        }
+        const failures = await verification.attempts.failures(attempt.uid);
+        return renderPage(ctx, 'declined', {
+          title: 'We could not verify it is you',
+          uid: attempt.uid,
+          purpose: attempt.purpose,
+          retriesLeft: Math.max(0, config.signin.maxAttempts - failures),
+          csrf: csrfToken(csrfSecret, attempt.uid),
+        });
+      }
+      case 'In Review':
+        return renderPage(ctx, 'in-review', { title: 'Your selfie is being reviewed', refreshSeconds: 5 });
+      default:
+        ctx.redirect(`/interaction/${attempt.uid}?notice=unfinished`);
+    }
+  };
+}

@@ -1,0 +1,77 @@
+// POST /webhooks/didit, one small step per concern. The order matters: nothing is parsed
+// before the signature is checked, and an event id is remembered only once it is authentic.
+import type { Context, Next } from 'koa';
+import { verifyWebhook } from '../../didit/index.ts';
+import type { ReceivedWebhook } from '../../didit/index.ts';
+import { readRawBody } from '../../http/body.ts';
+import type { Store } from '../../store/index.ts';
+import type { Attempt, Attempts } from '../signin/attempts.ts';
+
+type State = { raw?: Buffer; event?: ReceivedWebhook; attempt?: Attempt };
+const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
+
+function refuse(ctx: Context, status: number, reason: string) {
+  ctx.status = status;
+  ctx.body = { error: reason };
+  state(ctx).log.warn({ reason }, 'webhook refused');
+}
+
+export function readBody(limitBytes = 1024 * 1024) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      state(ctx).raw = await readRawBody(ctx, limitBytes);
+    } catch {
+      return refuse(ctx, 413, 'body_too_large');
+    }
+    await next();
+  };
+}
+
+export function verifySignature(secret: string) {
+  return async (ctx: Context, next: Next) => {
+    const result = verifyWebhook(state(ctx).raw!, ctx.req.headers, secret);
+    // Forged, unsigned, stale or malformed: all 401, with the reason in our log only.
+    if (!result.ok) return refuse(ctx, 401, 'invalid_signature');
+    state(ctx).event = result.payload;
+    await next();
+  };
+}
+
+/** A replayed event id is refused. Ids are kept for 24 h, well past the 300 s timestamp window. */
+export function refuseReplay(store: Store) {
+  return async (ctx: Context, next: Next) => {
+    const { event_id } = state(ctx).event!;
+    const fresh = await store.setIfAbsent(`webhook:event:${event_id}`, Date.now(), { ttl: 24 * 3600 });
+    if (!fresh) return refuse(ctx, 401, 'replayed_event');
+    await next();
+  };
+}
+
+/** An unknown session is not an error of the sender: 200, so it does not retry, and a log line. */
+export function loadAttempt(attempts: Attempts) {
+  return async (ctx: Context, next: Next) => {
+    const event = state(ctx).event!;
+    const attempt = await attempts.get(event.session_id);
+    if (!attempt) {
+      state(ctx).log.info({ sessionId: event.session_id, status: event.status }, 'webhook for an unknown or finished verification session');
+      ctx.body = { received: true };
+      return;
+    }
+    if (event.vendor_data !== attempt.accountId) {
+      state(ctx).log.warn({ sessionId: event.session_id }, 'webhook vendor_data does not match the attempt; ignored');
+      ctx.body = { received: true };
+      return;
+    }
+    state(ctx).attempt = attempt;
+    await next();
+  };
+}
+
+export function recordStatus(attempts: Attempts) {
+  return async (ctx: Context) => {
+    const event = state(ctx).event!;
+    await attempts.recordStatus(event.session_id, event.status, 'webhook', event.timestamp);
+    state(ctx).log.info({ sessionId: event.session_id, status: event.status }, 'verification status recorded');
+    ctx.body = { received: true };
+  };
+}

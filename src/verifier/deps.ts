@@ -1,0 +1,18 @@
+// What every part of the verifier is handed. Built once in server.ts (or by a test).
+import type { Logger } from '../logger.ts';
+import type { Store } from '../store/index.ts';
+import type { VerifierConfig } from './config.ts';
+import type { FacePort } from './face-port.ts';
+import type { JobQueue } from './queue/jobs.ts';
+import type { Workflow } from './workflows.ts';
+
+export type VerifierDeps = {
+  config: VerifierConfig;
+  store: Store;
+  log: Logger;
+  face: FacePort;
+  queue: JobQueue;
+  workflows: Map<string, Workflow>;
+  /** SHA-256 of every accepted API key: the configured ones plus the embedded IdP's. */
+  apiKeyHashes: Buffer[];
+};

@@ -1,0 +1,23 @@
+// Every store key the verifier uses, in one place, so a reader can see the whole data model and
+// nothing collides with the IdP's keys (which share the store and its prefix).
+export const K = {
+  session: (id: string) => `verifier:session:${id}`,
+  /** session_token → session_id, for the hosted page. */
+  token: (token: string) => `verifier:token:${token}`,
+  /** A single-use upload grant handed to one page load; holds the session it is bound to. */
+  upload: (id: string) => `verifier:upload:${id}`,
+  sessionNumber: () => 'verifier:counter:session-number',
+  allSessions: () => 'verifier:index:sessions',
+  vendorSessions: (vendorData: string) => `verifier:index:vendor:${vendorData}`,
+  /** Sealed face template enrolled for a vendor_data (an account). Durable: no TTL. */
+  template: (vendorData: string) => `verifier:template:${vendorData}`,
+  media: (sessionId: string, name: string) => `verifier:media:${sessionId}:${name}`,
+  lock: (name: string) => `verifier:lock:${name}`,
+  rateLimit: (keyId: string, cls: string, window: number) => `verifier:ratelimit:${keyId}:${cls}:${window}`,
+  job: (id: string) => `verifier:job:${id}`,
+  jobBucket: (bucket: number) => `verifier:jobs:${bucket}`,
+  jobCursor: () => 'verifier:jobs:cursor',
+  jobClaim: (id: string) => `verifier:job-claim:${id}`,
+  /** Webhook events that ran out of retries, for the operator (and the decision endpoint is still there). */
+  deadJobs: () => 'verifier:jobs:dead',
+} as const;

@@ -1,0 +1,37 @@
+// Lifecycle timers as durable jobs: Expired when never opened by `expires_at`, Abandoned when
+// opened and not finished within the capture window. A timer is never cancelled: when it fires it
+// re-checks the rule (lifecycle.ts), so one that outlived its reason does nothing.
+import type { VerifierDeps } from '../deps.ts';
+import { abandon, expire } from '../sessions/lifecycle.ts';
+import { updateSession } from '../sessions/transition.ts';
+import type { SessionRecord } from '../sessions/types.ts';
+import type { JobHandler } from './jobs.ts';
+
+export const EXPIRE_JOB = 'expire';
+export const ABANDON_JOB = 'abandon';
+
+type TimerDeps = Pick<VerifierDeps, 'store' | 'config' | 'queue'>;
+
+/** Arm the timer the record's status calls for (ids make re-arming the same timer a no-op). */
+export async function scheduleTimersFor(deps: TimerDeps, r: SessionRecord): Promise<void> {
+  if (r.status === 'Not Started' || r.status === 'Resubmitted') {
+    await deps.queue.schedule(EXPIRE_JOB, { session_id: r.session_id }, r.expires_at, `expire:${r.session_id}:${r.expires_at}`);
+  } else if (r.status === 'In Progress' && r.opened_at !== null) {
+    const due = r.opened_at + deps.config.captureWindowMs;
+    await deps.queue.schedule(ABANDON_JOB, { session_id: r.session_id }, due, `abandon:${r.session_id}:${r.opened_at}`);
+  }
+}
+
+export function expiryTimer(deps: TimerDeps): JobHandler {
+  return async (job) => {
+    await updateSession(deps, String(job.data.session_id), expire);
+    return { done: true };
+  };
+}
+
+export function abandonmentTimer(deps: TimerDeps): JobHandler {
+  return async (job) => {
+    await updateSession(deps, String(job.data.session_id), abandon(deps.config.captureWindowMs));
+    return { done: true };
+  };
+}

@@ -1,0 +1,38 @@
+// What a feature step gets and gives. A step turns one capture (and its face analysis) into the
+// feature's block of the decision; the capture pipeline runs the workflow's steps in order.
+import type { FeatureStatus } from '../../didit/index.ts';
+import type { FaceAnalysis } from '../../face/index.ts';
+import type { VerifierDeps } from '../deps.ts';
+import type { SessionRecord } from '../sessions/types.ts';
+import type { Thresholds, Workflow } from '../workflows.ts';
+
+/**
+ * What the hosted page uploaded. One still today; the liveness methods of issue 6 add a burst of
+ * frames and the answer to a server-chosen challenge here, without changing the steps' signature.
+ */
+export type Capture = { image: Buffer };
+
+export type StepInput = {
+  deps: Pick<VerifierDeps, 'store' | 'config'>;
+  session: SessionRecord;
+  workflow: Workflow;
+  capture: Capture;
+  analysis: FaceAnalysis;
+  client: { ip: string | null; userAgent: string | null };
+  /** URLs of retained media, null when the workflow does not retain media. */
+  media: { capture: string | null; reference: string | null };
+};
+
+export type FeatureBlocks = Pick<SessionRecord, 'liveness_checks' | 'face_matches' | 'ip_analyses'>;
+
+/** Above review → Approved; above decline → In Review; otherwise Declined. */
+export function statusFor(score: number, t: Thresholds): FeatureStatus {
+  if (score > t.review_threshold) return 'Approved';
+  if (score > t.decline_threshold) return 'In Review';
+  return 'Declined';
+}
+
+/** A risk the workflow auto-declines on declines; any other risk asks for a review. */
+export function statusForRisk(workflow: Workflow, risk: string): FeatureStatus {
+  return workflow.auto_decline.includes(risk) ? 'Declined' : 'In Review';
+}

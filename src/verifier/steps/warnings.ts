@@ -1,0 +1,30 @@
+// Didit-style warnings: one catalogue of risks with the texts a reviewer reads, so every step
+// words the same risk the same way.
+import type { Feature, LogType, Warning } from '../../didit/index.ts';
+
+type Text = { short: string; long: string };
+
+const CATALOGUE: Record<string, Text> = {
+  NO_FACE_DETECTED: { short: 'No face detected', long: 'No face was found in the capture.' },
+  MULTIPLE_FACES: { short: 'Multiple faces detected', long: 'More than one face of comparable size was found in the capture.' },
+  LOW_FACE_QUALITY: { short: 'Low face quality', long: 'The face in the capture was too small, too dark, too bright, blurred or turned away.' },
+  INVALID_IMAGE: { short: 'Invalid image', long: 'The capture could not be decoded as an image.' },
+  NO_REFERENCE_IMAGE: { short: 'No reference image', long: 'No portrait_image was sent and no face is enrolled for this vendor_data, so there is nothing to match against.' },
+  REFERENCE_UNUSABLE: {
+    short: 'Reference face unusable',
+    long: 'A face is enrolled for this vendor_data but could not be used (made by another face model version, or sealed with a key that is no longer configured); re-enrolment is needed.',
+  },
+  LOW_FACE_MATCH_SIMILARITY: { short: 'Low face match similarity', long: 'The captured face is not similar enough to the reference face.' },
+  LOW_LIVENESS_SCORE: { short: 'Low liveness score', long: 'The liveness score is below the workflow threshold.' },
+  LIVENESS_FACE_ATTACK: { short: 'Presentation attack suspected', long: 'The capture looks like a photo, a screen or a mask rather than a live person.' },
+  PRESENTATION_ATTACK_DETECTION_NOT_IMPLEMENTED: {
+    short: 'Presentation-attack detection not implemented',
+    long: 'This verifier does not yet detect presentation attacks: a printed photo, a screen replay, a mask or a deepfake is NOT refused. The liveness score only reflects that one clear, well-lit face was captured.',
+  },
+  NOT_ENROLLED_NO_VENDOR_DATA: { short: 'Template not stored', long: 'The session has no vendor_data, so the enrolled face could not be stored for anyone.' },
+};
+
+export function warning(feature: Feature, risk: string, logType: LogType, nodeId: string, additional: Record<string, unknown> | null = null): Warning {
+  const text = CATALOGUE[risk] ?? { short: risk, long: risk };
+  return { feature, risk, additional_data: additional, log_type: logType, short_description: text.short, long_description: text.long, node_id: nodeId };
+}

@@ -1,0 +1,89 @@
+// Workflows decide what a session runs (config/workflows.json). A session names its workflow by
+// id; the type (kyc for enrolment, biometric_authentication for sign-in), the features, the
+// thresholds and media retention all come from here, never from the session request.
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../config.ts';
+import { AUTO_DECLINE_RISKS, FEATURES, LIVENESS_METHODS, WORKFLOW_TYPES } from '../didit/index.ts';
+import type { Feature, LivenessMethod, WorkflowType } from '../didit/index.ts';
+import { IMPLEMENTED_LIVENESS_METHODS } from './steps/liveness.ts';
+
+const score = z.number().min(0).max(100);
+
+/** Above review → Approved; above decline and at or below review → In Review; at or below decline → Declined. */
+const thresholds = z
+  .object({ review_threshold: score, decline_threshold: score })
+  .refine((t) => t.decline_threshold <= t.review_threshold, 'decline_threshold must not be above review_threshold');
+
+const workflowSchema = z
+  .object({
+    workflow_id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore only'),
+    workflow_label: z.string().min(1).optional(),
+    workflow_type: z.enum(WORKFLOW_TYPES),
+    workflow_version: z.number().int().min(1).default(1),
+    features: z.array(z.enum(FEATURES)).min(1).refine((f) => new Set(f).size === f.length, 'features must not repeat'),
+    liveness: z
+      .object({ method: z.enum(LIVENESS_METHODS).default('PASSIVE') })
+      .and(thresholds)
+      .optional(),
+    face_match: thresholds.optional(),
+    /** Risks that decline the session outright; any other risk sends it to review. */
+    auto_decline: z.array(z.enum(AUTO_DECLINE_RISKS)).default(['NO_FACE_DETECTED', 'MULTIPLE_FACES', 'LIVENESS_FACE_ATTACK', 'NO_REFERENCE_IMAGE']),
+    /** Keep the capture (and show media URLs in the decision). Unset: VERIFIER_RETAIN_MEDIA. */
+    retain_media: z.boolean().optional(),
+    /** Captures refused for quality (no face, blur, ...) before the session is declined. */
+    max_capture_attempts: z.number().int().min(1).max(10).default(3),
+  })
+  .superRefine((w, ctx) => {
+    if (w.features.includes('LIVENESS') && !w.liveness) ctx.addIssue({ code: 'custom', path: ['liveness'], message: 'required when features include LIVENESS' });
+    if (w.features.includes('FACE_MATCH') && !w.face_match) ctx.addIssue({ code: 'custom', path: ['face_match'], message: 'required when features include FACE_MATCH' });
+    if (w.liveness && !IMPLEMENTED_LIVENESS_METHODS.includes(w.liveness.method)) {
+      ctx.addIssue({ code: 'custom', path: ['liveness', 'method'], message: `${w.liveness.method} is not implemented yet; use ${IMPLEMENTED_LIVENESS_METHODS.join(' or ')}` });
+    }
+    if (w.workflow_type === 'kyc' && w.features.includes('FACE_MATCH')) {
+      // Enrolment creates the reference; matching it against itself would prove nothing.
+      ctx.addIssue({ code: 'custom', path: ['features'], message: 'a kyc (enrolment) workflow cannot include FACE_MATCH' });
+    }
+  });
+
+const fileSchema = z.object({ workflows: z.array(workflowSchema).min(1) });
+
+export type Thresholds = { review_threshold: number; decline_threshold: number };
+export type Workflow = {
+  workflow_id: string;
+  workflow_label?: string | undefined;
+  workflow_type: WorkflowType;
+  workflow_version: number;
+  features: Feature[];
+  liveness?: (Thresholds & { method: LivenessMethod }) | undefined;
+  face_match?: Thresholds | undefined;
+  auto_decline: string[];
+  retain_media: boolean;
+  max_capture_attempts: number;
+};
+
+export function loadWorkflows(file: string, retainMediaDefault: boolean): Workflow[] {
+  if (!existsSync(file)) throw new ConfigError([`VERIFIER_WORKFLOWS_FILE: file ${file} does not exist`]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`VERIFIER_WORKFLOWS_FILE: ${file} is not valid JSON (${(err as Error).message})`]);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `VERIFIER_WORKFLOWS_FILE (${file}) ${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const ids = parsed.data.workflows.map((w) => w.workflow_id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new ConfigError([`VERIFIER_WORKFLOWS_FILE (${file}): workflow_id ${dup} appears twice`]);
+  return parsed.data.workflows.map((w) => ({ ...w, retain_media: w.retain_media ?? retainMediaDefault }));
+}
+
+/** The first workflow of each type: what the IdP uses when it runs the embedded verifier. */
+export function defaultWorkflowIds(workflows: Workflow[]): { reauth: string | undefined; enrol: string | undefined } {
+  return {
+    reauth: workflows.find((w) => w.workflow_type === 'biometric_authentication')?.workflow_id,
+    enrol: workflows.find((w) => w.workflow_type === 'kyc')?.workflow_id,
+  };
+}
