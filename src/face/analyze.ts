@@ -10,6 +10,7 @@ import { FaceError } from './errors.ts';
 import { chipTransform, estimatePose } from './geometry.ts';
 import { crop, decodeImage, downscale, letterbox, luminance, warpAffine, type DecodedImage, type RgbImage } from './image.ts';
 import { MODEL } from './model.ts';
+import { qualityIssue } from './quality.ts';
 import { DEFAULT_MAX_BYTES } from './sniff.ts';
 import { loadRuntime, type Runtime } from './runtime.ts';
 import type { AnalyzeOptions, Box, DetectedFace, FaceAnalysis, Point, Quality } from './types.ts';
@@ -24,14 +25,6 @@ export const DEFAULTS = {
   /** Another face whose width is at least this fraction of the dominant one's → MULTIPLE_FACES. */
   comparableFaceRatio: 0.6,
   chipSize: 150,
-  /** Quality gate (measured on the aligned chip). */
-  minBrightness: 0.15,
-  maxBrightness: 0.9,
-  minContrast: 0.04,
-  /** Contrast-normalised Laplacian variance (see measureQuality); a 4 px Gaussian blur on a 250 px face gives ~8. */
-  minSharpness: 12,
-  maxYaw: 50,
-  maxPitch: 45,
 } as const;
 
 export const LANDMARK_INPUT = 112;
@@ -155,7 +148,10 @@ export async function createAnalyzer(): Promise<Analyzer> {
     const chip = await alignedChip(img, lm);
     const pose = estimatePose(lm);
     const quality = measureQuality(chip, dominant.box, img, faceSize);
-    if (opts.qualityGate !== false) qualityGate(quality, pose);
+    if (opts.qualityGate !== false) {
+      const issue = qualityIssue(quality, pose);
+      if (issue) throw issue;
+    }
     const embedding = await embed(chip);
 
     const s = img.scale;
@@ -280,13 +276,4 @@ export function measureQuality(chip: RgbImage, box: Box, img: { width: number; h
     faceSize,
     centred: r3(Math.max(0, 1 - dist)),
   };
-}
-
-function qualityGate(q: Quality, pose: { yaw: number; pitch: number }): void {
-  if (q.brightness < DEFAULTS.minBrightness) throw new FaceError('LOW_QUALITY', 'face too dark', { measure: 'brightness', value: q.brightness, limit: DEFAULTS.minBrightness });
-  if (q.brightness > DEFAULTS.maxBrightness) throw new FaceError('LOW_QUALITY', 'face overexposed', { measure: 'brightness', value: q.brightness, limit: DEFAULTS.maxBrightness });
-  if (q.contrast < DEFAULTS.minContrast) throw new FaceError('LOW_QUALITY', 'face contrast too low', { measure: 'contrast', value: q.contrast, limit: DEFAULTS.minContrast });
-  if (q.sharpness < DEFAULTS.minSharpness) throw new FaceError('LOW_QUALITY', 'face too blurry', { measure: 'sharpness', value: q.sharpness, limit: DEFAULTS.minSharpness });
-  if (Math.abs(pose.yaw) > DEFAULTS.maxYaw) throw new FaceError('LOW_QUALITY', 'head turned too far', { measure: 'pose', value: pose.yaw, limit: DEFAULTS.maxYaw });
-  if (Math.abs(pose.pitch) > DEFAULTS.maxPitch) throw new FaceError('LOW_QUALITY', 'head tilted too far', { measure: 'pose', value: pose.pitch, limit: DEFAULTS.maxPitch });
 }

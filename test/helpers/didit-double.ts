@@ -22,6 +22,8 @@ type Session = {
   portrait_image: string | null;
   language: string | null;
   created_at: string;
+  /** What the user "captured" (set by the test): served as the retained reference image. */
+  capturedImage?: Buffer;
 };
 
 export type DiditDouble = {
@@ -68,13 +70,20 @@ export async function startDiditDouble(): Promise<DiditDouble> {
     callback: s.callback,
     created_at: s.created_at,
     reviews: [],
-    liveness_checks: null,
+    liveness_checks: s.status === 'Approved' && s.capturedImage ? [{ node_id: 'liveness_1', status: 'Approved', method: 'PASSIVE', score: 97, reference_image: `${base}/media/${s.session_id}.jpg`, warnings: [] }] : null,
     face_matches: null,
     ip_analyses: null,
   });
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url!, base);
+    const media = /^\/media\/([^/]+)\.jpg$/.exec(url.pathname);
+    if (req.method === 'GET' && media) {
+      const image = sessions.get(media[1]!)?.capturedImage;
+      if (!image) return json(res, 404, { detail: 'Not found.' });
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      return res.end(image);
+    }
     const page = /^\/session\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && page) {
       // The hosted page: in the double the capture has already been decided by the test.

@@ -235,6 +235,44 @@ describe('sign-in against a Didit double (remote mode)', () => {
     expect(await back.res.text()).toContain('Your selfie was not finished');
   });
 
+  it('sign-up: enrolment session → Approved → account enrolled, portrait kept, signed in', async () => {
+    const config = await rp();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const browser = new Browser();
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's' });
+    const login = await browser.follow(url, issuer);
+    const uid = /\/interaction\/([^/?]+)/.exec(login.url)![1]!;
+    const signupPage = await browser.fetch(`${issuer}/interaction/${uid}/signup?email=carol%40example.com`);
+    const html = await signupPage.text();
+    expect(html).toContain('value="carol@example.com"');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const post = (body: Record<string, string>) =>
+      browser.fetch(`${issuer}/interaction/${uid}/signup`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+    expect((await post({ csrf, email: 'not-an-email', name: 'Carol' })).status).toBe(400);
+    expect((await post({ csrf: 'forged', email: 'carol@example.com', name: 'Carol' })).status).toBe(403);
+    expect((await post({ csrf, email: 'ada@example.com', name: 'Not Ada' })).status).toBe(409);
+    const started = await post({ csrf, email: 'carol@example.com', name: 'Carol' });
+    expect(started.status).toBe(303);
+    const capture = started.headers.get('location')!;
+    const session = sessionOf(capture);
+    expect(session.workflow_id).toBe('wf-enrol');
+    expect(session.metadata).toMatchObject({ purpose: 'enrol' });
+    session.capturedImage = Buffer.from('carol-portrait-jpeg');
+    await double.complete(session.session_id, 'Approved');
+    const done = await returnFromCapture(browser, capture);
+    expect(done.url.startsWith(REDIRECT)).toBe(true);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: 's' });
+    expect(tokens.claims()).toMatchObject({ amr: ['face'], acr: server.config.acr.face });
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(info).toMatchObject({ email: 'carol@example.com', email_verified: false });
+    const carol = await new Accounts(server.store).findByEmail('carol@example.com');
+    expect(carol?.enrolledAt).toBeGreaterThan(0);
+    const mode = server.config.verification;
+    if (mode.mode !== 'remote') throw new Error('remote mode expected');
+    const kept = await new PortraitVault(server.store, mode.portraitKey!).load(carol!.id);
+    expect(kept?.toString()).toBe('carol-portrait-jpeg');
+  });
+
   it('prompt=login forces a new capture even with a live session', async () => {
     const first = await begin();
     await double.complete(sessionOf(first.captureUrl).session_id, 'Approved');

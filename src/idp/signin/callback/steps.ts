@@ -12,6 +12,7 @@ import { csrfToken } from '../../interaction/csrf.ts';
 import { renderPage } from '../../views.ts';
 import type { Attempt } from '../attempts.ts';
 import type { Verification } from '../verification.ts';
+import { keepEnrolmentPortrait } from '../keep-portrait.ts';
 
 type State = { attempt: Attempt; interaction: Interaction };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -84,7 +85,10 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
         if (!(await verification.attempts.markUsed(attempt.sessionId)) || attempt.used) {
           throw new HttpError(400, 'This verification has already been used.');
         }
-        if (attempt.purpose === 'enrol') await accounts.markEnrolled(attempt.accountId);
+        if (attempt.purpose === 'enrol') {
+          await keepEnrolmentPortrait(verification, attempt.sessionId, attempt.accountId, state(ctx).log as never);
+          await accounts.markEnrolled(attempt.accountId);
+        }
         ctx.respond = false;
         await provider.interactionFinished(
           ctx.req,
