@@ -1,7 +1,7 @@
 /**
  * The analysis pipeline (runs inside a pool worker):
- * decode (sharp) → tiny face detector on a 224 px letterbox (retried on a canvas with a 50% border
- * when nothing is found: tight crops lack context) → dominant face → 68 landmarks → dlib-style 150 px aligned chip → 128-d ResNet
+ * decode (sharp) → tiny face detector on a 224 px letterbox (retried at 320 px on a canvas with a 25%
+ * grey border when nothing is found: tight crops lack context) → dominant face → 68 landmarks → dlib-style 150 px aligned chip → 128-d ResNet
  * embedding, plus head pose and quality measures taken on the aligned chip.
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
@@ -19,7 +19,9 @@ export const DEFAULTS = {
   minFaceSize: 64,
   /** Detector input (px) of the first pass, and of the retry on a padded canvas. */
   detectorSize: 224,
-  retrySize: 224,
+  retrySize: 320,
+  /** Border added on each side for the retry, as a fraction of the image size. */
+  retryPad: 0.25,
   /** Tiny face detector confidence needed (its scores run low on greyscale or soft images). */
   detectorScore: 0.35,
   /** Another face whose width is at least this fraction of the dominant one's → MULTIPLE_FACES. */
@@ -66,8 +68,8 @@ export async function createAnalyzer(): Promise<Analyzer> {
   async function detect(img: RgbImage): Promise<RawDetection[]> {
     const first = await detectAt(img, DEFAULTS.detectorSize);
     if (first.length) return first;
-    const padX = Math.round(img.width * 0.5);
-    const padY = Math.round(img.height * 0.5);
+    const padX = Math.round(img.width * DEFAULTS.retryPad);
+    const padY = Math.round(img.height * DEFAULTS.retryPad);
     const canvas = padImage(img, padX, padY);
     const second = await detectAt(canvas, DEFAULTS.retrySize);
     return second.map((d) => ({ score: d.score, box: clipBox({ ...d.box, x: d.box.x - padX, y: d.box.y - padY }, img) }));
@@ -228,17 +230,11 @@ function pickDominant(dets: RawDetection[], img: { width: number; height: number
   return best;
 }
 
-/** Copy `img` into the centre of a larger canvas whose border replicates the edge pixels. */
+/** Copy `img` into the centre of a larger mid-grey canvas. */
 function padImage(img: RgbImage, padX: number, padY: number): RgbImage {
   const W = img.width + 2 * padX;
   const H = img.height + 2 * padY;
-  const out = new Uint8Array(W * H * 3);
-  // Mean colour border: edge replication would smear features into the context.
-  let r = 0, g = 0, b = 0;
-  const n = img.width * img.height;
-  for (let i = 0; i < n * 3; i += 3) { r += img.data[i]!; g += img.data[i + 1]!; b += img.data[i + 2]!; }
-  r = Math.round(r / n); g = Math.round(g / n); b = Math.round(b / n);
-  for (let i = 0; i < W * H * 3; i += 3) { out[i] = r; out[i + 1] = g; out[i + 2] = b; }
+  const out = new Uint8Array(W * H * 3).fill(128);
   for (let y = 0; y < img.height; y++) {
     out.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + padY) * W + padX) * 3);
   }
