@@ -3,10 +3,10 @@
 // 2 bad usage.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
-import type { Config } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openStore } from './store/index.ts';
 import { listSigningKeys, rotateCookieKeys, rotateSigningKeys } from './idp/keys.ts';
+import { UsageError } from './usage-error.ts';
 
 const USAGE = `usage: selfie-idp <command> [options]
 
@@ -16,12 +16,16 @@ commands:
   keys list           list token signing keys (ids, algorithms, status; never private parts)
   keys rotate         one step of key rotation: promote the staged signing key, stage a new one,
                       drop retired keys whose tokens have expired; add a new cookie key
+  users enrol --email E [--name N] --image FILE...
+                      create (or reuse) the account and enrol its face; prints {"account_id","email"}
+  users list          one JSON line per account
+  users delete --email E
+                      delete the account, its face template and its verification sessions
   compare A B | compare --pairs FILE     compare faces (JSON lines)
   analyze IMG...      detect faces and report pose and quality (JSON lines)
 
 Configuration comes from the environment (see README); flags override it.`;
 
-class UsageError extends Error {}
 
 // Flags are another way to set the documented environment variables, so both pass one validator.
 const SERVE_FLAGS = {
@@ -34,24 +38,36 @@ const SERVE_FLAGS = {
   'log-level': 'LOG_LEVEL',
 } as const;
 
-function configFrom(flags: Record<string, string | boolean | undefined>): Config {
+function envFrom(flags: Record<string, string | boolean | undefined>): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const [flag, name] of Object.entries(SERVE_FLAGS)) {
     const value = flags[flag];
     if (typeof value === 'string') env[name] = value;
   }
-  return loadConfig(env);
+  return env;
 }
 
 async function serve(args: string[]): Promise<number> {
   const options = Object.fromEntries(Object.keys(SERVE_FLAGS).map((f) => [f, { type: 'string' as const }]));
   const { values } = parseArgs({ args, options, strict: true });
-  const config = configFrom(values);
+  const env = envFrom(values);
+  const config = loadConfig(env);
   const log = createLogger(config.logLevel);
   const started = Date.now();
-  const { startServer } = await import('./server.ts');
-  const running = await startServer(config, log);
+  const { startStack } = await import('./run.ts');
+  const running = await startStack(config, env, log);
   log.info({ ms: Date.now() - started, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'ready');
+  // Plain lines for the person at the terminal, beside the JSON log.
+  process.stderr.write(
+    [
+      '',
+      `  selfie-idp is running`,
+      `  identity provider   ${config.issuer}   (discovery: ${config.issuer}/.well-known/openid-configuration)`,
+      ...(running.verifierUrl ? [`  embedded verifier   ${running.verifierUrl}`] : [`  verification        ${config.verification.mode === 'remote' ? config.verification.baseUrl : ''}`]),
+      ...(running.relyingPartyUrl ? [`  demo app            ${running.relyingPartyUrl}   ← open this and press "Sign in with selfie"`] : []),
+      '',
+    ].join('\n') + '\n',
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -87,6 +103,11 @@ async function keys(args: string[]): Promise<number> {
   return 0;
 }
 
+async function users(args: string[]): Promise<number> {
+  const { runUsers } = await import('./idp/users/cli.ts');
+  return runUsers(args);
+}
+
 async function face(command: 'compare' | 'analyze', args: string[]): Promise<number> {
   const cli = await import('./face/cli.ts');
   return command === 'compare' ? cli.runCompare(args) : cli.runAnalyze(args);
@@ -100,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'keys':
         return await keys(rest);
+      case 'users':
+        return await users(rest);
       case 'compare':
       case 'analyze':
         return await face(command, rest);

@@ -12,7 +12,8 @@ import { crop, decodeImage, downscale, letterbox, luminance, warpAffine, type De
 import { MODEL } from './model.ts';
 import { qualityIssue } from './quality.ts';
 import { DEFAULT_MAX_BYTES } from './sniff.ts';
-import { loadRuntime, type Runtime } from './runtime.ts';
+import { createRecogniser } from './recognition.ts';
+import { loadRuntime, modelDir, type Runtime } from './runtime.ts';
 import type { AnalyzeOptions, Box, DetectedFace, FaceAnalysis, Point, Quality } from './types.ts';
 
 export const DEFAULTS = {
@@ -41,9 +42,10 @@ export interface Analyzer {
   detectAt(img: RgbImage, size: number, minScore?: number): Promise<RawDetection[]>;
 }
 
-export async function createAnalyzer(): Promise<Analyzer> {
-  const rt = await loadRuntime(['tinyFaceDetector', 'faceLandmark68Net', 'faceRecognitionNet']);
+export async function createAnalyzer(backend: 'wasm' | 'cpu' = 'wasm'): Promise<Analyzer> {
+  const rt = await loadRuntime(['tinyFaceDetector', 'faceLandmark68Net'], backend);
   const { tf, faceapi } = rt;
+  const recogniser = createRecogniser(tf, modelDir());
 
   function toTensor(img: RgbImage): TfCore.Tensor3D {
     return tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
@@ -122,21 +124,15 @@ export async function createAnalyzer(): Promise<Analyzer> {
   }
 
   async function embed(chip: RgbImage): Promise<Float32Array> {
-    const t = toTensor(chip);
-    try {
-      const d = await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(asInput(t));
-      const v = Array.isArray(d) ? d[0]! : d;
-      return l2normalise(v);
-    } finally {
-      t.dispose();
-    }
+    return l2normalise(await recogniser.embed(chip));
   }
 
   async function analyzeDecoded(img: DecodedImage, opts: AnalyzeOptions, t0: number): Promise<FaceAnalysis> {
     const dets = await detect(img);
     if (!dets.length) throw new FaceError('NO_FACE_DETECTED', 'no face detected');
     const dominant = pickDominant(dets, img);
-    const others = dets.filter((d) => d !== dominant);
+    // A box mostly inside the dominant face (an eye, a mouth) is not another face.
+    const others = dets.filter((d) => d !== dominant && overlapOfSmaller(d.box, dominant.box) < 0.5);
     for (const o of others) {
       if (o.box.width >= DEFAULTS.comparableFaceRatio * dominant.box.width) {
         throw new FaceError('MULTIPLE_FACES', `${others.length + 1} faces of comparable size`);
@@ -213,6 +209,14 @@ function clipBox(b: Box, img: { width: number; height: number }): Box {
   const x1 = Math.min(img.width, b.x + b.width);
   const y1 = Math.min(img.height, b.y + b.height);
   return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+}
+
+/** Intersection area over the area of the smaller box. */
+function overlapOfSmaller(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  return (w * h) / Math.min(a.width * a.height, b.width * b.height);
 }
 
 /** Largest and most central: area weighted down by distance from the centre (half weight at a corner). */

@@ -26,6 +26,8 @@ export interface CliIo {
   stderr?: Writable;
   /** Worker threads for this run (default: cores). */
   poolSize?: number;
+  /** Use this engine instead of starting one (it is not closed at the end). */
+  engine?: FaceEngine;
 }
 
 const COMPARE_USAGE = `usage: selfie-idp compare [options] IMAGE_A IMAGE_B
@@ -137,6 +139,7 @@ function makeAnalyser(engine: FaceEngine, opts: AnalyzeOptions, concurrency: num
 }
 
 async function startEngine(io: CliIo, stderr: Writable): Promise<FaceEngine | undefined> {
+  if (io.engine) return io.engine;
   try {
     return await createFaceEngine({ ...(io.poolSize ? { poolSize: io.poolSize } : {}), queueLimit: 1024 });
   } catch (e) {
@@ -204,7 +207,7 @@ export async function runCompare(argv: readonly string[], io: CliIo = {}): Promi
     }
     return 0;
   } finally {
-    await engine.close();
+    if (engine !== io.engine) await engine.close();
   }
 }
 
@@ -260,6 +263,6 @@ export async function runAnalyze(argv: readonly string[], io: CliIo = {}): Promi
     }
     return 0;
   } finally {
-    await engine.close();
+    if (engine !== io.engine) await engine.close();
   }
 }

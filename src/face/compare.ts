@@ -24,7 +24,7 @@ export interface Thresholds {
   decline: number;
 }
 
-export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ review: 72, decline: 60 });
+export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ review: 72, decline: 62 });
 
 export type Decision = 'Approved' | 'In Review' | 'Declined';
 

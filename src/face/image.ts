@@ -4,9 +4,9 @@
  */
 import sharp from 'sharp';
 import { FaceError } from './errors.ts';
-import { DEFAULT_MAX_BYTES, precheck } from './sniff.ts';
+import { DEFAULT_MAX_BYTES, MAX_PIXELS, precheck } from './sniff.ts';
 
-export { CLI_MAX_BYTES, DEFAULT_MAX_BYTES, precheck, sniffFormat } from './sniff.ts';
+export { CLI_MAX_BYTES, DEFAULT_MAX_BYTES, MAX_PIXELS, headerDimensions, precheck, sniffFormat } from './sniff.ts';
 
 /** Decoded RGB image, 3 bytes per pixel, row-major. */
 export interface RgbImage {
@@ -24,8 +24,6 @@ export interface DecodedImage extends RgbImage {
   format: string;
 }
 
-/** 40 megapixels decoded at most. */
-export const MAX_PIXELS = 40_000_000;
 /** Larger photos are downscaled to fit this box before detection. */
 export const WORK_MAX_SIDE = 1280;
 

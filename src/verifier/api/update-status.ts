@@ -7,6 +7,7 @@ import type { VerifierDeps } from '../deps.ts';
 import { fieldErrors } from '../http/errors.ts';
 import { TransitionNotAllowed, operatorUpdate } from '../sessions/lifecycle.ts';
 import { updateSession } from '../sessions/transition.ts';
+import { enrolPending } from '../capture/enrol.ts';
 import { sessionOr404 } from './load-session.ts';
 
 export function updateStatus(deps: VerifierDeps) {
@@ -17,7 +18,11 @@ export function updateStatus(deps: VerifierDeps) {
     if (!parsed.success) throw fieldErrors(toFieldErrors(parsed.error));
     const { new_status, comment } = parsed.data;
     try {
-      await updateSession(deps, record.session_id, operatorUpdate(new_status, comment, `api-key:${ctx.state.apiKeyId}`, deps.config.sessionExpiryMs));
+      const result = await updateSession(deps, record.session_id, operatorUpdate(new_status, comment, `api-key:${ctx.state.apiKeyId}`, deps.config.sessionExpiryMs));
+      // An enrolment that waited for this review becomes the account's face now.
+      if (result?.record.pending_template && (await enrolPending(deps.store, result.record))) {
+        await updateSession(deps, record.session_id, (r) => ({ ...r, pending_template: null }));
+      }
     } catch (err) {
       if (err instanceof TransitionNotAllowed) throw fieldErrors({ new_status: [`A session in status "${err.from}" cannot be updated.`] });
       throw err;

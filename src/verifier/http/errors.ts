@@ -32,6 +32,7 @@ export function apiErrors() {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw NOT_FOUND();
+      if (ctx.status === 405 && ctx.body === undefined) throw new ApiError(405, `Method "${ctx.method}" not allowed.`);
     } catch (caught) {
       let err = caught;
       if (err instanceof HttpError) err = fromHttpError(ctx, err);

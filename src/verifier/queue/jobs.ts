@@ -75,7 +75,8 @@ export class JobQueue {
     let bucket = this.#bucket(due);
     // A bucket behind the cursor would never be read again (clock skew between instances).
     const cursor = await this.#store.get<number>(K.jobCursor());
-    if (cursor === undefined) await this.#store.setIfAbsent(K.jobCursor(), bucket);
+    // The cursor starts at the present, not at this job's bucket (which may be days ahead).
+    if (cursor === undefined) await this.#store.setIfAbsent(K.jobCursor(), Math.min(bucket, this.#bucket(Date.now())));
     else if (bucket < cursor) bucket = cursor;
     await this.#store.indexAdd(K.jobBucket(bucket), `${due}|${id}`, { ttl: this.#ttl(due) });
   }

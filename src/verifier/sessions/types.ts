@@ -49,6 +49,11 @@ export type SessionRecord = {
   reviews: Review[];
   /** Names of retained media (only when the workflow retains media). */
   media: string[];
+  /**
+   * A kyc capture that went to review: its sealed template waits here so an operator's approval
+   * can enrol it (the image itself is gone). Cleared on enrolment or any other final status.
+   */
+  pending_template: string | null;
 };
 
 /** Statuses in which the hosted page takes a capture. */

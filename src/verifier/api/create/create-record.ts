@@ -41,6 +41,7 @@ export async function createRecord(deps: VerifierDeps, input: CreateSessionInput
     ip_analyses: null,
     reviews: [],
     media: [],
+    pending_template: null,
   };
   if (portrait && workflow.retain_media) {
     await saveMedia(deps.store, record.session_id, 'portrait.jpg', portrait.image, recordTtlSeconds(record, deps.config.sessionRetentionMs));

@@ -1,0 +1,141 @@
+// End-to-end latency of the embedded verifier, as the IdP meets it: create a session → open the
+// hosted page → upload a capture → the signed webhook with the verdict arrives at a local
+// receiver. The shipped sign-in workflow (LIVENESS + FACE_MATCH + IP_ANALYSIS) against an
+// enrolled template, the real face engine, real HTTP. p50/p99 at 1, 4 and 8 concurrent sessions.
+//
+// Run by hand: PATH=node_modules/.bin:$PATH node bench/verifier/run.ts [sessions-per-level=40]
+//   REDIS_URL=redis://127.0.0.1:6379 to use Redis (default: the embedded sqlite store).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { verifyWebhook } from '../../src/didit/index.ts';
+import { createLogger } from '../../src/logger.ts';
+import { loadVerifierConfig } from '../../src/verifier/config.ts';
+import { enrolFromImages } from '../../src/verifier/templates.ts';
+import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { startVerifier } from '../../src/verifier/server.ts';
+
+const perLevel = Number(process.argv[2] ?? 40);
+const levels = [1, 4, 8];
+const root = path.resolve(import.meta.dirname, '..', '..');
+const faces = path.resolve(root, '..', 'shared', 'faces');
+const KEY = 'bench-api-key-0123456789abcdef';
+const SECRET = 'bench-webhook-secret-0123456789';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function selfie(name: string, n: number): Promise<Buffer> {
+  const face = await sharp(readFileSync(path.join(faces, name, `${name}${n}.png`))).resize(280, 280).removeAlpha().toColourspace('srgb').toBuffer();
+  return sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 118, g: 122, b: 128 } } })
+    .composite([{ input: face, left: 180, top: 100 }])
+    .jpeg({ quality: 88 })
+    .toBuffer();
+}
+
+// ---- a receiver that verifies every delivery and wakes whoever waits for that session's verdict ----
+const waiting = new Map<string, (at: number) => void>();
+let badSignatures = 0;
+const receiver = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const at = performance.now();
+    const result = verifyWebhook(Buffer.concat(chunks), req.headers, SECRET);
+    res.statusCode = result.ok ? 200 : 401;
+    res.end();
+    if (!result.ok) return void badSignatures++;
+    if (result.payload.status !== 'In Progress') waiting.get(result.payload.session_id)?.(at);
+  });
+});
+await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/didit`;
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-verifier-'));
+const port = await freePort();
+const config = loadVerifierConfig({
+  ...process.env,
+  VERIFIER_PORT: String(port),
+  VERIFIER_HOST: '127.0.0.1',
+  VERIFIER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+  VERIFIER_API_KEYS: KEY,
+  VERIFIER_WEBHOOK_SECRET: SECRET,
+  VERIFIER_WEBHOOK_URL: receiverUrl,
+  VERIFIER_RATE_LIMITS: 'create=100000,read=100000,write=100000',
+  REDIS_KEY_PREFIX: `bench-verifier-${Date.now()}:`,
+  DATA_DIR: dataDir,
+});
+const face = lazyFaceEngine(config.facePoolSize ? { poolSize: config.facePoolSize } : {});
+await face.warm();
+const verifier = await startVerifier(config, createLogger('warn'), { face });
+const workflowId = verifier.workflowIds.reauth!;
+const users = ['amy', 'bernadette', 'leonard', 'sheldon'];
+for (const u of users) await enrolFromImages({ store: verifier.deps.store, face, templateKeyring: config.templateKeyring }, `bench-${u}`, [readFileSync(path.join(faces, u, `${u}2.png`))]);
+const captures = new Map(await Promise.all(users.map(async (u) => [u, await selfie(u, 1)] as const)));
+
+type Sample = { total: number; create: number; open: number; upload: number; webhook: number; status: string };
+
+async function oneSession(i: number): Promise<Sample> {
+  const user = users[i % users.length]!;
+  // One vendor_data per session (an unfinished session of the same vendor would be handed back),
+  // each enrolled with the user's template; done before the clock starts.
+  const vendor = `bench-${user}-${i}`;
+  await verifier.deps.store.set(`verifier:template:${vendor}`, (await verifier.deps.store.get(`verifier:template:bench-${user}`))!);
+  const t0 = performance.now();
+  const created = await fetch(`${verifier.url}/v3/session/`, {
+    method: 'POST',
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ workflow_id: workflowId, vendor_data: vendor, callback: 'https://rp.example/cb' }),
+  }).then((r) => r.json() as Promise<{ session_id: string; url: string }>);
+  const t1 = performance.now();
+  const html = await (await fetch(created.url)).text();
+  const cfg = JSON.parse(/id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!) as { uploadUrl: string; uploadToken: string };
+  const t2 = performance.now();
+  const verdict = new Promise<number>((resolve) => waiting.set(created.session_id, resolve));
+  const upload = await fetch(verifier.url + cfg.uploadUrl, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-upload-token': cfg.uploadToken }, body: new Uint8Array(captures.get(user)!) }).then((r) => r.json() as Promise<{ status: string }>);
+  const t3 = performance.now();
+  const t4 = await verdict;
+  waiting.delete(created.session_id);
+  return { total: t4 - t0, create: t1 - t0, open: t2 - t1, upload: t3 - t2, webhook: Math.max(0, t4 - t3), status: upload.status };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const ms = (x: number) => `${Math.round(x)}`.padStart(5);
+
+console.log(`verifier e2e bench: ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
+console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | upload p50 | webhook p50 | sessions/s | statuses');
+// Warm-up (JIT, connection pools), not counted.
+await Promise.all([0, 1, 2, 3].map((i) => oneSession(1000 + i)));
+for (const c of levels) {
+  const samples: Sample[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (next < perLevel) samples.push(await oneSession(next++));
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const totals = samples.map((s) => s.total);
+  const statuses = Object.entries(samples.reduce<Record<string, number>>((a, s) => ((a[s.status] = (a[s.status] ?? 0) + 1), a), {})).map(([k, n]) => `${k}×${n}`).join(' ');
+  console.log(
+    `${String(c).padStart(11)} | ${ms(pct(totals, 50))}  | ${ms(pct(totals, 99))}  | ${ms(Math.max(...totals))}  | ${ms(pct(samples.map((s) => s.create), 50))}      | ${ms(pct(samples.map((s) => s.open), 50))}    | ${ms(pct(samples.map((s) => s.upload), 50))}      | ${ms(pct(samples.map((s) => s.webhook), 50))}       | ${(samples.length / seconds).toFixed(1).padStart(10)} | ${statuses}`,
+  );
+}
+if (badSignatures) console.log(`!! ${badSignatures} deliveries failed signature verification`);
+
+await verifier.close();
+await face.close();
+receiver.close();
+rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,125 @@
+// `selfie-idp users …`: the operator's tools for accounts and their enrolment.
+//   users enrol --email E [--name N] --image FILE...   → {"account_id","email"}
+//   users list                                         → one JSON line per account
+//   users delete --email E                             → removes account, template, sessions
+// They work on the same store (DATA_DIR or REDIS_URL) as the running server.
+import { readFile, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { loadConfig } from '../../config.ts';
+import type { Config } from '../../config.ts';
+import { DiditClient } from '../../didit/index.ts';
+import { openStore } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
+import { Accounts } from '../accounts.ts';
+import { PortraitVault } from '../signin/portraits.ts';
+
+import { UsageError } from '../../usage-error.ts';
+
+const CLI_MAX_IMAGE_BYTES = 25 * 1024 * 1024;
+const PORTRAIT_MAX_BYTES = 1024 * 1024;
+
+async function readImages(paths: string[]): Promise<Buffer[]> {
+  const images: Buffer[] = [];
+  for (const file of paths) {
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) throw new Error(`--image ${file}: no such file`);
+    if (info.size > CLI_MAX_IMAGE_BYTES) throw new Error(`--image ${file}: larger than 25 MB`);
+    images.push(await readFile(file));
+  }
+  return images;
+}
+
+/** The real service takes a JPEG of at most 1 MB as the reference portrait. */
+async function portraitJpeg(image: Buffer): Promise<Buffer> {
+  for (const [size, quality] of [[1600, 90], [1024, 85], [800, 80]] as const) {
+    const jpeg = await sharp(image).rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality }).toBuffer();
+    if (jpeg.length <= PORTRAIT_MAX_BYTES) return jpeg;
+  }
+  throw new Error('the image cannot be made into a JPEG portrait of at most 1 MB');
+}
+
+async function enrol(config: Config, store: Store, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' }, name: { type: 'string' }, image: { type: 'string', multiple: true } }, strict: true });
+  if (!values.email || !/^[^@\s]+@[^@\s]+$/.test(values.email)) throw new UsageError('users enrol: --email with a valid address is required');
+  if (!values.image?.length) throw new UsageError('users enrol: at least one --image FILE is required');
+  const images = await readImages(values.image);
+  const accounts = new Accounts(store);
+
+  if (config.verification.mode === 'remote') {
+    if (!config.verification.portraitKey) throw new Error('PORTRAIT_KEY: required when DIDIT_API_KEY is set');
+    const portrait = await portraitJpeg(images[0]!);
+    const { account } = await accounts.create({ email: values.email, name: values.name ?? values.email });
+    await new PortraitVault(store, config.verification.portraitKey).save(account.id, portrait);
+    await accounts.markEnrolled(account.id);
+    console.log(JSON.stringify({ account_id: account.id, email: account.email }));
+    return 0;
+  }
+
+  // Embedded verifier: the template is made and sealed exactly as an approved enrolment would.
+  const { loadVerifierConfig, enrolFromImages, lazyFaceEngine } = await import('../../verifier/index.ts');
+  const verifierConfig = loadVerifierConfig(process.env);
+  const face = lazyFaceEngine({ poolSize: 1 });
+  try {
+    const { account, created } = await accounts.create({ email: values.email, name: values.name ?? values.email });
+    try {
+      await enrolFromImages({ store, face, templateKeyring: verifierConfig.templateKeyring }, account.id, images);
+    } catch (err) {
+      // A refused image leaves nothing half-written: a new account goes again.
+      if (created) await accounts.delete(account.id);
+      throw err;
+    }
+    await accounts.markEnrolled(account.id);
+    console.log(JSON.stringify({ account_id: account.id, email: account.email }));
+    return 0;
+  } finally {
+    await face.close();
+  }
+}
+
+async function list(store: Store): Promise<number> {
+  for (const a of await new Accounts(store).list()) {
+    console.log(JSON.stringify({ account_id: a.id, email: a.email, name: a.name, enrolled: a.enrolledAt !== null, created_at: new Date(a.created).toISOString() }));
+  }
+  return 0;
+}
+
+async function remove(config: Config, store: Store, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
+  if (!values.email) throw new UsageError('users delete: --email is required');
+  const accounts = new Accounts(store);
+  const account = await accounts.findByEmail(values.email);
+  if (!account) {
+    console.error(`selfie-idp: no account with email ${values.email}`);
+    return 1;
+  }
+  let forgotten: { template: boolean; sessions: number };
+  if (config.verification.mode === 'remote') {
+    // The service's sessions go through its own API; the portrait is ours.
+    const client = new DiditClient({ baseUrl: config.verification.baseUrl, apiKey: config.verification.apiKey });
+    const { results } = await client.listSessions({ vendor_data: account.id });
+    for (const s of results) await client.deleteSession(s.session_id);
+    if (config.verification.portraitKey) await new PortraitVault(store, config.verification.portraitKey).delete(account.id);
+    forgotten = { template: true, sessions: results.length };
+  } else {
+    const { forgetVendor } = await import('../../verifier/forget.ts');
+    forgotten = await forgetVendor(store, account.id);
+  }
+  await accounts.delete(account.id);
+  console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
+  return 0;
+}
+
+export async function runUsers(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'enrol' && sub !== 'list' && sub !== 'delete') throw new UsageError(`users: expected "enrol", "list" or "delete", got ${sub ?? 'nothing'}`);
+  const config = loadConfig();
+  const store = await openStore(config);
+  try {
+    if (sub === 'enrol') return await enrol(config, store, rest);
+    if (sub === 'list') return await list(store);
+    return await remove(config, store, rest);
+  } finally {
+    await store.close();
+  }
+}

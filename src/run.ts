@@ -1,0 +1,71 @@
+// What `selfie-idp serve` runs: the embedded verifier (unless DIDIT_API_KEY points elsewhere),
+// the IdP wired to it over HTTP, and, on a localhost issuer, the demo relying party.
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { startServer } from './server.ts';
+import type { RunningServer } from './server.ts';
+
+export type RunningStack = {
+  idp: RunningServer;
+  verifierUrl: string | undefined;
+  relyingPartyUrl: string | undefined;
+  close: () => Promise<void>;
+};
+
+/** The demo RP runs by default only where it makes sense: a development issuer on localhost. */
+export function demoRpPort(env: NodeJS.ProcessEnv, config: Config): number {
+  if (env.DEMO_RP_PORT !== undefined && env.DEMO_RP_PORT !== '') {
+    const port = Number(env.DEMO_RP_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('DEMO_RP_PORT: must be a port number (0 turns the demo off)');
+    return port;
+  }
+  const host = new URL(config.issuer).hostname;
+  return host === 'localhost' || host === '127.0.0.1' ? 3001 : 0;
+}
+
+export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<RunningStack> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((err: unknown) => log.error({ err }, 'error while shutting down'));
+  };
+  try {
+    let verification: Parameters<typeof startServer>[2] = {};
+    let verifierUrl: string | undefined;
+    if (config.verification.mode === 'embedded') {
+      const { loadVerifierConfig, startVerifier } = await import('./verifier/index.ts');
+      // The verifier reaches the IdP's webhook receiver directly, not through the public issuer URL.
+      const verifierConfig = loadVerifierConfig(env, { webhookUrl: `http://127.0.0.1:${config.port}/webhooks/didit` });
+      const verifier = await startVerifier(verifierConfig, log.child({ component: 'verifier' }));
+      closers.push(verifier.close);
+      if (!verifier.workflowIds.reauth || !verifier.workflowIds.enrol) {
+        throw new Error(`VERIFIER_WORKFLOWS_FILE: needs a biometric_authentication and a kyc workflow (${verifierConfig.workflowsFile})`);
+      }
+      verifierUrl = verifier.publicUrl;
+      verification = {
+        verification: {
+          baseUrl: verifier.url.replace('//localhost:', '//127.0.0.1:'),
+          apiKey: verifier.clientApiKey,
+          webhookSecret: verifier.webhookSecret,
+          reauthWorkflowId: verifier.workflowIds.reauth,
+          enrolWorkflowId: verifier.workflowIds.enrol,
+        },
+      };
+    }
+    const idp = await startServer(config, log, verification);
+    closers.push(idp.close);
+
+    let relyingPartyUrl: string | undefined;
+    const rpPort = demoRpPort(env, config);
+    if (rpPort) {
+      // A dev tool: openid-client is a devDependency, so it is loaded only when the demo runs.
+      const { startRelyingParty } = await import('../examples/relying-party/server.ts');
+      const rp = await startRelyingParty({ issuer: config.issuer, port: rpPort, clientId: 'demo-rp' });
+      closers.push(rp.close);
+      relyingPartyUrl = rp.url;
+    }
+    return { idp, verifierUrl, relyingPartyUrl, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

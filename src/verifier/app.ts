@@ -1,0 +1,50 @@
+// The verifier's HTTP application: the v3 API for clients (x-api-key), the hosted capture page for
+// users (the session token in the URL), and health checks. Its own Koa app on its own port; the
+// IdP reaches it only over HTTP, as it would reach the real service.
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import Router from '@koa/router';
+import { apiRouter } from './api/index.ts';
+import type { VerifierDeps } from './deps.ts';
+import { apiErrors } from './http/errors.ts';
+import { observe, securityHeaders } from './http/observe.ts';
+import { pageRouter } from './page/index.ts';
+
+function operations(deps: VerifierDeps): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    try {
+      await deps.store.ping();
+      ctx.body = { status: 'ready', store: 'ok' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'not ready', store: 'unreachable' };
+    }
+  });
+  return router;
+}
+
+/** API paths answer in the contract's error shapes; pages keep their own. */
+function forApi(middleware: (ctx: Context, next: Next) => Promise<void>) {
+  return (ctx: Context, next: Next) => (ctx.path.startsWith('/v3/') ? middleware(ctx, next) : next());
+}
+
+export function createVerifierApp(deps: VerifierDeps): Koa {
+  const app = new Koa({ proxy: deps.config.trustProxy });
+  app.silent = true;
+  const api = apiRouter(deps);
+  const pages = pageRouter(deps);
+  const ops = operations(deps);
+
+  app.use(observe(deps.log));
+  app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
+  app.use(forApi(apiErrors()));
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+  app.use(pages.routes());
+  app.use(ops.routes());
+  return app;
+}

@@ -1,0 +1,50 @@
+// POST /session/<token>/capture — the hosted page's upload. Read top to bottom; the raw image
+// lives only in this function's scope unless the workflow retains media.
+import type { Context } from 'koa';
+import type { VerifierDeps } from '../deps.ts';
+import { ApiError } from '../http/errors.ts';
+import { analyseCapture, EngineBusy } from './analyse-capture.ts';
+import { claimUpload } from './claim-upload.ts';
+import { commitVerdict } from './commit.ts';
+import { enrolIfApproved, pendingTemplateFor } from './enrol.ts';
+import { judge, judgeUnusable } from './judge.ts';
+import { reissueGrant } from './keep-open.ts';
+import { readCapture } from './read-capture.ts';
+import { completeResponse } from './respond.ts';
+import { retainMedia } from './retain-media.ts';
+
+export function handleCapture(deps: VerifierDeps) {
+  return async (ctx: Context) => {
+    const claimed = await claimUpload(deps, ctx);
+    const capture = await readCapture(ctx);
+
+    let result;
+    try {
+      result = await analyseCapture(deps, capture);
+    } catch (err) {
+      if (!(err instanceof EngineBusy)) throw err;
+      const { uploadToken } = await reissueGrant(deps, claimed, false);
+      throw new ApiError(503, { outcome: 'busy', upload_token: uploadToken }, { 'Retry-After': '2' });
+    }
+
+    if ('refusal' in result && claimed.record.capture_attempts + 1 < claimed.workflow.max_capture_attempts) {
+      const { uploadToken, attemptsLeft } = await reissueGrant(deps, claimed, true);
+      ctx.status = 422;
+      ctx.body = { outcome: 'retry', reason: result.refusal.reason, upload_token: uploadToken, attempts_left: attemptsLeft };
+      return;
+    }
+
+    const { media, urls } = await retainMedia(deps, claimed, capture.image);
+    if ('refusal' in result) {
+      const verdict = await judgeUnusable(ctx, claimed, result.refusal.risk, urls);
+      const record = await commitVerdict(deps, claimed, verdict, media, null);
+      ctx.body = completeResponse(record, claimed.grant.handoff);
+      return;
+    }
+
+    const verdict = await judge(deps, ctx, claimed, capture, result.analysis, urls);
+    const record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(deps, claimed, verdict, result.analysis));
+    await enrolIfApproved(deps, record, result.analysis);
+    ctx.body = completeResponse(record, claimed.grant.handoff);
+  };
+}

@@ -1,0 +1,18 @@
+// The hosted capture page: the page itself, its upload, the hand-off status poll, its assets.
+import Router from '@koa/router';
+import type { VerifierDeps } from '../deps.ts';
+import { handleCapture } from '../capture/index.ts';
+import { apiErrors } from '../http/errors.ts';
+import { serveAsset } from './assets.ts';
+import { showSessionPage } from './show.ts';
+import { sessionStatus } from './status.ts';
+
+export function pageRouter(deps: VerifierDeps): Router {
+  const router = new Router();
+  router.get('/session/:token', showSessionPage(deps));
+  router.post('/session/:token/capture', apiErrors(), handleCapture(deps));
+  router.get('/session/:token/status', sessionStatus(deps));
+  router.get('/assets/:file', serveAsset(''));
+  router.get('/assets/verifier/:file', serveAsset('verifier/'));
+  return router;
+}

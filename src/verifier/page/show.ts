@@ -1,0 +1,81 @@
+// GET /session/<token> — the hosted capture page. Opening it starts the session (Not Started →
+// In Progress, which starts the capture window) and hands this page load a single-use upload
+// grant. Finished, expired and unknown sessions get their own screen instead of the camera.
+import type { Context } from 'koa';
+import type { VerifierDeps } from '../deps.ts';
+import { newUploadId, saveGrant } from '../capture/upload-grant.ts';
+import { callbackUrl } from '../capture/respond.ts';
+import { sessionUrl } from '../sessions/decision.ts';
+import { abandon, openPage } from '../sessions/lifecycle.ts';
+import { sessionIdForToken } from '../sessions/repo.ts';
+import { updateSession } from '../sessions/transition.ts';
+import type { SessionRecord } from '../sessions/types.ts';
+import { MESSAGES, pickLanguage } from './i18n.ts';
+import { qrSvg } from './qr.ts';
+import { jsonForHtml, renderVerifierPage } from './render.ts';
+
+export const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+
+export type PageState = 'capture' | 'done' | 'expired';
+
+function stateOf(record: SessionRecord | undefined): PageState {
+  if (!record) return 'expired';
+  if (record.status === 'In Progress') return 'capture';
+  if (record.status === 'Approved' || record.status === 'Declined' || record.status === 'In Review') return 'done';
+  return 'expired';
+}
+
+export function showSessionPage(deps: VerifierDeps) {
+  return async (ctx: Context) => {
+    const token = String(ctx.params.token);
+    const handoff = ctx.query.handoff === '1';
+    const sessionId = TOKEN.test(token) ? await sessionIdForToken(deps.store, token) : undefined;
+    const uploadId = newUploadId();
+    const window = deps.config.captureWindowMs;
+    const result = sessionId
+      ? await updateSession(deps, sessionId, (r, now) => {
+          let next = openPage(r, now) ?? r;
+          next = abandon(window)(next, now) ?? next;
+          return next.status === 'In Progress' ? { ...next, upload_id: uploadId } : next === r ? undefined : next;
+        })
+      : undefined;
+    const record = result?.record;
+    const state = stateOf(record);
+    if (record && state === 'capture') {
+      await saveGrant(deps.store, uploadId, { session_id: record.session_id, session_token: token, handoff }, (record.opened_at ?? Date.now()) + window - Date.now());
+    }
+
+    const lang = pickLanguage(record?.language ?? null, ctx.get('accept-language'));
+    const t = MESSAGES[lang];
+    const url = record ? sessionUrl(deps.config.publicUrl, record) : '';
+    const base = `/session/${encodeURIComponent(token)}`;
+    const config = {
+      state,
+      uploadUrl: `${base}/capture`,
+      statusUrl: `${base}/status`,
+      uploadToken: state === 'capture' ? uploadId : null,
+      maxBytes: 1024 * 1024,
+      handoff,
+      texts: {
+        cueFit: t.cueFit, cueTooDark: t.cueTooDark, cueBacklit: t.cueBacklit, cueTooBright: t.cueTooBright, cueCloser: t.cueCloser,
+        cueFarther: t.cueFarther, cueCentre: t.cueCentre, cueNoFace: t.cueNoFace, cueGood: t.cueGood, busy: t.busy,
+        retryNoFace: t.retryNoFace, retryMultiple: t.retryMultiple, retryQuality: t.retryQuality, attemptsLeft: t.attemptsLeft,
+      },
+    };
+    await renderVerifierPage(
+      ctx,
+      'session',
+      {
+        lang,
+        t,
+        state,
+        sessionUrl: url,
+        qr: url ? qrSvg(`${url}?handoff=1`, t.qrLabel) : '',
+        handoffUrl: url ? `${url}?handoff=1` : '',
+        continueUrl: record && state === 'done' && !handoff ? callbackUrl(record) : null,
+        configJson: jsonForHtml(config),
+      },
+      record ? (state === 'expired' ? 410 : 200) : 404,
+    );
+  };
+}

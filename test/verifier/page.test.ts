@@ -1,0 +1,115 @@
+// The hosted page over plain HTTP: headers (strict CSP, no-store, no referrer), language choice,
+// states for unknown, expired and finished sessions, the hand-off status poll, assets. Plus the
+// small parsers the page and IP analysis rely on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_CSP } from '../../src/idp/views.ts';
+import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { pickLanguage } from '../../src/verifier/page/i18n.ts';
+import { parseUserAgent } from '../../src/verifier/steps/user-agent.ts';
+import { api, openPage, startTestVerifier, waitFor } from '../helpers/verifier.ts';
+import type { TestVerifier } from '../helpers/verifier.ts';
+
+const face = lazyFaceEngine({ poolSize: 1 });
+let v: TestVerifier;
+beforeAll(async () => {
+  v = await startTestVerifier({ face, env: { VERIFIER_CAPTURE_WINDOW: '1s' } });
+});
+afterAll(async () => {
+  await v?.stop();
+  await face.close();
+});
+
+const session = async (body: Record<string, unknown> = {}) => (await api(v, 'POST', '/v3/session/', { workflow_id: 'face-only', ...body })).body;
+
+describe('hosted page', () => {
+  it('opens the session, with strict headers and only our own script and styles', async () => {
+    const s = await session({ callback: 'https://rp.example/cb' });
+    const res = await fetch(s.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(PAGE_CSP);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('permissions-policy')).toMatch(/camera=\(self\)/);
+    const html = await res.text();
+    expect(html).toContain('<html lang="en">');
+    expect(html).toMatch(/<button id="take" type="button" disabled>Take selfie<\/button>/);
+    expect(html).toContain('<script src="/assets/verifier/capture.js" defer></script>');
+    expect(html).not.toMatch(/<script>(?!<)/); // no inline script
+    expect(html).not.toMatch(/(src|href)="https?:/); // nothing from another origin
+    expect(html).not.toMatch(/style="/); // the CSP forbids inline styles
+    expect(html).toMatch(/<svg [^>]*role="img" aria-label="QR code/);
+    expect((await api(v, 'GET', `/v3/session/${s.session_id}/decision/`)).body.status).toBe('In Progress');
+  });
+
+  it('speaks Bahasa Indonesia from the session language, else Accept-Language', async () => {
+    const id = await openPage((await session({ language: 'id' })).url, { 'accept-language': 'en-US' });
+    expect(id.html).toContain('<html lang="id">');
+    expect(id.html).toContain('>Ambil selfie</button>');
+    const byHeader = await openPage((await session()).url, { 'accept-language': 'id-ID,id;q=0.9,en;q=0.5' });
+    expect(byHeader.html).toContain('>Ambil selfie</button>');
+    const en = await openPage((await session({ language: 'en' })).url, { 'accept-language': 'id' });
+    expect(en.html).toContain('>Take selfie</button>');
+  });
+
+  it('unknown or malformed tokens: 404 with the expired screen, no upload grant', async () => {
+    for (const token of ['AAAAAAAAAAAAAAAAAAAAAAAA', 'x', '%3Cscript%3E']) {
+      const page = await openPage(`${v.url}/session/${token}`);
+      expect(page.status).toBe(404);
+      expect(page.config).toMatchObject({ state: 'expired', uploadToken: null });
+      expect(page.html).not.toContain('<script>');
+    }
+    expect((await fetch(`${v.url}/session/AAAAAAAAAAAAAAAAAAAAAAAA/status`)).status).toBe(404);
+  });
+
+  it('the status poll reports progress, and after a verdict the initiator redirect; a finished page offers Continue', async () => {
+    const s = await session({ callback: 'https://rp.example/cb' });
+    const status = async (q = '') => (await fetch(`${v.url}/session/${s.session_token}/status${q}`)).json();
+    expect(await status()).toEqual({ status: 'Not Started', finished: false, redirect: null });
+    await openPage(s.url);
+    await waitFor('Abandoned', async () => (await status()).status === 'Abandoned', 5000);
+    expect(await status()).toEqual({ status: 'Abandoned', finished: true, redirect: null });
+    await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Approved' });
+    expect((await status()).redirect).toBe(`https://rp.example/cb?verificationSessionId=${s.session_id}&status=Approved`);
+    const page = await openPage(s.url);
+    expect(page.config.state).toBe('done');
+    expect(page.html).toContain(`href="https://rp.example/cb?verificationSessionId=${s.session_id}&amp;status=Approved"`);
+  });
+
+  it('serves its assets and nothing else', async () => {
+    const js = await fetch(`${v.url}/assets/verifier/capture.js`);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(await js.text()).toMatch(/getUserMedia/);
+    expect((await fetch(`${v.url}/assets/style.css`)).headers.get('content-type')).toMatch(/text\/css/);
+    expect((await fetch(`${v.url}/assets/verifier/capture.css`)).status).toBe(200);
+    for (const p of ['/assets/verifier/..%2F..%2Fpackage.json', '/assets/../package.json', '/assets/verifier/other.js']) expect((await fetch(v.url + p)).status).toBe(404);
+    expect(await (await fetch(`${v.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${v.url}/readyz`)).json()).toMatchObject({ status: 'ready' });
+  });
+
+  it('never logs a session token', async () => {
+    const s = await session();
+    await openPage(s.url);
+    expect(v.logs.join('')).not.toContain(s.session_token);
+  });
+});
+
+describe('parsers', () => {
+  it('pickLanguage', () => {
+    expect(pickLanguage('id', 'en')).toBe('id');
+    expect(pickLanguage('fr', 'fr-FR,id;q=0.8,en;q=0.9')).toBe('en');
+    expect(pickLanguage(null, 'fr-FR,id;q=0.9,en;q=0.8')).toBe('id');
+    expect(pickLanguage(null, 'id;q=0')).toBe('en');
+    expect(pickLanguage(null, undefined)).toBe('en');
+    expect(pickLanguage('id-ID', undefined)).toBe('id');
+  });
+
+  it('parseUserAgent', () => {
+    expect(parseUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0')).toEqual({ browser: 'Edge', os: 'Windows', device: 'desktop' });
+    expect(parseUserAgent('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36')).toEqual({ browser: 'Chrome', os: 'Android', device: 'mobile' });
+    expect(parseUserAgent('Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1')).toEqual({ browser: 'Safari', os: 'iOS', device: 'tablet' });
+    expect(parseUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:131.0) Gecko/20100101 Firefox/131.0')).toEqual({ browser: 'Firefox', os: 'Mac OS X', device: 'desktop' });
+    expect(parseUserAgent('curl/8.5.0').device).toBe('bot');
+    expect(parseUserAgent(null)).toEqual({ browser: null, os: null, device: null });
+  });
+});
