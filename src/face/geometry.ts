@@ -59,14 +59,15 @@ export interface Chip {
   scale: number;
 }
 
+/** Where landmarks 17..67 of a frontal, level face sit in a size×size dlib chip. */
+export function chipTemplate(size = 150, padding = 0.25): Point[] {
+  return MEAN_X.map((x, i) => ({ x: ((padding + x) / (2 * padding + 1)) * size, y: ((padding + MEAN_Y[i]!) / (2 * padding + 1)) * size }));
+}
+
 /** The dlib face chip (size×size, padding 0.25) for 68 landmarks given in image pixels. */
 export function chipTransform(landmarks: readonly Point[], size = 150, padding = 0.25): Chip {
-  const src: Point[] = [];
-  const dst: Point[] = [];
-  for (let i = 0; i < MEAN_X.length; i++) {
-    src.push(landmarks[i + 17]!);
-    dst.push({ x: ((padding + MEAN_X[i]!) / (2 * padding + 1)) * size, y: ((padding + MEAN_Y[i]!) / (2 * padding + 1)) * size });
-  }
+  const src = landmarks.slice(17, 68);
+  const dst = chipTemplate(size, padding);
   // Fit chip → image directly (the inverse map is what the warp needs).
   const t = fitSimilarity(dst, src);
   return { toImage: [t.a, -t.b, t.tx, t.b, t.a, t.ty], scale: Math.hypot(t.a, t.b) };

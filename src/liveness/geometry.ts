@@ -136,3 +136,34 @@ export function residuals(H: Homography, src: readonly Point[], dst: readonly Po
     return Math.hypot(q.x - dst[i]!.x, q.y - dst[i]!.y);
   });
 }
+
+/** Eigenvalues (descending) of a symmetric matrix by cyclic Jacobi rotations. */
+export function symmetricEigenvalues(S: number[][]): number[] {
+  const n = S.length;
+  const A = S.map((r) => r.slice());
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += A[i]![j]! ** 2;
+    if (off < 1e-18) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p]![q]!;
+        if (Math.abs(apq) < 1e-20) continue;
+        const theta = (A[q]![q]! - A[p]![p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = A[k]![p]!, akq = A[k]![q]!;
+          A[k]![p] = c * akp - s * akq;
+          A[k]![q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = A[p]![k]!, aqk = A[q]![k]!;
+          A[p]![k] = c * apk - s * aqk;
+          A[q]![k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return A.map((r, i) => r[i]!).sort((a, b) => b - a);
+}

@@ -9,6 +9,7 @@ export type { VerifierDeps } from './deps.ts';
 export { lazyFaceEngine } from './face-port.ts';
 export type { FaceHandle, FacePort } from './face-port.ts';
 export { enrolFromImages, loadTemplate, deleteTemplate, EnrolmentError } from './templates.ts';
+export { forgetVendor } from './forget.ts';
 export type { StoredTemplate, EnrolDeps } from './templates.ts';
 export { defaultWorkflowIds } from './workflows.ts';
 export type { Workflow } from './workflows.ts';

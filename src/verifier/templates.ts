@@ -70,3 +70,4 @@ export async function enrolFromImages(deps: EnrolDeps, vendorData: string, image
   }
   return saveTemplate(deps.store, deps.templateKeyring, vendorData, analyses, null);
 }
+

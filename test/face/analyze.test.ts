@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -71,7 +72,8 @@ describe('image input', () => {
   });
 
   it('enforces the byte cap (1 MB by default, caller-set otherwise)', async () => {
-    const big = await sharp({ create: { width: 1200, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    const noise = crypto.randomBytes(1200 * 1200 * 3); // incompressible: the PNG is ~4 MB
+    const big = await sharp(noise, { raw: { width: 1200, height: 1200, channels: 3 } }).png().toBuffer();
     expect(big.length).toBeGreaterThan(1024 * 1024);
     expect(await code(engine.analyze(big))).toBe('IMAGE_TOO_LARGE');
     const small = await selfieFrame(face('raj', 1));

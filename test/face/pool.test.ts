@@ -54,8 +54,8 @@ describe('worker pool', () => {
   it('rejects requests after close', async () => {
     const engine = await createFaceEngine({ poolSize: 1 });
     await engine.close();
-    const err = await engine.analyze(Buffer.from([0xff, 0xd8, 0xff, 0])).catch((e: unknown) => e as FaceError);
+    const err: unknown = await engine.analyze(Buffer.from([0xff, 0xd8, 0xff, 0])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FaceError);
-    expect(err.code).toBe('ENGINE_FAILURE');
+    expect((err as FaceError).code).toBe('ENGINE_FAILURE');
   }, 60_000);
 });

@@ -100,22 +100,33 @@ export async function startTestServer(
   };
 }
 
-/** fetch with a cookie jar and manual redirects: a browser without a browser. */
+/**
+ * fetch with a cookie jar and manual redirects: a browser without a browser. Cookies keep their
+ * Path, as a browser does (oidc-provider scopes interaction cookies to /interaction/<uid>).
+ */
 export class Browser {
-  readonly cookies = new Map<string, string>();
+  readonly jar = new Map<string, { value: string; path: string }>();
+  /** Names of the cookies, whatever their path (for assertions). */
+  readonly cookies = { has: (name: string) => [...this.jar.values()].length > 0 && [...this.jar.keys()].some((k) => k.split('\0')[0] === name) };
 
   async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
     const headers = new Headers(init.headers);
-    const jar = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (jar) headers.set('cookie', jar);
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const sent = [...this.jar]
+      .filter(([, c]) => target.pathname === c.path || target.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/')
+      .map(([key, c]) => `${key.split('\0')[0]}=${c.value}`)
+      .join('; ');
+    if (sent) headers.set('cookie', sent);
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
+      const [pair, ...attrs] = line.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const path = attrs.map((a) => a.trim()).find((a) => /^path=/i.test(a))?.slice(5) ?? '/';
+      const key = `${name}\0${path}`;
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.jar.delete(key);
+      else this.jar.set(key, { value, path });
     }
     return res;
   }

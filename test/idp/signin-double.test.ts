@@ -112,7 +112,7 @@ describe('sign-in against a Didit double (remote mode)', () => {
     let session = sessionOf(flow.captureUrl);
     await double.complete(session.session_id, 'Declined');
     let back = await returnFromCapture(flow.browser, flow.captureUrl);
-    expect(back.url).toContain('/reauth/callback');
+    expect(back.url).toMatch(/\/interaction\/[^/]+\/verified\?/);
     let html = await back.res.text();
     expect(html).toContain('We could not verify it is you');
     expect(html).toContain('2 tries left');
@@ -159,7 +159,7 @@ describe('sign-in against a Didit double (remote mode)', () => {
     const flow = await begin();
     const session = sessionOf(flow.captureUrl);
     const forged = `${issuer}/reauth/callback?verificationSessionId=${session.session_id}&status=Approved`;
-    const res = await flow.browser.fetch(forged);
+    const { res } = await flow.browser.follow(forged, issuer);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Checking your selfie');
   });
@@ -223,7 +223,12 @@ describe('sign-in against a Didit double (remote mode)', () => {
     await double.complete(secondSession.session_id, 'Approved');
     const crossed = await flow.browser.follow(`${issuer}/reauth/callback?verificationSessionId=${secondSession.session_id}&status=Approved`, issuer);
     expect(crossed.res.status).toBe(400);
-    expect(await crossed.res.text()).toMatch(/another sign-in|does not belong/);
+    expect(await crossed.res.text()).toMatch(/another sign-in|another browser/);
+    // Nor can the first browser claim it under its own interaction's path.
+    const ownUid = /\/interaction\/([^/]+)\/verified/.exec((await flow.browser.follow(`${issuer}/reauth/callback?verificationSessionId=${session.session_id}`, issuer)).url)![1]!;
+    const claimed = await flow.browser.fetch(`${issuer}/interaction/${ownUid}/verified?verificationSessionId=${secondSession.session_id}`);
+    expect(claimed.status).toBe(400);
+    expect(await claimed.text()).toContain('belongs to another sign-in');
   });
 
   it('an abandoned capture prompts again, without looping back to the camera', async () => {

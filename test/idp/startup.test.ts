@@ -74,7 +74,7 @@ describe('configuration', () => {
 describe('process start-up', () => {
   it('exits non-zero within 5 s when REDIS_URL points at nothing', async () => {
     const dir = tempDir('dead-redis');
-    const result = await run(['serve'], { REDIS_URL: 'redis://127.0.0.1:1', PORT: String(await freePort()), DATA_DIR: dir.dir });
+    const result = await run(['serve'], { REDIS_URL: 'redis://127.0.0.1:1', PORT: String(await freePort()), VERIFIER_PORT: String(await freePort()), DATA_DIR: dir.dir });
     dir.remove();
     expect(result.code).not.toBe(0);
     expect(result.code).not.toBeNull();
@@ -94,7 +94,8 @@ describe('process start-up', () => {
   it('serves discovery from a fresh DATA_DIR with no Redis configured', async () => {
     const dir = tempDir('fresh');
     const port = await freePort();
-    const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, PORT: String(port), DATA_DIR: dir.dir, REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, PORT: String(port), VERIFIER_PORT: String(await freePort()), DEMO_RP_PORT: '0', DATA_DIR: dir.dir, REDIS_URL: '' };
+    const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
     child.stdout.on('data', (d) => (logs += d));
     try {

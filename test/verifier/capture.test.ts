@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/didit/index.ts';
 import { K } from '../../src/verifier/keys.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { forgetVendor } from '../../src/verifier/forget.ts';
 import { EnrolmentError, enrolFromImages, loadTemplate } from '../../src/verifier/templates.ts';
 import { API_KEY, WEBHOOK_SECRET, api, blankJpeg, captureOnce, facePng, openPage, portraitB64, selfieJpeg, startReceiver, startTestVerifier, waitFor } from '../helpers/verifier.ts';
 import type { Receiver, TestVerifier } from '../helpers/verifier.ts';
@@ -122,6 +123,10 @@ describe('enrolment and re-authentication against the template', () => {
     expect((await captureOnce(s.url, await selfieJpeg('penny', 5))).body.status).toBe('Approved');
     await expect(enrolFromImages(deps, 'mixed', [facePng('penny', 1), facePng('howard', 1)])).rejects.toBeInstanceOf(EnrolmentError);
     expect(await loadTemplate(v.store, 'mixed')).toBeUndefined();
+    // Deleting the account removes its template and its sessions.
+    expect(await forgetVendor(v.store, 'cli-user')).toEqual({ template: true, sessions: 1 });
+    expect(await loadTemplate(v.store, 'cli-user')).toBeUndefined();
+    expect((await api(v, 'GET', `/v3/session/${s.session_id}/decision/`)).status).toBe(404);
   });
 });
 

@@ -42,6 +42,8 @@ export interface GenerateOptions {
   /** JPEG quality of the still (default: random 78..95); the burst frames use 85. null: no JPEG. */
   stillQuality?: number | null;
   burstQuality?: number | null;
+  /** Override camera parameters (experiments: e.g. no noise). */
+  camera?: Partial<CameraParams>;
 }
 
 /** A smooth random 1D trajectory with amplitude `a`: sum of two sinusoids of random frequency/phase. */
@@ -126,7 +128,7 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
   times[0] = 0;
   const stillQuality = opts.stillQuality === undefined ? int(rng, 78, 95) : opts.stillQuality;
   const burstQuality = opts.burstQuality === undefined ? 85 : opts.burstQuality;
-  const cam = randomCamera(rng);
+  const cam = { ...randomCamera(rng), ...opts.camera };
   const bcam = burstCamera(cam);
   const meta: Record<string, number | string | boolean> = {};
   let stillCanvas: Canvas;

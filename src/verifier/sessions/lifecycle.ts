@@ -65,7 +65,9 @@ export function operatorUpdate(newStatus: UpdatableStatus, comment: string | und
   return (r: SessionRecord, now: number): SessionRecord => {
     if (!(UPDATE_STATUS_FROM as readonly string[]).includes(r.status)) throw new TransitionNotAllowed(r.status, newStatus);
     const review = { user, new_status: newStatus, comment: comment ?? null, created_at: new Date(now).toISOString() };
-    const next: SessionRecord = { ...r, status: newStatus, reviews: [...r.reviews, review] };
+    // A kyc template waiting for this review survives only an approval (which enrols it).
+    const pending_template = newStatus === 'Approved' ? r.pending_template : null;
+    const next: SessionRecord = { ...r, status: newStatus, reviews: [...r.reviews, review], pending_template };
     if (newStatus === 'Resubmitted') return { ...next, expires_at: now + sessionExpiryMs, opened_at: null, completed_at: null, capture_attempts: 0 };
     return { ...next, completed_at: now };
   };

@@ -4,13 +4,16 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../../../config.ts';
 import type { Accounts } from '../../accounts.ts';
 import type { Verification } from '../verification.ts';
-import { actOnVerdict, awaitVerdict, checkInteraction, loadAttempt } from './steps.ts';
+import { actOnVerdict, awaitVerdict, checkInteraction, continueUnderInteraction, loadAttempt } from './steps.ts';
 
 export function callbackRouter(deps: { provider: Provider; verification: Verification; accounts: Accounts; config: Config; csrfSecret: string }): Router {
   const { provider, verification, accounts, config, csrfSecret } = deps;
   const router = new Router();
+  // Where the verification service sends the browser (the `callback` of every session).
+  router.get('/reauth/callback', loadAttempt(verification), continueUnderInteraction());
+  // The same request, now where the browser's interaction cookie is sent.
   router.get(
-    '/reauth/callback',
+    '/interaction/:uid/verified',
     loadAttempt(verification),
     checkInteraction(provider),
     awaitVerdict(verification, config),

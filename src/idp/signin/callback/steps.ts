@@ -34,13 +34,23 @@ export function loadAttempt(verification: Verification) {
   };
 }
 
+/**
+ * oidc-provider scopes the interaction cookie to /interaction/<uid>, so the browser's proof of
+ * which sign-in it is doing is only readable there: continue under that path.
+ */
+export function continueUnderInteraction() {
+  return async (ctx: Context) => {
+    const { attempt } = state(ctx);
+    ctx.redirect(`/interaction/${encodeURIComponent(attempt.uid)}/verified?verificationSessionId=${encodeURIComponent(attempt.sessionId)}`);
+  };
+}
+
 /** The verdict must be for the sign-in this browser is doing, and for that sign-in's account. */
 export function checkInteraction(provider: Provider) {
   return async (ctx: Context, next: Next) => {
     const { attempt } = state(ctx);
-    ctx.params.uid = attempt.uid;
+    if (ctx.params.uid !== attempt.uid) throw new HttpError(400, 'This verification belongs to another sign-in.');
     const interaction = await loadInteraction(ctx, provider);
-    if (interaction.uid !== attempt.uid) throw new HttpError(400, 'This verification belongs to another sign-in.');
     state(ctx).interaction = interaction;
     await next();
   };

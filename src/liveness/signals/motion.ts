@@ -1,0 +1,258 @@
+/**
+ * Burst motion consistency (PASSIVE). Points on the face and in a ring around it are tracked from
+ * the capture frame to a few frames of the ~1 s burst (pyramidal Lucas–Kanade, forward–backward
+ * checked).
+ *
+ * - A flat picture (print, phone, monitor) moves as one plane: one homography explains the motion of
+ *   every face point to within the tracking noise predicted from the image noise and texture, and
+ *   the ring around the face (inside the same photo/screen) follows that same homography.
+ * - A head is not flat: the nose, eyes and cheeks move differently when it turns (parallax, a
+ *   residual well above the predicted noise), and it moves independently of the room behind it,
+ *   so the ring does not follow the face's homography.
+ * - A perfectly static burst is not a live face; bit-identical frames are an injected still
+ *   (virtual camera or frozen stream).
+ */
+import { binGrey, clamp01, clipBox, greyOf, median, percentile, ramp, scaleBox } from '../image.ts';
+import { applyH, robustFit, symmetricEigenvalues } from '../geometry.ts';
+import { buildPyramid, cornerness, homographyJacobian, noiseSigma, refineLK, trackingError, trackLK, type Pyramid } from '../track.ts';
+import type { FaceGeometry, Frame, GreyImage, Point, SignalResult } from '../types.ts';
+import { livenessWarning } from '../warnings.ts';
+
+export interface MotionOptions {
+  /** Index of the frame the face geometry refers to (default: middle frame). */
+  captureIndex?: number;
+}
+
+/** Constants (burst pixels at ≈320 px width). Documented in docs/liveness.md. */
+export const MOTION = {
+  workWidth: 320,
+  /** Frames tracked against the capture frame (evenly spread over the burst). */
+  trackedFrames: 6,
+  maxFacePoints: 60,
+  maxRingPoints: 50,
+  /** Mean absolute difference (grey levels) under which two frames count as identical. */
+  identicalMad: 0.05,
+  /** Face motion (px) under which the burst counts as static. */
+  staticMotion: 0.3,
+  /** Face motion (px) from which a frame is used for the planarity test. */
+  minMotion: 0.5,
+  /** Forward–backward error (px) above which a track is dropped. */
+  maxFb: 0.5,
+  /** Scale and floor of the predicted tracking error (calibrated on flat attacks of the training seeds). */
+  noiseScale: 1,
+  noiseFloor: 0.03,
+  /** Normalised face residual: at or below `flat` the face moved as a plane, from `parallax` it has depth. */
+  flat: 1.3,
+  parallax: 2.2,
+  /** Share of ring points following the face's plane: from `rigid` the surroundings move with the face. */
+  independent: 0.35,
+  rigid: 0.8,
+} as const;
+
+interface Track { ref: Point; face: boolean; err: number; at: Map<number, Point> }
+
+export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts: MotionOptions = {}): SignalResult {
+  if (frames.length < 4) return { signal: 'motion', applies: false, score: 1, reason: `burst of ${frames.length} frames (4 or more needed)` };
+  const w0 = frames[0]!.image.width, h0 = frames[0]!.image.height;
+  if (frames.some((f) => f.image.width !== w0 || f.image.height !== h0)) return { signal: 'motion', applies: false, score: 1, reason: 'burst frames differ in size' };
+  const refIndex = Math.min(frames.length - 1, Math.max(0, opts.captureIndex ?? Math.floor(frames.length / 2)));
+  const bin = Math.max(1, Math.round(w0 / MOTION.workWidth));
+  const greys: GreyImage[] = frames.map((f) => binGrey(greyOf(f.image), bin));
+  const box = scaleBox(face.box, 1 / bin);
+  const W = greys[0]!.width, H = greys[0]!.height;
+
+  // 1. identical frames (injected still / frozen stream)
+  const mads: number[] = [];
+  for (let i = 1; i < greys.length; i++) mads.push(mad(greys[i - 1]!, greys[i]!));
+  const identicalPairs = mads.filter((m) => m < MOTION.identicalMad).length;
+  if (identicalPairs === mads.length) {
+    return {
+      signal: 'motion', applies: true, score: 0.02, reason: 'all burst frames are identical',
+      details: { frames: frames.length, identicalPairs, maxMad: round(Math.max(...mads), 3) },
+      warning: livenessWarning('FROZEN_FRAMES', 'error', { frames: frames.length }),
+    };
+  }
+  // one frame of each run of duplicates (slow cameras repeat frames), then a few spread over the burst
+  const distinct: number[] = [];
+  for (let i = 0; i < greys.length; i++) {
+    if (i === refIndex) continue;
+    const same = (a: number, b: number) => mad(greys[a]!, greys[b]!) < MOTION.identicalMad;
+    if (same(i, refIndex)) continue;
+    if (distinct.length && i - 1 === distinct[distinct.length - 1] && i > 0 && mads[i - 1]! < MOTION.identicalMad) continue;
+    distinct.push(i);
+  }
+  const targets = spread(distinct, MOTION.trackedFrames);
+
+  // 2. points on and around the face in the reference frame
+  const region = clipBox({ x: box.x - 0.75 * box.width, y: box.y - 0.6 * box.height, width: box.width * 2.5, height: box.height * 2.4 }, W, H);
+  if (!region || box.width < 16) return { signal: 'motion', applies: false, score: 1, reason: 'face too small in the burst' };
+  const ref = buildPyramid(greys[refIndex]!, 2);
+  const sigma = noiseSigma(greys[refIndex]!);
+  const inner = { x: box.x + 0.12 * box.width, y: box.y + 0.1 * box.height, x1: box.x + 0.88 * box.width, y1: box.y + 0.95 * box.height };
+  const step = Math.max(4, Math.round(box.width / 9));
+  const faceC: Array<{ p: Point; c: number }> = [], ringC: Array<{ p: Point; c: number }> = [];
+  for (let y = region.y + 8; y < region.y + region.height - 8; y += step) {
+    for (let x = region.x + 8; x < region.x + region.width - 8; x += step) {
+      const c = cornerness(ref, x, y);
+      if (c < 1) continue;
+      const isFace = x >= inner.x && x <= inner.x1 && y >= inner.y && y <= inner.y1;
+      const nearFace = x >= box.x - 0.05 * box.width && x <= box.x + 1.05 * box.width && y >= box.y - 0.05 * box.height && y <= box.y + 1.1 * box.height;
+      if (isFace) faceC.push({ p: { x, y }, c });
+      else if (!nearFace) ringC.push({ p: { x, y }, c });
+    }
+  }
+  const strongest = (a: Array<{ p: Point; c: number }>, n: number) => a.sort((u, v) => v.c - u.c).slice(0, n);
+  const tracks: Track[] = [
+    ...strongest(faceC, MOTION.maxFacePoints).map((c) => ({ ref: c.p, face: true, err: 0, at: new Map<number, Point>() })),
+    ...strongest(ringC, MOTION.maxRingPoints).map((c) => ({ ref: c.p, face: false, err: 0, at: new Map<number, Point>() })),
+  ];
+  for (const t of tracks) t.err = Math.hypot(MOTION.noiseScale * trackingError(ref, t.ref.x, t.ref.y, sigma), MOTION.noiseFloor);
+  const nFace = tracks.filter((t) => t.face).length;
+  if (nFace < 10) return { signal: 'motion', applies: false, score: 1, reason: 'too little texture on the face to track', details: { facePoints: nFace } };
+
+  // 3. track reference → each target frame, and back
+  for (const j of targets) {
+    const tgt: Pyramid = buildPyramid(greys[j]!, 2);
+    const fw = trackLK(ref, tgt, tracks.map((t) => t.ref));
+    const bw = trackLK(tgt, ref, fw.pts);
+    const good: number[] = [];
+    for (let k = 0; k < tracks.length; k++) {
+      if (!fw.ok[k] || !bw.ok[k]) continue;
+      const fb = Math.hypot(bw.pts[k]!.x - tracks[k]!.ref.x, bw.pts[k]!.y - tracks[k]!.ref.y);
+      if (fb <= MOTION.maxFb) good.push(k);
+    }
+    // refine with windows warped by the face's homography (translation-only LK is biased under rotation/scale)
+    const faceK = good.filter((k) => tracks[k]!.face);
+    const coarse = faceK.length >= 10 ? robustFit(faceK.map((k) => tracks[k]!.ref), faceK.map((k) => fw.pts[k]!), 'homography') : null;
+    if (coarse) {
+      const refined = refineLK(ref, tgt, good.map((k) => tracks[k]!.ref), good.map((k) => fw.pts[k]!), good.map((k) => homographyJacobian(coarse.H, tracks[k]!.ref)));
+      good.forEach((k, i) => { if (refined.ok[i]) tracks[k]!.at.set(j, refined.pts[i]!); });
+    } else {
+      for (const k of good) tracks[k]!.at.set(j, fw.pts[k]!);
+    }
+  }
+
+  // 4. per frame: face motion, normalised non-planarity of the face, ring coherence with the face's plane
+  const perFrame: Array<{ m: number; q: number; coh: number | null }> = [];
+  for (const j of targets) {
+    const fs: Point[] = [], fd: Point[] = [], fe: number[] = [], rs: Point[] = [], rd: Point[] = [];
+    for (const t of tracks) {
+      const q = t.at.get(j);
+      if (!q) continue;
+      if (t.face) { fs.push(t.ref); fd.push(q); fe.push(t.err); } else { rs.push(t.ref); rd.push(q); }
+    }
+    if (fs.length < 10) continue;
+    const m = median(fs.map((p, i) => Math.hypot(fd[i]!.x - p.x, fd[i]!.y - p.y)));
+    const fit = robustFit(fs, fd, 'homography');
+    if (!fit) continue;
+    // residual in units of the predicted tracking error; Rayleigh median is 1.177 for pure noise
+    const q = median(fit.residuals.map((r, i) => r / fe[i]!)) / 1.177;
+    let coh: number | null = null;
+    const tau = 0.35;
+    let informative = 0, consistent = 0;
+    for (let i = 0; i < rs.length; i++) {
+      const pred = applyH(fit.H, rs[i]!);
+      const predMove = Math.hypot(pred.x - rs[i]!.x, pred.y - rs[i]!.y), ownMove = Math.hypot(rd[i]!.x - rs[i]!.x, rd[i]!.y - rs[i]!.y);
+      if (predMove < 2 * tau && ownMove < 2 * tau) continue;
+      informative++;
+      if (Math.hypot(pred.x - rd[i]!.x, pred.y - rd[i]!.y) < tau) consistent++;
+    }
+    if (informative >= 5) coh = consistent / informative;
+    perFrame.push({ m, q, coh });
+  }
+  if (!perFrame.length) return { signal: 'motion', applies: false, score: 1, reason: 'face points could not be tracked' };
+  const maxMotion = Math.max(...perFrame.map((f) => f.m));
+  const moving = perFrame.filter((f) => f.m >= MOTION.minMotion);
+  const qs = moving.map((f) => f.q);
+  const nonPlanar = qs.length ? percentile(qs, 75) : 0;
+  const cohs = moving.map((f) => f.coh).filter((c): c is number => c !== null);
+  const coherence = cohs.length ? median(cohs) : null;
+  const rank = parallaxRank(tracks, targets.filter((j) => perFrame.length > 0));
+  const details: Record<string, number | string | boolean> = {
+    rank1: round(rank.ratio, 2), rankPoints: rank.points, rankRms: round(rank.rms, 3),
+    frames: frames.length, tracked: targets.length, facePoints: nFace, ringPoints: tracks.length - nFace, imageNoise: round(sigma, 2),
+    maxMotion: round(maxMotion, 2), movingFrames: moving.length, nonPlanar: round(nonPlanar, 2),
+    coherence: coherence === null ? 'n/a' : round(coherence, 2), identicalPairs,
+  };
+  return scoreMotion(details, maxMotion, nonPlanar, coherence, moving.length);
+}
+
+function scoreMotion(details: Record<string, number | string | boolean>, maxMotion: number, nonPlanar: number, coherence: number | null, movingFrames: number): SignalResult {
+  if (maxMotion < MOTION.staticMotion) {
+    return { signal: 'motion', applies: true, score: 0.3, reason: 'the face did not move during the burst', details, warning: livenessWarning('STATIC_BURST', 'warning', { maxMotion: details.maxMotion }) };
+  }
+  if (movingFrames === 0) return { signal: 'motion', applies: true, score: 0.6, reason: 'too little motion to test for parallax', details };
+  const parallax = ramp(nonPlanar, MOTION.flat, MOTION.parallax);
+  const independent = coherence === null ? 0.5 : 1 - ramp(coherence, MOTION.independent, MOTION.rigid);
+  const live = Math.max(parallax, independent);
+  const score = clamp01(0.08 + 0.92 * live);
+  const r: SignalResult = {
+    signal: 'motion', applies: true, score: round(score, 3),
+    reason: live > 0.5 ? 'the face moves with parallax or independently of its surroundings' : 'the face and its surroundings move as one flat plane', details,
+  };
+  if (score < 0.5) r.warning = livenessWarning('FLAT_MOTION', score < 0.2 ? 'error' : 'warning', { nonPlanar: details.nonPlanar, coherence: details.coherence });
+  return r;
+}
+
+/** Up to n items spread evenly over the list (keeps the first and last). */
+function spread<T>(a: readonly T[], n: number): T[] {
+  if (a.length <= n) return a.slice();
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(a[Math.round((i * (a.length - 1)) / (n - 1))]!);
+  return out;
+}
+
+/**
+ * Parallax as a rank-1 structure. After removing each frame's best homography from the face points
+ * and each point's mean over the frames (which cancels the noise of the reference frame), a turning
+ * head leaves residuals d(k, j) ≈ z_k · ω_j (depth of point k times the rotation of frame j), a
+ * rank-1 matrix; tracking noise has no such structure. Scale-free: λ1 / mean(λ2, λ3).
+ */
+export function parallaxRank(tracks: ReadonlyArray<{ ref: Point; face: boolean; at: Map<number, Point> }>, frames: readonly number[]): { ratio: number; points: number; rms: number } {
+  const face = tracks.filter((t) => t.face && frames.every((j) => t.at.has(j)));
+  if (face.length < 10 || frames.length < 3) return { ratio: 0, points: face.length, rms: 0 };
+  const rows: number[][] = [];
+  for (const j of frames) {
+    const src = face.map((t) => t.ref), dst = face.map((t) => t.at.get(j)!);
+    const fit = robustFit(src, dst, 'homography');
+    if (!fit) continue;
+    const rx: number[] = [], ry: number[] = [];
+    for (let k = 0; k < face.length; k++) {
+      const q = applyH(fit.H, src[k]!);
+      rx.push(dst[k]!.x - q.x); ry.push(dst[k]!.y - q.y);
+    }
+    rows.push(rx, ry);
+  }
+  const m = rows.length;
+  if (m < 6) return { ratio: 0, points: face.length, rms: 0 };
+  // centre each point's residual over the frames (x rows and y rows separately)
+  for (let parity = 0; parity < 2; parity++) {
+    for (let k = 0; k < face.length; k++) {
+      let s = 0;
+      for (let r = parity; r < m; r += 2) s += rows[r]![k]!;
+      s /= m / 2;
+      for (let r = parity; r < m; r += 2) rows[r]![k]! -= s;
+    }
+  }
+  const S: number[][] = Array.from({ length: m }, () => new Array<number>(m).fill(0));
+  let total = 0;
+  for (let a = 0; a < m; a++) for (let b = a; b < m; b++) {
+    let s = 0;
+    const ra = rows[a]!, rb = rows[b]!;
+    for (let k = 0; k < ra.length; k++) s += ra[k]! * rb[k]!;
+    S[a]![b] = s; S[b]![a] = s;
+    if (a === b) total += s;
+  }
+  const ev = symmetricEigenvalues(S);
+  const rest = (ev[1]! + ev[2]!) / 2;
+  return { ratio: ev[0]! / Math.max(1e-12, rest), points: face.length, rms: Math.sqrt(total / (m * face.length)) };
+}
+
+function mad(a: GreyImage, b: GreyImage): number {
+  let s = 0;
+  const n = a.data.length;
+  for (let i = 0; i < n; i += 3) s += Math.abs(a.data[i]! - b.data[i]!);
+  return s / Math.ceil(n / 3);
+}
+
+const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;

@@ -1,0 +1,212 @@
+/**
+ * Screen and print evidence on the face itself (PASSIVE, single frame; applies to tight crops too).
+ *
+ * - screen_moire: a pixel grid (screen) or halftone screen (print) resampled by the camera leaves
+ *   isolated peaks in the spectrum of the face area. Welch-averaged power spectra of 64 px patches,
+ *   whitened by their radial median, are searched for peaks far above the 1/f background (JPEG's
+ *   8-pixel block frequencies excluded). Luminance and colour-difference channels are checked.
+ * - screen_glare: a large clipped highlight over the face (reflection on glass or glossy paper).
+ * - print_texture: ink on paper has a compressed contrast range (no deep blacks in eyes and
+ *   nostrils) and a reduced colour gamut; only the contrast part applies to greyscale input.
+ */
+import { powerSpectrum2d } from '../fft.ts';
+import { channelOf, clamp01, clipBox, greyOf, percentile, ramp } from '../image.ts';
+import type { Box, FaceGeometry, GreyImage, RgbImage, SignalResult } from '../types.ts';
+import { livenessWarning } from '../warnings.ts';
+
+export const MOIRE = {
+  patch: 64,
+  /** Whitened peak height (power over the radial median): ramp from `clean` to `moire`. */
+  clean: 14,
+  moire: 40,
+  /** Frequencies searched, as a fraction of the sampling rate (0.5 = Nyquist). */
+  minFreq: 0.09,
+} as const;
+
+function innerFace(b: Box): Box {
+  return { x: b.x + 0.15 * b.width, y: b.y + 0.15 * b.height, width: 0.7 * b.width, height: 0.75 * b.height };
+}
+
+export function isGreyscale(img: RgbImage, region?: Box): boolean {
+  const r = region ? clipBox(region, img.width, img.height) : { x: 0, y: 0, width: img.width, height: img.height };
+  if (!r) return true;
+  let diff = 0, n = 0;
+  for (let y = r.y; y < r.y + r.height; y += 2) {
+    for (let x = r.x; x < r.x + r.width; x += 2) {
+      const o = (y * img.width + x) * 3;
+      diff += Math.abs(img.data[o]! - img.data[o + 1]!) + Math.abs(img.data[o + 2]! - img.data[o + 1]!);
+      n++;
+    }
+  }
+  return diff / Math.max(1, n) < 1.5;
+}
+
+/** Largest whitened spectral peak of a channel over the patches of a region. */
+export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch): { peak: number; freq: number; patches: number } {
+  const r = clipBox(region, ch.width, ch.height);
+  if (!r || r.width < N || r.height < N) return { peak: 0, freq: 0, patches: 0 };
+  const stride = N / 2;
+  const acc = new Float64Array(N * N);
+  let patches = 0;
+  const buf = new Float64Array(N * N);
+  for (let y = r.y; y + N <= r.y + r.height; y += stride) {
+    for (let x = r.x; x + N <= r.x + r.width; x += stride) {
+      for (let yy = 0; yy < N; yy++) for (let xx = 0; xx < N; xx++) buf[yy * N + xx] = ch.data[(y + yy) * ch.width + x + xx]!;
+      const p = powerSpectrum2d(buf, N);
+      for (let i = 0; i < N * N; i++) acc[i]! += p[i]!;
+      patches++;
+      if (patches >= 12) break;
+    }
+    if (patches >= 12) break;
+  }
+  // radial median profile (integer radius bins) over the half plane
+  const half = N / 2;
+  const bins: number[][] = Array.from({ length: half + 1 }, () => []);
+  const fu = (i: number) => (i <= half ? i : i - N);
+  for (let v = 0; v < N; v++) for (let u = 0; u < N; u++) {
+    const rr = Math.round(Math.hypot(fu(u), fu(v)));
+    if (rr <= half) bins[rr]!.push(acc[v * N + u]!);
+  }
+  const med = bins.map((b) => { if (!b.length) return 0; const s = b.slice().sort((a, c) => a - c); return s[s.length >> 1]!; });
+  let peak = 0, freq = 0;
+  const block = N / 8;
+  for (let v = 0; v < N; v++) {
+    for (let u = 0; u < N; u++) {
+      const a = fu(u), b = fu(v);
+      const rad = Math.hypot(a, b);
+      if (rad < MOIRE.minFreq * N || rad > half) continue;
+      // JPEG 8×8 block grid: frequencies that are multiples of N/8 on both axes, and the axes lines of the grid
+      if (a % block === 0 && b % block === 0) continue;
+      if ((a % block === 0 && Math.abs(b) <= 1) || (b % block === 0 && Math.abs(a) <= 1)) continue;
+      const m = med[Math.round(rad)]!;
+      if (m <= 0) continue;
+      const val = acc[v * N + u]!;
+      // an isolated peak: above its 8 neighbours
+      let isMax = true;
+      for (let dv = -1; dv <= 1 && isMax; dv++) for (let du = -1; du <= 1; du++) {
+        if (!du && !dv) continue;
+        if (acc[((v + dv + N) % N) * N + ((u + du + N) % N)]! > val) { isMax = false; break; }
+      }
+      if (!isMax) continue;
+      const ratio = val / m;
+      if (ratio > peak) { peak = ratio; freq = rad / N; }
+    }
+  }
+  return { peak, freq, patches };
+}
+
+export function moireSignal(img: RgbImage, face: FaceGeometry): SignalResult {
+  const region = innerFace(face.box);
+  const c = clipBox(region, img.width, img.height);
+  if (!c || c.width < MOIRE.patch || c.height < MOIRE.patch) {
+    return { signal: 'screen_moire', applies: false, score: 1, reason: `face area under ${MOIRE.patch} px: too small for a frequency analysis` };
+  }
+  const grey = isGreyscale(img, region);
+  const lum = spectralPeak(greyOf(img), region);
+  let chroma = { peak: 0, freq: 0, patches: 0 };
+  if (!grey) {
+    const rg = spectralPeak(channelOf(img, (r, g) => r - g), region);
+    const bg = spectralPeak(channelOf(img, (r, g, b) => b - g), region);
+    chroma = rg.peak >= bg.peak ? rg : bg;
+  }
+  const peak = Math.max(lum.peak, chroma.peak);
+  const score = clamp01(1 - 0.95 * ramp(peak, MOIRE.clean, MOIRE.moire));
+  const r: SignalResult = {
+    signal: 'screen_moire', applies: true, score: Math.round(score * 1000) / 1000,
+    reason: score < 0.5 ? 'periodic pattern on the face (screen pixels or print halftone)' : 'no periodic pattern on the face',
+    details: { lumPeak: round(lum.peak), lumFreq: round(lum.freq, 3), chromaPeak: grey ? 'n/a' : round(chroma.peak), chromaFreq: grey ? 'n/a' : round(chroma.freq, 3), patches: lum.patches, greyscale: grey },
+  };
+  if (score < 0.5) r.warning = livenessWarning('SCREEN_MOIRE', score < 0.2 ? 'error' : 'warning', { peak: round(peak) });
+  return r;
+}
+
+export const GLARE = {
+  /** Share of the (grown) face area that is clipped white in one blob: ramp from `clean` to `glare`. */
+  clean: 0.04,
+  glare: 0.2,
+} as const;
+
+export function glareSignal(img: RgbImage, face: FaceGeometry): SignalResult {
+  const b = face.box;
+  const r = clipBox({ x: b.x - 0.15 * b.width, y: b.y - 0.15 * b.height, width: 1.3 * b.width, height: 1.3 * b.height }, img.width, img.height);
+  if (!r) return { signal: 'screen_glare', applies: false, score: 1, reason: 'no face area' };
+  const w = r.width, h = r.height;
+  const mask = new Uint8Array(w * h);
+  let clipped = 0;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const o = ((r.y + y) * img.width + r.x + x) * 3;
+    if (img.data[o]! >= 248 && img.data[o + 1]! >= 248 && img.data[o + 2]! >= 248) { mask[y * w + x] = 1; clipped++; }
+  }
+  // largest 4-connected blob
+  let largest = 0;
+  const stack: number[] = [];
+  for (let i = 0; i < w * h; i++) {
+    if (mask[i] !== 1) continue;
+    let size = 0;
+    mask[i] = 2; stack.push(i);
+    while (stack.length) {
+      const j = stack.pop()!;
+      size++;
+      const x = j % w, y = (j - x) / w;
+      if (x > 0 && mask[j - 1] === 1) { mask[j - 1] = 2; stack.push(j - 1); }
+      if (x < w - 1 && mask[j + 1] === 1) { mask[j + 1] = 2; stack.push(j + 1); }
+      if (y > 0 && mask[j - w] === 1) { mask[j - w] = 2; stack.push(j - w); }
+      if (y < h - 1 && mask[j + w] === 1) { mask[j + w] = 2; stack.push(j + w); }
+    }
+    if (size > largest) largest = size;
+  }
+  const frac = largest / (w * h);
+  const score = clamp01(1 - 0.8 * ramp(frac, GLARE.clean, GLARE.glare));
+  const res: SignalResult = {
+    signal: 'screen_glare', applies: true, score: Math.round(score * 1000) / 1000,
+    reason: score < 0.6 ? 'a large clipped highlight over the face' : 'no large highlight over the face',
+    details: { clipped: round(clipped / (w * h), 3), largestBlob: round(frac, 3) },
+  };
+  if (score < 0.6) res.warning = livenessWarning('SCREEN_GLARE', 'warning', { largestBlob: round(frac, 3) });
+  return res;
+}
+
+export const PRINT = {
+  /** Dark end of the face (2nd percentile luminance over the 98th): from `flat` (ink on paper) to `deep` (live). */
+  flat: 0.3,
+  deep: 0.18,
+  /** Median skin saturation: from `dull` to `vivid`. */
+  dull: 0.12,
+  vivid: 0.2,
+} as const;
+
+export function printSignal(img: RgbImage, face: FaceGeometry): SignalResult {
+  const region = innerFace(face.box);
+  const r = clipBox(region, img.width, img.height);
+  if (!r || r.width < 16 || r.height < 16) return { signal: 'print_texture', applies: false, score: 1, reason: 'face area too small' };
+  const lums: number[] = [], sats: number[] = [];
+  const grey = isGreyscale(img, region);
+  for (let y = r.y; y < r.y + r.height; y++) {
+    for (let x = r.x; x < r.x + r.width; x++) {
+      const o = (y * img.width + x) * 3;
+      const R = img.data[o]!, G = img.data[o + 1]!, B = img.data[o + 2]!;
+      lums.push(0.299 * R + 0.587 * G + 0.114 * B);
+      const mx = Math.max(R, G, B), mn = Math.min(R, G, B);
+      if (mx > 40) sats.push((mx - mn) / mx);
+    }
+  }
+  const lo = percentile(lums, 2), hi = percentile(lums, 98);
+  const darkRatio = hi > 0 ? lo / hi : 1;
+  const contrast = 1 - ramp(darkRatio, PRINT.deep, PRINT.flat); // 1 = deep blacks (live-looking)
+  let colour = 1;
+  let sat = 0;
+  if (!grey && sats.length > 50) {
+    sat = percentile(sats, 50);
+    colour = ramp(sat, PRINT.dull, PRINT.vivid);
+  }
+  const score = clamp01(0.25 + 0.75 * Math.max(contrast, grey ? contrast : Math.min(1, (contrast + colour) / 2 + 0.25 * Math.max(contrast, colour))));
+  const res: SignalResult = {
+    signal: 'print_texture', applies: true, score: Math.round(score * 1000) / 1000,
+    reason: score < 0.6 ? 'compressed contrast and colour of a printed photo' : 'contrast and colour range of a live face',
+    details: { darkRatio: round(darkRatio, 3), saturation: grey ? 'n/a (greyscale)' : round(sat, 3), greyscale: grey },
+  };
+  if (score < 0.6) res.warning = livenessWarning('PRINT_LOOK', 'warning', { darkRatio: round(darkRatio, 3) });
+  return res;
+}
+
+const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;

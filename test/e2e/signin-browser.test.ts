@@ -1,0 +1,213 @@
+// The product end to end, as a user meets it: Chromium with a fake camera, the IdP and the
+// embedded verifier started exactly as `selfie-idp serve` starts them (on the real Redis), and
+// openid-client as the relying party. Workflows here check the face match only, with liveness
+// off explicitly: a fake camera playing a still picture is precisely what liveness refuses.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startStack } from '../../src/run.ts';
+import type { RunningStack } from '../../src/run.ts';
+import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { freePort, TEST_CLIENTS } from '../helpers/server.ts';
+import { selfieRgb } from '../helpers/verifier.ts';
+import { writeY4m } from '../helpers/y4m.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The relying party's redirect_uri: a tiny server of the test's own (Chromium refuses port 1,
+// and Playwright does not route requests reached through a redirect).
+let REDIRECT = '';
+let CLIENTS: typeof TEST_CLIENTS = [];
+let rpServer: Server;
+const tmp = tempDir('e2e');
+let env: Record<string, string>;
+let stack: RunningStack;
+let issuer: string;
+let amyBrowser: Browser;
+let otherBrowser: Browser;
+const logs: string[] = [];
+
+const FACE_ONLY_WORKFLOWS = {
+  workflows: [
+    { workflow_id: 'e2e-reauth', workflow_type: 'biometric_authentication', features: ['FACE_MATCH', 'IP_ANALYSIS'], face_match: { review_threshold: 72, decline_threshold: 60 } },
+    { workflow_id: 'e2e-enrol', workflow_type: 'kyc', features: ['IP_ANALYSIS'] },
+  ],
+};
+
+function launch(camera: string) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${camera}`,
+    ],
+  });
+}
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function rp() {
+  const meta = CLIENTS[0]!;
+  return oidc.discovery(new URL(issuer), meta.client_id, meta.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+}
+
+async function relyingPartyContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ locale: 'en-GB' });
+}
+
+async function authorize(context: BrowserContext, extra: Record<string, string> = {}) {
+  const config = await rp();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid email profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...extra,
+  });
+  const page = await context.newPage();
+  await page.goto(url.href);
+  return { config, verifier, state, page };
+}
+
+async function takeSelfie(page: import('playwright-core').Page) {
+  const take = page.getByRole('button', { name: 'Take selfie', exact: true });
+  await expect.poll(() => take.isEnabled(), { timeout: 20_000 }).toBe(true);
+  await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement | null)?.videoWidth ?? 0 > 0);
+  await take.click();
+}
+
+beforeAll(async () => {
+  const [port, verifierPort] = [await freePort(), await freePort()];
+  rpServer = createServer((_req, res) => res.end('back at the app'));
+  await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', () => r()));
+  REDIRECT = `http://127.0.0.1:${(rpServer.address() as { port: number }).port}/cb`;
+  CLIENTS = [{ ...TEST_CLIENTS[0]!, redirect_uris: [REDIRECT] }];
+  writeFileSync(path.join(tmp.dir, 'clients.json'), JSON.stringify(CLIENTS));
+  writeFileSync(path.join(tmp.dir, 'workflows.json'), JSON.stringify(FACE_ONLY_WORKFLOWS));
+  env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: tmp.dir,
+    CLIENTS_FILE: path.join(tmp.dir, 'clients.json'),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: uniquePrefix('e2e'),
+    VERIFIER_PORT: String(verifierPort),
+    VERIFIER_HOST: '127.0.0.1',
+    VERIFIER_PUBLIC_URL: `http://127.0.0.1:${verifierPort}`,
+    VERIFIER_WORKFLOWS_FILE: path.join(tmp.dir, 'workflows.json'),
+    VERIFIER_FACE_POOL_SIZE: '2',
+    DEMO_RP_PORT: '0',
+    LOG_LEVEL: 'info',
+  };
+  const config = loadConfig(env);
+  issuer = config.issuer;
+  const sink = new Writable({ write: (chunk, _e, cb) => (logs.push(String(chunk)), cb()) });
+  const amyCam = path.join(tmp.dir, 'amy2.y4m');
+  const howardCam = path.join(tmp.dir, 'howard1.y4m');
+  writeY4m(amyCam, [await selfieRgb('amy', 2)], 640, 480);
+  writeY4m(howardCam, [await selfieRgb('howard', 1)], 640, 480);
+  [stack, amyBrowser, otherBrowser] = await Promise.all([startStack(config, env, createLogger('info', sink)), launch(amyCam), launch(howardCam)]);
+}, 120_000);
+
+afterAll(async () => {
+  await amyBrowser?.close();
+  await otherBrowser?.close();
+  await stack?.close();
+  await new Promise((r) => rpServer?.close(r));
+  tmp.remove();
+});
+
+describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
+  let amyId: string;
+
+  it('the operator enrols amy from one shared image (users enrol prints the account as JSON)', async () => {
+    const out = await cli(['users', 'enrol', '--email', 'amy@example.com', '--name', 'Amy', '--image', path.join(SHARED_DIR, 'faces', 'amy', 'amy1.png')]);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const printed = JSON.parse(out.stdout.trim());
+    expect(Object.keys(printed).sort()).toEqual(['account_id', 'email']);
+    expect(printed.email).toBe('amy@example.com');
+    amyId = printed.account_id;
+  }, 60_000);
+
+  it('amy signs in with another image of her face: code → tokens → amr ["face"], acr, auth_time', async () => {
+    const context = await relyingPartyContext(amyBrowser);
+    const { page, config, verifier, state } = await authorize(context, { login_hint: 'amy@example.com', nonce: 'e2e' });
+    // login_hint of an enrolled email goes straight to the capture page.
+    expect(page.url().startsWith(stack.verifierUrl!)).toBe(true);
+    await takeSelfie(page);
+    await page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: 'e2e' });
+    const claims = tokens.claims()!;
+    expect(claims.sub).toBe(amyId);
+    expect(claims.amr).toEqual(['face']);
+    expect(claims.acr).toBe('urn:selfie-idp:acr:face');
+    expect(Math.abs((claims.auth_time as number) - Date.now() / 1000)).toBeLessThan(120);
+
+    // prompt=login forces a new capture despite the live session.
+    const again = await authorize(context, { login_hint: 'amy@example.com', prompt: 'login' });
+    expect(again.page.url().startsWith(stack.verifierUrl!)).toBe(true);
+    await context.close();
+  }, 90_000);
+
+  it('someone else (howard) trying to sign in as amy: no code, the Declined page', async () => {
+    const context = await relyingPartyContext(otherBrowser);
+    const { page } = await authorize(context, { login_hint: 'amy@example.com' });
+    await takeSelfie(page);
+    await page.getByRole('heading', { name: 'We could not verify it is you' }).waitFor({ timeout: 30_000 });
+    expect(page.url()).not.toContain('code=');
+    expect(page.url()).toMatch(/\/interaction\/[^/]+\/verified\?verificationSessionId=/);
+    expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+    await context.close();
+  }, 90_000);
+
+  it('a new user signs up with the camera and is signed in', async () => {
+    const context = await relyingPartyContext(otherBrowser);
+    const { page, config, verifier, state } = await authorize(context);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill('howard@example.com');
+    await page.getByLabel('Display name').fill('Howard');
+    await page.getByRole('button', { name: 'Continue to the selfie' }).click();
+    await takeSelfie(page);
+    await page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
+    expect(tokens.claims()!.amr).toEqual(['face']);
+    const list = await cli(['users', 'list']);
+    const howard = list.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((u) => u.email === 'howard@example.com');
+    expect(howard.enrolled).toBe(true);
+    await context.close();
+  }, 90_000);
+
+  it('users delete removes the account and its template; its email no longer signs in', async () => {
+    const out = await cli(['users', 'delete', '--email', 'amy@example.com']);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ deleted: true, template_deleted: true });
+    const context = await relyingPartyContext(amyBrowser);
+    const { page } = await authorize(context, { login_hint: 'amy@example.com' });
+    // No longer enrolled: the login page, not the camera.
+    expect(page.url()).toContain('/interaction/');
+    await context.close();
+  }, 60_000);
+});
