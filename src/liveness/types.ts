@@ -57,6 +57,7 @@ export type SignalName =
   | 'screen_glare'
   | 'print_texture'
   | 'motion'
+  | 'capture_consistency'
   | 'flash_response'
   | 'flash_shading'
   | 'challenge_track'

@@ -23,6 +23,7 @@ const CATALOGUE: Record<string, { short: string; long: string }> = {
   CHALLENGE_REPLAYED: { short: 'Challenge response replayed', long: 'This challenge was already used; a challenge is valid for one response only.' },
   NO_3D_PARALLAX: { short: 'No 3D parallax during head turns', long: 'The landmarks moved as an affine warp of one flat picture instead of a 3D head turning.' },
   FACE_CHANGED: { short: 'Face changed during the challenge', long: 'The face during the challenge is not the same person throughout.' },
+  CAPTURE_MISMATCH: { short: 'Still does not match the burst', long: 'The uploaded still is not the frame of the uploaded burst it claims to be (the capture was assembled from different sources).' },
   NO_FACE_DETECTED: { short: 'No face detected', long: 'No face was found in the capture.' },
 };
 

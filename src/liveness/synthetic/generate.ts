@@ -10,7 +10,7 @@ import { canvas, cloneCanvas, drawEllipse, type Canvas, type Colour } from './ca
 import { headLandmarks, type FaceSource, type HeadPose } from './head.ts';
 import { contentBoxToImage, drawDevice, planeToImage, poseMatrix, type DeviceSpec, type Intrinsics, type PlanePose, type PrintLook, type ScreenLook } from './plane.ts';
 import { CAM_H, CAM_W, FOCAL, capture, makePerson, randomCamera, renderPerson, renderRoom, shake, skinTone, type CameraParams, type Person } from './scene.ts';
-import { jpegRoundTrip } from './codec.ts';
+import { decodeRgb, encodeJpeg } from '../image.ts';
 
 export const ATTACK_TYPES = ['print_handheld', 'print_static', 'phone_photo', 'phone_video', 'monitor_photo', 'monitor_video', 'injected_still'] as const;
 export type AttackType = (typeof ATTACK_TYPES)[number];
@@ -34,6 +34,9 @@ export interface PassiveSample {
   burstFace: FaceGeometry;
   captureIndex: number;
   meta: Record<string, number | string | boolean>;
+  /** The encoded uploads (what the capture page sends), when JPEG is on. */
+  stillJpeg: Buffer | null;
+  burstJpeg: Buffer[] | null;
 }
 
 export interface GenerateOptions {
@@ -284,20 +287,24 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
     }
   }
   const still0 = capture(stillCanvas, cam, rng);
-  const still = stillQuality === null ? still0 : await jpegRoundTrip(still0, stillQuality);
+  const stillJpeg = stillQuality === null ? null : await encodeJpeg(still0, stillQuality);
+  const still = stillJpeg ? await decodeRgb(stillJpeg) : still0;
   const burst: Frame[] = [];
-  let first: RgbImage | null = null;
+  const burstJpeg: Buffer[] = [];
+  let first: { img: RgbImage; jpeg: Buffer | null } | null = null;
   for (let i = 0; i < burstCanvases.length; i++) {
-    let img: RgbImage;
-    if (kind === 'injected_still' && first) img = first;
+    let cur: { img: RgbImage; jpeg: Buffer | null };
+    if (kind === 'injected_still' && first) cur = first;
     else {
       const raw = capture(burstCanvases[i]!, bcam, rng);
-      img = burstQuality === null ? raw : await jpegRoundTrip(raw, burstQuality);
-      first ??= img;
+      const jpeg = burstQuality === null ? null : await encodeJpeg(raw, burstQuality);
+      cur = { img: jpeg ? await decodeRgb(jpeg) : raw, jpeg };
+      first ??= cur;
     }
-    burst.push({ image: img, t: times[i]! });
+    burst.push({ image: cur.img, t: times[i]! });
+    if (cur.jpeg) burstJpeg.push(cur.jpeg);
   }
-  return { kind, attack: kind !== 'bona_fide', seed, file, still, stillFace, burst, burstFace, captureIndex, meta };
+  return { kind, attack: kind !== 'bona_fide', seed, file, still, stillFace, burst, burstFace, captureIndex, meta, stillJpeg, burstJpeg: burstJpeg.length ? burstJpeg : null };
 }
 
 

@@ -66,11 +66,31 @@ async function askDecisionEndpoint(ctx: Context, verification: Verification, att
   return (await verification.attempts.get(attempt.sessionId)) ?? attempt;
 }
 
-/** Waits (by refreshing the page) for the webhook, then falls back to the decision endpoint. */
+/** How long one callback request holds on for the webhook before answering "checking". */
+const HOLD_MS = 2000;
+const HOLD_POLL_MS = 50;
+
+/**
+ * The browser usually arrives a few milliseconds before the webhook does. Holding the request
+ * briefly turns that race into a direct answer instead of a page that refreshes a second later.
+ */
+async function holdForWebhook(verification: Verification, attempt: Attempt, budgetMs: number): Promise<Attempt> {
+  const until = Date.now() + Math.min(HOLD_MS, budgetMs);
+  let current = attempt;
+  while ((current.status === null || !(DECIDED.has(current.status) || UNFINISHED.has(current.status))) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, HOLD_POLL_MS));
+    current = (await verification.attempts.get(attempt.sessionId)) ?? current;
+  }
+  return current;
+}
+
+/** Waits for the webhook (holding, then refreshing the page), then asks the decision endpoint. */
 export function awaitVerdict(verification: Verification, config: Config) {
   return async (ctx: Context, next: Next) => {
     let { attempt } = state(ctx);
     const returnedAt = attempt.returnedAt ?? (await verification.attempts.markReturned(attempt.sessionId));
+    const budget = config.signin.webhookWaitSeconds * 1000 - (Date.now() - returnedAt);
+    if (budget > 0) attempt = await holdForWebhook(verification, attempt, budget);
     const waited = Date.now() - returnedAt;
     const needsCheck =
       (attempt.status === null || !DECIDED.has(attempt.status)) && waited >= config.signin.webhookWaitSeconds * 1000 && !UNFINISHED.has(attempt.status ?? '');

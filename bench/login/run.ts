@@ -1,0 +1,106 @@
+// Full authorization-code sign-in without a browser, timed from the relying party's point of view:
+// authorize → interaction (login_hint) → verification session → capture upload → signed webhook →
+// callback → code → token. The user's own time (looking at the camera) is not counted.
+//
+// Run: PATH=node_modules/.bin:$PATH node bench/login/run.ts [--redis] [--rounds N]
+// Uses the default workflows (config/workflows.json), the embedded verifier and the real face engine.
+import { writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import * as oidc from 'openid-client';
+import sharp from 'sharp';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startStack } from '../../src/run.ts';
+import { Accounts } from '../../src/idp/accounts.ts';
+import { enrolFromImages, lazyFaceEngine, loadVerifierConfig } from '../../src/verifier/index.ts';
+import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from '../../test/helpers/env.ts';
+import { Browser, freePort } from '../../test/helpers/server.ts';
+
+const { values } = parseArgs({ options: { redis: { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' } } });
+const rounds = Number(values.rounds);
+const PEOPLE = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon', 'stuart'];
+const tmp = tempDir('bench-login');
+const REDIRECT = 'http://127.0.0.1:1/cb';
+const CLIENT = { client_id: 'bench', client_secret: 'bench-secret-0123456789-0123456789', redirect_uris: [REDIRECT], first_party: true, grant_types: ['authorization_code'] };
+
+const facePng = (name: string, n: number) => readFileSync(path.join(SHARED_DIR, 'faces', name, `${name}${n}.png`));
+async function selfieJpeg(name: string): Promise<Buffer> {
+  const face = await sharp(facePng(name, 2)).resize(280, 280).removeAlpha().toBuffer();
+  return sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 118, g: 122, b: 128 } } })
+    .composite([{ input: face, left: 180, top: 100 }])
+    .jpeg({ quality: 88 })
+    .toBuffer();
+}
+
+const [port, verifierPort] = [await freePort(), await freePort()];
+writeFileSync(path.join(tmp.dir, 'clients.json'), JSON.stringify([CLIENT]));
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  ISSUER: `http://127.0.0.1:${port}`,
+  DATA_DIR: tmp.dir,
+  CLIENTS_FILE: path.join(tmp.dir, 'clients.json'),
+  VERIFIER_PORT: String(verifierPort),
+  VERIFIER_HOST: '127.0.0.1',
+  VERIFIER_PUBLIC_URL: `http://127.0.0.1:${verifierPort}`,
+  DEMO_RP_PORT: '0',
+  LOG_LEVEL: 'warn',
+  ...(values.redis ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-login') } : {}),
+};
+const config = loadConfig(env);
+const stack = await startStack(config, env, createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() })));
+const issuer = config.issuer;
+
+// Enrol the eight people from their first image, as the operator CLI does.
+const accounts = new Accounts(stack.idp.store);
+const face = lazyFaceEngine({ poolSize: 1 });
+const keyring = loadVerifierConfig(env).templateKeyring;
+for (const name of PEOPLE) {
+  const { account } = await accounts.create({ email: `${name}@example.com`, name });
+  await enrolFromImages({ store: stack.idp.store, face, templateKeyring: keyring }, account.id, [facePng(name, 1)]);
+  await accounts.markEnrolled(account.id);
+}
+await face.close();
+const selfies = new Map(await Promise.all(PEOPLE.map(async (n) => [n, await selfieJpeg(n)] as const)));
+const rp = await oidc.discovery(new URL(issuer), CLIENT.client_id, CLIENT.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+
+async function signIn(name: string): Promise<number> {
+  const started = performance.now();
+  const browser = new Browser();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's', login_hint: `${name}@example.com` });
+  const { url: captureUrl } = await browser.follow(url, issuer);
+  // The capture page, as the browser loads it, then the upload its script makes.
+  const html = await (await fetch(captureUrl)).text();
+  const cfg = JSON.parse(/<script type="application\/json" id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!);
+  const up = await fetch(new URL(cfg.uploadUrl, captureUrl), { method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-upload-token': cfg.uploadToken }, body: new Uint8Array(selfies.get(name)!) });
+  const verdict = await up.json();
+  if (verdict.status !== 'Approved') throw new Error(`${name}: verifier said ${verdict.status}`);
+  let hop = await browser.follow(verdict.redirect ?? verdict.callback, issuer);
+  while (!hop.url.startsWith(REDIRECT)) {
+    if (hop.res.status !== 200) throw new Error(`${name}: ${hop.res.status} at ${hop.url}`);
+    await new Promise((r) => setTimeout(r, 1000)); // the "checking" page's refresh
+    hop = await browser.follow(hop.url, issuer);
+  }
+  const tokens = await oidc.authorizationCodeGrant(rp, new URL(hop.url), { pkceCodeVerifier: verifier, expectedState: 's' });
+  if (JSON.stringify(tokens.claims()!.amr) !== '["face"]') throw new Error('no amr');
+  return performance.now() - started;
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+await signIn('amy'); // warm-up
+for (const concurrency of [1, 8]) {
+  const times: number[] = [];
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    times.push(...(await Promise.all(PEOPLE.slice(0, concurrency).map((n) => signIn(n)))));
+    if (concurrency === 1) for (const n of PEOPLE.slice(1)) times.push(await signIn(n));
+  }
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`${concurrency} concurrent: ${times.length} sign-ins, p50 ${pct(times, 50).toFixed(0)} ms, p99 ${pct(times, 99).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms, ${(times.length / secs).toFixed(1)} sign-ins/s (store: ${values.redis ? 'redis' : 'embedded'})`);
+}
+await stack.close();
+tmp.remove();

@@ -1,0 +1,42 @@
+/**
+ * Combination of signals into the liveness score 0–100 and the decisions, per method.
+ *
+ * score = 100 × Π sᵢ^wᵢ over the signals that apply (sᵢ in 0..1, 1 = live-looking; wᵢ the
+ * method's weight). One strong piece of attack evidence is enough to pull the score down; weak
+ * evidence from several signals adds up. Then:
+ *  - score ≤ ATTACK_THRESHOLD[method]  → attack = true  → LIVENESS_FACE_ATTACK (auto-decline risk)
+ *  - score ≤ the workflow's review threshold → LOW_LIVENESS_SCORE (the verifier applies its own
+ *    review/decline thresholds; LIVE_THRESHOLD is the default used by the CLI and the benchmark)
+ */
+import type { LivenessMethod, LivenessResult, LivenessWarning, SignalName, SignalResult } from './types.ts';
+import { livenessWarning } from './warnings.ts';
+
+export const WEIGHTS: Record<LivenessMethod, Partial<Record<SignalName, number>>> = {
+  PASSIVE: { device_border: 1, screen_moire: 1, motion: 1, capture_consistency: 1, screen_glare: 0.5, print_texture: 0.6 },
+  FLASHING: { flash_response: 1, flash_shading: 1, motion: 0.5, device_border: 1, screen_moire: 1, screen_glare: 0.5, print_texture: 0.6 },
+  ACTIVE_3D: { challenge_track: 1, parallax_3d: 1, same_face: 1, device_border: 1, screen_moire: 1, screen_glare: 0.5, print_texture: 0.6 },
+};
+
+/** At or below: presentation attack (LIVENESS_FACE_ATTACK). */
+export const ATTACK_THRESHOLD: Record<LivenessMethod, number> = { PASSIVE: 30, FLASHING: 30, ACTIVE_3D: 30 };
+/** Above: live under the default thresholds (CLI, benchmark). Workflows set their own review/decline thresholds. */
+export const LIVE_THRESHOLD = 50;
+
+export function combine(method: LivenessMethod, signals: readonly SignalResult[], ms = 0, opts: { liveThreshold?: number } = {}): LivenessResult {
+  const weights = WEIGHTS[method];
+  let logScore = 0;
+  const applied: SignalName[] = [];
+  for (const s of signals) {
+    if (!s.applies) continue;
+    applied.push(s.signal);
+    const w = weights[s.signal] ?? 0;
+    logScore += w * Math.log(Math.max(1e-4, s.score));
+  }
+  const score = Math.round(100 * Math.exp(logScore));
+  const attack = score <= ATTACK_THRESHOLD[method];
+  const live = !attack && score > (opts.liveThreshold ?? LIVE_THRESHOLD);
+  const warnings: LivenessWarning[] = signals.flatMap((s) => (s.warning && s.applies ? [s.warning] : []));
+  if (attack) warnings.unshift(livenessWarning('LIVENESS_FACE_ATTACK', 'error', { score, signals: signals.filter((s) => s.applies && s.score < 0.5).map((s) => s.signal) }));
+  else if (!live) warnings.unshift(livenessWarning('LOW_LIVENESS_SCORE', 'warning', { score }));
+  return { method, score, attack, live, signals: [...signals], warnings, applied, ms: Math.round(ms) };
+}
