@@ -19,7 +19,7 @@ const RUNS = Number(arg('--runs') ?? 60);
 const frame = await selfieFrame(path.join(FACES_DIR, 'amy', 'amy2.png'), { faceSize: 240 });
 const mb = () => Math.round(process.memoryUsage().rss / 1048576);
 const stats = (ms: number[]) => { const s = [...ms].sort((a, b) => a - b); return `p50 ${percentile(s, 50).toFixed(1)} ms  p95 ${percentile(s, 95).toFixed(1)} ms  (n=${s.length})`; };
-console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), frame 640×480 JPEG ${frame.length} bytes`);
+console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg()[0]!.toFixed(2)}, frame 640×480 JPEG ${frame.length} bytes`);
 
 const inProcess = arg('--in-process');
 if (inProcess === 'wasm' || inProcess === 'cpu') {
@@ -84,4 +84,5 @@ if (!process.argv.includes('--no-reference')) {
   const ours = percentile([...single].sort((a, b) => a - b), 50);
   const theirs = percentile([...r].sort((a, b) => a - b), 50);
   console.log(`ratio reference p50 / engine p50: ${(theirs / ours).toFixed(2)}×`);
+  console.log(`load average at the end ${os.loadavg()[0]!.toFixed(2)}`);
 }

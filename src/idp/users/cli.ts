@@ -97,12 +97,17 @@ async function remove(config: Config, store: Store, args: string[]): Promise<num
   if (config.verification.mode === 'remote') {
     // The service's sessions go through its own API; the portrait is ours.
     const client = new DiditClient({ baseUrl: config.verification.baseUrl, apiKey: config.verification.apiKey });
-    const { results } = await client.listSessions({ vendor_data: account.id });
-    for (const s of results) await client.deleteSession(s.session_id);
+    let page = await client.listSessions({ vendor_data: account.id, limit: 100 });
+    const all = [...page.results];
+    while (page.next) {
+      page = await client.listSessions({ vendor_data: account.id, limit: 100, offset: all.length });
+      all.push(...page.results);
+    }
+    for (const s of all) await client.deleteSession(s.session_id);
     if (config.verification.portraitKey) await new PortraitVault(store, config.verification.portraitKey).delete(account.id);
-    forgotten = { template: true, sessions: results.length };
+    forgotten = { template: true, sessions: all.length };
   } else {
-    const { forgetVendor } = await import('../../verifier/forget.ts');
+    const { forgetVendor } = await import('../../verifier/index.ts');
     forgotten = await forgetVendor(store, account.id);
   }
   await accounts.delete(account.id);

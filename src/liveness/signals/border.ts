@@ -20,12 +20,12 @@ export const BORDER = {
   /** Sides must be within this many face sizes of the face. */
   maxDistance: 2.6,
   /** Scores by evidence. */
-  scoreFour: 0.04,
-  scoreThree: 0.12,
-  scoreThreeNoBottom: 0.35,
-  scoreTwoOpposite: 0.45,
-  scoreTwoAdjacent: 0.5,
-  scoreBottomOnly: 0.7,
+  scoreFour: 0.08,
+  scoreThree: 0.2,
+  scoreThreeNoBottom: 0.45,
+  scoreTwoOpposite: 0.6,
+  scoreTwoAdjacent: 0.6,
+  scoreBottomOnly: 0.8,
   scoreOne: 0.9,
 } as const;
 
@@ -76,7 +76,7 @@ export function borderSignal(img: RgbImage, face: FaceGeometry): SignalResult {
     reason: sides.length >= 2 ? `straight edges frame the face (${sides.join(', ')})` : sides.length ? `one straight edge near the face (${sides[0]})` : 'no frame around the face',
     details,
   };
-  if (score < 0.5) r.warning = livenessWarning('DEVICE_BORDER', score <= BORDER.scoreThree ? 'error' : 'warning', { sides });
+  if (score < 0.7) r.warning = livenessWarning('DEVICE_BORDER', score <= BORDER.scoreThree ? 'error' : 'warning', { sides });
   return r;
 }
 

@@ -42,11 +42,13 @@ export const MOTION = {
   noiseScale: 1,
   noiseFloor: 0.03,
   /** Normalised face residual: at or below `flat` the face moved as a plane, from `parallax` it has depth. */
-  flat: 1.3,
-  parallax: 2.2,
-  /** Share of ring points following the face's plane: from `rigid` the surroundings move with the face. */
-  independent: 0.35,
-  rigid: 0.8,
+  flat: 3.0,
+  parallax: 4.5,
+  /** Share of ring points following the face's plane: up to `independent` the head moves on its own, from `rigid` the surroundings move with it. */
+  independent: 0.3,
+  rigid: 0.5,
+  /** Score of a burst in which the face did not move at all (not an attack on its own). */
+  staticScore: 0.35,
 } as const;
 
 interface Track { ref: Point; face: boolean; err: number; at: Map<number, Point> }
@@ -179,16 +181,17 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
 
 function scoreMotion(details: Record<string, number | string | boolean>, maxMotion: number, nonPlanar: number, coherence: number | null, movingFrames: number): SignalResult {
   if (maxMotion < MOTION.staticMotion) {
-    return { signal: 'motion', applies: true, score: 0.3, reason: 'the face did not move during the burst', details, warning: livenessWarning('STATIC_BURST', 'warning', { maxMotion: details.maxMotion }) };
+    return { signal: 'motion', applies: true, score: MOTION.staticScore, reason: 'the face did not move during the burst', details, warning: livenessWarning('STATIC_BURST', 'warning', { maxMotion: details.maxMotion }) };
   }
-  if (movingFrames === 0) return { signal: 'motion', applies: true, score: 0.6, reason: 'too little motion to test for parallax', details };
+  if (movingFrames === 0) return { signal: 'motion', applies: true, score: 0.7, reason: 'too little motion to test for parallax', details };
+  // flatness: no parallax beyond tracking noise, and the surroundings following the face's plane
   const parallax = ramp(nonPlanar, MOTION.flat, MOTION.parallax);
-  const independent = coherence === null ? 0.5 : 1 - ramp(coherence, MOTION.independent, MOTION.rigid);
-  const live = Math.max(parallax, independent);
-  const score = clamp01(0.08 + 0.92 * live);
+  const rigid = coherence === null ? 0.5 : ramp(coherence, MOTION.independent, MOTION.rigid);
+  const flat = Math.min(1 - parallax, rigid);
+  const score = clamp01(1 - 0.9 * flat);
   const r: SignalResult = {
     signal: 'motion', applies: true, score: round(score, 3),
-    reason: live > 0.5 ? 'the face moves with parallax or independently of its surroundings' : 'the face and its surroundings move as one flat plane', details,
+    reason: flat < 0.5 ? 'the face moves with parallax or independently of its surroundings' : 'the face and its surroundings move as one flat plane', details,
   };
   if (score < 0.5) r.warning = livenessWarning('FLAT_MOTION', score < 0.2 ? 'error' : 'warning', { nonPlanar: details.nonPlanar, coherence: details.coherence });
   return r;

@@ -21,6 +21,10 @@ export const MOIRE = {
   moire: 40,
   /** Frequencies searched, as a fraction of the sampling rate (0.5 = Nyquist). */
   minFreq: 0.09,
+  /** Near Nyquist, resampling, sharpening and demosaicking leave structure in ordinary photos. */
+  maxFreq: 0.42,
+  /** A peak must be this many times the median of the 5×5 ring around it (a tone, not broad structure). */
+  prominence: 4,
 } as const;
 
 function innerFace(b: Box): Box {
@@ -42,7 +46,7 @@ export function isGreyscale(img: RgbImage, region?: Box): boolean {
 }
 
 /** Largest whitened spectral peak of a channel over the patches of a region. */
-export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch): { peak: number; freq: number; patches: number } {
+export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch, skipAxes = false): { peak: number; freq: number; patches: number } {
   const r = clipBox(region, ch.width, ch.height);
   if (!r || r.width < N || r.height < N) return { peak: 0, freq: 0, patches: 0 };
   const stride = N / 2;
@@ -74,20 +78,29 @@ export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch
     for (let u = 0; u < N; u++) {
       const a = fu(u), b = fu(v);
       const rad = Math.hypot(a, b);
-      if (rad < MOIRE.minFreq * N || rad > half) continue;
+      if (rad < MOIRE.minFreq * N || rad > MOIRE.maxFreq * N) continue;
       // JPEG 8×8 block grid: frequencies that are multiples of N/8 on both axes, and the axes lines of the grid
       if (a % block === 0 && b % block === 0) continue;
       if ((a % block === 0 && Math.abs(b) <= 1) || (b % block === 0 && Math.abs(a) <= 1)) continue;
       const m = med[Math.round(rad)]!;
       if (m <= 0) continue;
       const val = acc[v * N + u]!;
-      // an isolated peak: above its 8 neighbours
+      // horizontal/vertical structure (interlacing, scan lines, compression) lies on the axes
+      if (skipAxes && (Math.abs(a) <= 2 || Math.abs(b) <= 2)) continue;
+      // an isolated peak: the maximum of its 3×3 neighbourhood and well above the ring around it
       let isMax = true;
       for (let dv = -1; dv <= 1 && isMax; dv++) for (let du = -1; du <= 1; du++) {
         if (!du && !dv) continue;
         if (acc[((v + dv + N) % N) * N + ((u + du + N) % N)]! > val) { isMax = false; break; }
       }
       if (!isMax) continue;
+      const ring: number[] = [];
+      for (let dv = -2; dv <= 2; dv++) for (let du = -2; du <= 2; du++) {
+        if (Math.abs(du) < 2 && Math.abs(dv) < 2) continue;
+        ring.push(acc[((v + dv + N) % N) * N + ((u + du + N) % N)]!);
+      }
+      ring.sort((x, y) => x - y);
+      if (val < MOIRE.prominence * ring[ring.length >> 1]!) continue;
       const ratio = val / m;
       if (ratio > peak) { peak = ratio; freq = rad / N; }
     }
@@ -102,7 +115,7 @@ export function moireSignal(img: RgbImage, face: FaceGeometry): SignalResult {
     return { signal: 'screen_moire', applies: false, score: 1, reason: `face area under ${MOIRE.patch} px: too small for a frequency analysis` };
   }
   const grey = isGreyscale(img, region);
-  const lum = spectralPeak(greyOf(img), region);
+  const lum = spectralPeak(greyOf(img), region, MOIRE.patch, true);
   let chroma = { peak: 0, freq: 0, patches: 0 };
   if (!grey) {
     const rg = spectralPeak(channelOf(img, (r, g) => r - g), region);
@@ -167,12 +180,14 @@ export function glareSignal(img: RgbImage, face: FaceGeometry): SignalResult {
 }
 
 export const PRINT = {
-  /** Dark end of the face (2nd percentile luminance over the 98th): from `flat` (ink on paper) to `deep` (live). */
-  flat: 0.3,
-  deep: 0.18,
-  /** Median skin saturation: from `dull` to `vivid`. */
-  dull: 0.12,
+  /** Dark end of the face (2nd percentile luminance over the 98th): from `deep` (live) to `flat` (ink on paper, no deep blacks). */
+  deep: 0.4,
+  flat: 0.55,
+  /** Median skin saturation: from `vivid` (live) to `dull`. */
   vivid: 0.2,
+  dull: 0.1,
+  /** Largest score reduction. */
+  weight: 0.6,
 } as const;
 
 export function printSignal(img: RgbImage, face: FaceGeometry): SignalResult {
@@ -192,14 +207,15 @@ export function printSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   }
   const lo = percentile(lums, 2), hi = percentile(lums, 98);
   const darkRatio = hi > 0 ? lo / hi : 1;
-  const contrast = 1 - ramp(darkRatio, PRINT.deep, PRINT.flat); // 1 = deep blacks (live-looking)
-  let colour = 1;
-  let sat = 0;
+  const flatContrast = ramp(darkRatio, PRINT.deep, PRINT.flat);
+  let sat = 0, dull = 1;
   if (!grey && sats.length > 50) {
     sat = percentile(sats, 50);
-    colour = ramp(sat, PRINT.dull, PRINT.vivid);
+    dull = 1 - ramp(sat, PRINT.dull, PRINT.vivid);
   }
-  const score = clamp01(0.25 + 0.75 * Math.max(contrast, grey ? contrast : Math.min(1, (contrast + colour) / 2 + 0.25 * Math.max(contrast, colour))));
+  // compressed contrast is the evidence; dull colour (when there is colour) strengthens it
+  const evidence = flatContrast * (grey ? 1 : 0.5 + 0.5 * dull);
+  const score = clamp01(1 - PRINT.weight * evidence);
   const res: SignalResult = {
     signal: 'print_texture', applies: true, score: Math.round(score * 1000) / 1000,
     reason: score < 0.6 ? 'compressed contrast and colour of a printed photo' : 'contrast and colour range of a live face',

@@ -264,7 +264,7 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
       const trem = handheld ? uniform(rng, 0.5, 4) : 0, rtrem = handheld ? uniform(rng, 0.2, 2) : 0;
       const mx = wobble(rng, trem), my = wobble(rng, trem), mz = wobble(rng, trem), myaw = wobble(rng, rtrem), mpitch = wobble(rng, rtrem), mroll = wobble(rng, rtrem * 0.6);
       const poseAt = (t: number): PlanePose => ({ yaw: base.yaw + myaw(t), pitch: base.pitch + mpitch(t), roll: base.roll + mroll(t), x: base.x + mx(t), y: base.y + my(t), z: base.z + mz(t) });
-      const optics = { f0: uniform(rng, 0.35, 0.6) };
+      const optics = { fc: uniform(rng, 1.2, 3) };
       const fingers = (device !== 'monitor' && kind !== 'print_static' && chance(rng, 0.6)) ? makeFingers(rng, spec) : null;
       const skin = skinTone(rng);
       const frame = (i: number, zoom: number, bg: Canvas): Canvas => {

@@ -78,8 +78,12 @@ export interface DeviceSpec {
 }
 
 export interface CameraOptics {
-  /** Optical MTF e-folding frequency, cycles per camera pixel (0.35 .. 0.6). */
-  f0: number;
+  /**
+   * Optical cut-off frequency, cycles per camera pixel: MTF = (1 − f/fc)^1.5. A diffraction-limited
+   * f/2 lens cuts off at ≈ 1/(λN) ≈ 900 cycles/mm, i.e. ≈ 1.3 cycles/px for 1.4 µm phone pixels
+   * and ≈ 2.7 for 3 µm webcam pixels; defocus lowers it.
+   */
+  fc: number;
 }
 
 export interface Flash {
@@ -120,10 +124,12 @@ export function contentBoxToImage(cam: Intrinsics, pose: PlanePose, d: DeviceSpe
 const sinc = (x: number): number => (Math.abs(x) < 1e-6 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
 
 /** Camera response to a grating of frequency (fx, fy) cycles/pixel: pixel aperture × optics. */
-function attenuation(fx: number, fy: number, f0: number): number {
-  const e = Math.exp(-Math.hypot(fx, fy) / f0);
-  return e < 1e-5 ? 0 : sinc(0.9 * fx) * sinc(0.9 * fy) * e;
+function attenuation(fx: number, fy: number, fc: number): number {
+  const m = 1 - Math.hypot(fx, fy) / fc;
+  return m <= 0 ? 0 : sinc(0.9 * fx) * sinc(0.9 * fy) * m * Math.sqrt(m);
 }
+
+const mtf = (f: number, fc: number): number => { const m = 1 - f / fc; return m <= 0 ? 0 : m * Math.sqrt(m); };
 
 export function drawDevice(c: Canvas, cam: Intrinsics, pose: PlanePose, d: DeviceSpec, optics: CameraOptics, flash?: Flash): void {
   const R = poseMatrix(pose);
@@ -173,16 +179,16 @@ export function drawDevice(c: Canvas, cam: Intrinsics, pose: PlanePose, d: Devic
           const P = look.pitch;
           const fu = [dux / P, duy / P], fv = [dvx / P, dvy / P];
           const mod = [1, 1, 1];
-          const eu = Math.exp(-Math.hypot(fu[0]!, fu[1]!) / optics.f0), ev = Math.exp(-Math.hypot(fv[0]!, fv[1]!) / optics.f0);
+          const eu = Math.hypot(fu[0]!, fu[1]!), ev = Math.hypot(fv[0]!, fv[1]!);
           let row = 1;
-          if (ev > 1e-5) {
-            for (let h = 1; h <= 2; h++) row += 2 * sinc(h * look.rowFill) * sinc(0.9 * h * fv[0]!) * sinc(0.9 * h * fv[1]!) * ev ** h * Math.cos(2 * Math.PI * h * (p.y / P));
+          if (ev < optics.fc) {
+            for (let h = 1; h <= 2; h++) row += 2 * sinc(h * look.rowFill) * sinc(0.9 * h * fv[0]!) * sinc(0.9 * h * fv[1]!) * mtf(h * ev, optics.fc) * Math.cos(2 * Math.PI * h * (p.y / P));
           }
-          if (eu > 1e-5) {
+          if (eu < optics.fc) {
             for (let ch = 0; ch < 3; ch++) {
               let m = 1;
               for (let h = 1; h <= 3; h++) {
-                m += 2 * sinc(h * look.duty) * sinc(0.9 * h * fu[0]!) * sinc(0.9 * h * fu[1]!) * eu ** h * Math.cos(2 * Math.PI * h * (p.x / P - (ch + 0.5) / 3));
+                m += 2 * sinc(h * look.duty) * sinc(0.9 * h * fu[0]!) * sinc(0.9 * h * fu[1]!) * mtf(h * eu, optics.fc) * Math.cos(2 * Math.PI * h * (p.x / P - (ch + 0.5) / 3));
               }
               mod[ch] = Math.max(0, m * row);
             }
@@ -206,7 +212,7 @@ export function drawDevice(c: Canvas, cam: Intrinsics, pose: PlanePose, d: Devic
               const s = p.x * Math.cos(ang) + p.y * Math.sin(ang), t = -p.x * Math.sin(ang) + p.y * Math.cos(ang);
               const f = Math.SQRT2 * look.lpmm * k;
               const cov = 1 - refl / look.white;
-              refl *= 1 + 0.9 * Math.sin(Math.PI * Math.min(1, Math.max(0, cov))) * attenuation(f / Math.SQRT2, f / Math.SQRT2, optics.f0) * Math.cos(2 * Math.PI * look.lpmm * s) * Math.cos(2 * Math.PI * look.lpmm * t);
+              refl *= 1 + 0.9 * Math.sin(Math.PI * Math.min(1, Math.max(0, cov))) * attenuation(f / Math.SQRT2, f / Math.SQRT2, optics.fc) * Math.cos(2 * Math.PI * look.lpmm * s) * Math.cos(2 * Math.PI * look.lpmm * t);
             }
             let v = refl * look.paper[ch]! * illum * grain;
             if (flash) v += flash.gain * flash.colour[ch]! * refl * Math.abs(n[2]!);

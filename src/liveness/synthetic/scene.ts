@@ -184,7 +184,7 @@ export interface CameraParams {
 
 export function randomCamera(rng: Rng): CameraParams {
   return {
-    blur: uniform(rng, 0.45, 0.9),
+    blur: uniform(rng, 0.3, 0.7),
     gain: uniform(rng, 0.85, 1.15),
     wb: [uniform(rng, 0.92, 1.08), 1, uniform(rng, 0.9, 1.1)],
     shot: uniform(rng, 0.0004, 0.003),
