@@ -1,5 +1,6 @@
 // Cold start and idle memory of `npm start` on a fresh DATA_DIR (no Redis): time from spawn to
-// the first 200 from the discovery document, then RSS of the server process after 5 s idle.
+// the first 200 from the discovery document, then RSS of the server process after 5 s idle (the
+// whole default stack: IdP, embedded verifier with its face-engine workers warmed, demo RP).
 // Run: PATH=node_modules/.bin:$PATH node bench/startup.ts [runs]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
@@ -26,7 +27,7 @@ for (let i = 0; i < runs; i++) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-start-'));
   const port = 3900 + i;
   const started = performance.now();
-  const child = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true });
+  const child = spawn('npm', ['start', '--silent'], { cwd: root, env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), VERIFIER_PORT: String(port + 100), DEMO_RP_PORT: String(port + 200), LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true });
   let ms = 0;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`).then((r) => r.ok, () => false);

@@ -92,7 +92,7 @@ export function sampleGrey(g: GreyImage, x: number, y: number): number {
   return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + e * fx) * fy;
 }
 
-/** Separable Gaussian blur (sigma in pixels). */
+/** Separable Gaussian blur (sigma in pixels), edges clamped. */
 export function blurGrey(g: GreyImage, sigma: number): GreyImage {
   if (sigma <= 0) return g;
   const r = Math.max(1, Math.ceil(sigma * 3));
@@ -101,25 +101,27 @@ export function blurGrey(g: GreyImage, sigma: number): GreyImage {
   for (let i = -r; i <= r; i++) ks += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i]! /= ks;
   const { width: w, height: h } = g;
+  const src = g.data;
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
+  const kn = k.length;
+  const line = new Float32Array(Math.max(w, h) + 2 * r);
   for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let i = 0; i < r; i++) { line[i] = src[row]!; line[r + w + i] = src[row + w - 1]!; }
+    for (let x = 0; x < w; x++) line[r + x] = src[row + x]!;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let i = -r; i <= r; i++) {
-        const xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-        s += k[i + r]! * g.data[y * w + xx]!;
-      }
-      tmp[y * w + x] = s;
+      for (let i = 0; i < kn; i++) s += k[i]! * line[x + i]!;
+      tmp[row + x] = s;
     }
   }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+  for (let x = 0; x < w; x++) {
+    for (let i = 0; i < r; i++) { line[i] = tmp[x]!; line[r + h + i] = tmp[(h - 1) * w + x]!; }
+    for (let y = 0; y < h; y++) line[r + y] = tmp[y * w + x]!;
+    for (let y = 0; y < h; y++) {
       let s = 0;
-      for (let i = -r; i <= r; i++) {
-        const yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-        s += k[i + r]! * tmp[yy * w + x]!;
-      }
+      for (let i = 0; i < kn; i++) s += k[i]! * line[y + i]!;
       out[y * w + x] = s;
     }
   }

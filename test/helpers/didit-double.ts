@@ -100,6 +100,18 @@ export async function startDiditDouble(): Promise<DiditDouble> {
     if (req.method === 'POST' && url.pathname === '/v3/session/') {
       const input = JSON.parse(await body(req));
       if (!input.workflow_id) return json(res, 400, { workflow_id: ['This field is required.'] });
+      // As documented: an unfinished session for the same vendor_data and workflow is handed back,
+      // with callback and metadata updated.
+      const unfinished = [...sessions.values()].find(
+        (x) => x.vendor_data !== null && x.vendor_data === (input.vendor_data ?? null) && x.workflow_id === input.workflow_id && ['Not Started', 'In Progress', 'Resubmitted'].includes(x.status),
+      );
+      if (unfinished) {
+        unfinished.callback = input.callback ?? unfinished.callback;
+        unfinished.metadata = input.metadata ?? unfinished.metadata;
+        unfinished.portrait_image = input.portrait_image ?? unfinished.portrait_image;
+        const { portrait_image: _p, language: _l, created_at: _c, capturedImage: _i, ...again } = unfinished;
+        return json(res, 201, { ...again, url: `${base}/session/${unfinished.session_token}` });
+      }
       const s: Session = {
         session_id: randomUUID(),
         session_number: counter++,

@@ -62,12 +62,12 @@ export const UNREACHABLE_VERIFIER = {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string; verification?: ServerOptions['verification'] } = {},
+  options: { dataDir?: string; port?: number; verification?: ServerOptions['verification'] } = {},
 ): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
   const clientsFile = path.join(data.dir, 'clients.json');
   writeFileSync(clientsFile, JSON.stringify(TEST_CLIENTS));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = loadConfig({
     PORT: String(port),
     HOST: '127.0.0.1',

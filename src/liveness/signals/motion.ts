@@ -15,7 +15,7 @@
 import { binGrey, clamp01, clipBox, greyOf, median, percentile, ramp, scaleBox } from '../image.ts';
 import { applyH, robustFit, symmetricEigenvalues } from '../geometry.ts';
 import { buildPyramid, cornerness, homographyJacobian, noiseSigma, refineLK, trackingError, trackLK, type Pyramid } from '../track.ts';
-import type { FaceGeometry, Frame, GreyImage, Point, SignalResult } from '../types.ts';
+import type { FaceGeometry, Frame, GreyImage, Point, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
 export interface MotionOptions {
@@ -59,13 +59,11 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   if (frames.some((f) => f.image.width !== w0 || f.image.height !== h0)) return { signal: 'motion', applies: false, score: 1, reason: 'burst frames differ in size' };
   const refIndex = Math.min(frames.length - 1, Math.max(0, opts.captureIndex ?? Math.floor(frames.length / 2)));
   const bin = Math.max(1, Math.round(w0 / MOTION.workWidth));
-  const greys: GreyImage[] = frames.map((f) => binGrey(greyOf(f.image), bin));
   const box = scaleBox(face.box, 1 / bin);
-  const W = greys[0]!.width, H = greys[0]!.height;
 
-  // 1. identical frames (injected still / frozen stream)
+  // 1. identical frames (injected still / frozen stream), on a sparse grid of the raw frames
   const mads: number[] = [];
-  for (let i = 1; i < greys.length; i++) mads.push(mad(greys[i - 1]!, greys[i]!));
+  for (let i = 1; i < frames.length; i++) mads.push(rgbMad(frames[i - 1]!.image, frames[i]!.image));
   const identicalPairs = mads.filter((m) => m < MOTION.identicalMad).length;
   if (identicalPairs === mads.length) {
     return {
@@ -76,20 +74,22 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   }
   // one frame of each run of duplicates (slow cameras repeat frames), then a few spread over the burst
   const distinct: number[] = [];
-  for (let i = 0; i < greys.length; i++) {
+  for (let i = 0; i < frames.length; i++) {
     if (i === refIndex) continue;
-    const same = (a: number, b: number) => mad(greys[a]!, greys[b]!) < MOTION.identicalMad;
-    if (same(i, refIndex)) continue;
-    if (distinct.length && i - 1 === distinct[distinct.length - 1] && i > 0 && mads[i - 1]! < MOTION.identicalMad) continue;
+    if (rgbMad(frames[i]!.image, frames[refIndex]!.image) < MOTION.identicalMad) continue;
+    if (distinct.length && distinct[distinct.length - 1] === i - 1 && mads[i - 1]! < MOTION.identicalMad) continue;
     distinct.push(i);
   }
   const targets = spread(distinct, MOTION.trackedFrames);
+  const greyCache = new Map<number, GreyImage>();
+  const grey = (i: number) => { let g = greyCache.get(i); if (!g) { g = binGrey(greyOf(frames[i]!.image), bin); greyCache.set(i, g); } return g; };
+  const W = grey(refIndex).width, H = grey(refIndex).height;
 
   // 2. points on and around the face in the reference frame
   const region = clipBox({ x: box.x - 0.75 * box.width, y: box.y - 0.6 * box.height, width: box.width * 2.5, height: box.height * 2.4 }, W, H);
   if (!region || box.width < 16) return { signal: 'motion', applies: false, score: 1, reason: 'face too small in the burst' };
-  const ref = buildPyramid(greys[refIndex]!, 2);
-  const sigma = noiseSigma(greys[refIndex]!);
+  const ref = buildPyramid(grey(refIndex), 2);
+  const sigma = noiseSigma(grey(refIndex));
   const inner = { x: box.x + 0.12 * box.width, y: box.y + 0.1 * box.height, x1: box.x + 0.88 * box.width, y1: box.y + 0.95 * box.height };
   const step = Math.max(4, Math.round(box.width / 9));
   const faceC: Array<{ p: Point; c: number }> = [], ringC: Array<{ p: Point; c: number }> = [];
@@ -114,7 +114,7 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
 
   // 3. track reference → each target frame, and back
   for (const j of targets) {
-    const tgt: Pyramid = buildPyramid(greys[j]!, 2);
+    const tgt: Pyramid = buildPyramid(grey(j), 2);
     const fw = trackLK(ref, tgt, tracks.map((t) => t.ref));
     const bw = trackLK(tgt, ref, fw.pts);
     const good: number[] = [];
@@ -251,11 +251,12 @@ export function parallaxRank(tracks: ReadonlyArray<{ ref: Point; face: boolean; 
   return { ratio: ev[0]! / Math.max(1e-12, rest), points: face.length, rms: Math.sqrt(total / (m * face.length)) };
 }
 
-function mad(a: GreyImage, b: GreyImage): number {
-  let s = 0;
-  const n = a.data.length;
-  for (let i = 0; i < n; i += 3) s += Math.abs(a.data[i]! - b.data[i]!);
-  return s / Math.ceil(n / 3);
+/** Mean absolute difference of the green channel on every 3rd pixel. */
+function rgbMad(a: RgbImage, b: RgbImage): number {
+  let s = 0, n = 0;
+  const d = a.data, e = b.data;
+  for (let i = 1; i < d.length; i += 9) { s += Math.abs(d[i]! - e[i]!); n++; }
+  return s / Math.max(1, n);
 }
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;

@@ -188,102 +188,14 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
     } else {
       const video = kind.endsWith('video');
       const handheld = kind === 'print_handheld' || kind.startsWith('phone');
-      // content picture(s)
-      let cw: number, ch: number, faceFrac: number;
-      if (device === 'phone') { cw = 270; ch = 480; faceFrac = uniform(rng, 0.45, 0.8); }
-      else if (device === 'monitor') { cw = 480; ch = 270; faceFrac = uniform(rng, 0.18, 0.4); }
-      else if (chance(rng, 0.5)) { cw = 360; ch = 480; faceFrac = uniform(rng, 0.35, 0.7); }
-      else { cw = 480; ch = 360; faceFrac = uniform(rng, 0.25, 0.5); }
-      const content = contentPicture(rng, src, cw, ch, faceFrac);
-      const cmotion = liveMotion(rng);
-      const contentFrames: Canvas[] = [];
-      const contentBoxes: Box[] = [];
-      if (video) {
-        for (const t of times) {
-          const pose = cmotion.pose(t, content.person.base);
-          contentFrames.push(renderContent(content, pose, cmotion.body(t), rng));
-          contentBoxes.push(headLandmarks(content.person.head, pose).box);
-        }
-      } else {
-        contentFrames.push(renderContent(content, content.person.base, { dx: 0, dy: 0 }, rng));
-        contentBoxes.push(headLandmarks(content.person.head, content.person.base).box);
-      }
-      // the instrument
-      let spec: DeviceSpec;
-      const glare = chance(rng, device === 'print' ? 0.3 : 0.5);
-      if (device === 'phone') {
-        const sw = 62, sh = (62 * ch) / cw, bez = uniform(rng, 2.5, 6), top = uniform(rng, 5, 12);
-        const look: ScreenLook = {
-          kind: 'screen', pitch: uniform(rng, 0.045, 0.07), duty: uniform(rng, 0.25, 0.33), rowFill: uniform(rng, 0.75, 0.92),
-          brightness: uniform(rng, 0.85, 1.15), black: uniform(rng, 0.01, 0.05), tint: [uniform(rng, 0.92, 1.0), uniform(rng, 0.97, 1.02), uniform(rng, 1.0, 1.1)], reflection: uniform(rng, 0, 0.05),
-        };
-        const body: Colour = chance(rng, 0.7) ? [uniform(rng, 0.02, 0.12), uniform(rng, 0.02, 0.12), uniform(rng, 0.02, 0.14)] : [uniform(rng, 0.55, 0.8), uniform(rng, 0.55, 0.8), uniform(rng, 0.55, 0.8)];
-        spec = { width: sw + 2 * bez, height: sh + 2 * top, radius: uniform(rng, 4, 10), body, cw: sw, ch: sh, cu: 0, cv: 0, content: contentFrames[0]!, look };
-      } else if (device === 'monitor') {
-        const sw = uniform(rng, 470, 600), sh = (sw * ch) / cw, bez = uniform(rng, 5, 18);
-        const look: ScreenLook = {
-          kind: 'screen', pitch: uniform(rng, 0.18, 0.3), duty: uniform(rng, 0.25, 0.33), rowFill: uniform(rng, 0.75, 0.92),
-          brightness: uniform(rng, 0.85, 1.15), black: uniform(rng, 0.01, 0.06), tint: [uniform(rng, 0.92, 1.0), uniform(rng, 0.97, 1.02), uniform(rng, 1.0, 1.1)], reflection: uniform(rng, 0, 0.06),
-        };
-        spec = { width: sw + 2 * bez, height: sh + 2 * bez, radius: 2, body: [uniform(rng, 0.02, 0.15), uniform(rng, 0.02, 0.15), uniform(rng, 0.02, 0.15)], cw: sw, ch: sh, cu: 0, cv: 0, content: contentFrames[0]!, look };
-      } else {
-        const pw = chance(rng, 0.5) ? uniform(rng, 90, 150) : uniform(rng, 180, 210);
-        const margin = chance(rng, 0.5) ? 0 : uniform(rng, 3, 15);
-        const iw = pw - 2 * margin, ih = (iw * ch) / cw;
-        const look: PrintLook = {
-          kind: 'print', saturation: uniform(rng, 0.45, 0.85), black: uniform(rng, 0.05, 0.14), white: uniform(rng, 0.82, 0.93),
-          paper: [1, uniform(rng, 0.97, 1), uniform(rng, 0.88, 0.98)], lpmm: chance(rng, 0.5) ? 0 : uniform(rng, 4, 8), grain: uniform(rng, 0.01, 0.04),
-          gx: uniform(rng, -0.002, 0.002), gy: uniform(rng, -0.002, 0.002), illumination: uniform(rng, 0.85, 1.2),
-        };
-        spec = { width: pw, height: ih + 2 * margin, radius: 0.5, body: [0.95, 0.95, 0.92], cw: iw, ch: ih, cu: 0, cv: 0, content: contentFrames[0]!, look };
-        meta.halftone = look.lpmm > 0; meta.margin = margin > 0;
-      }
-      if (glare) spec.glare = { u: uniform(rng, -0.4, 0.4) * spec.width, v: uniform(rng, -0.4, 0.4) * spec.height, ru: uniform(rng, 0.05, 0.4) * spec.width, rv: uniform(rng, 0.03, 0.2) * spec.height, angle: uniform(rng, 0, Math.PI), peak: uniform(rng, 0.15, 0.8) };
-      // placement: the displayed face appears F px wide around the centre of the frame
-      const F = uniform(rng, 120, 230);
-      const cb = contentBoxes[0]!;
-      const faceMm = (cb.width / cw) * spec.cw;
-      const z = (FOCAL * faceMm) / F;
-      const fu = ((cb.x + cb.width / 2) / cw - 0.5) * spec.cw, fv = ((cb.y + cb.height / 2) / ch - 0.5) * spec.ch;
-      const tilt = handheld ? 14 : 6;
-      const base: PlanePose = { yaw: uniform(rng, -tilt, tilt), pitch: uniform(rng, -tilt, tilt), roll: uniform(rng, -tilt * 0.7, tilt * 0.7), x: 0, y: 0, z };
-      const tx = uniform(rng, -50, 50), ty = uniform(rng, -50, 30);
-      {
-        const probe = { ...base, x: 0, y: 0 };
-        // solve for the plane centre so that (fu, fv) lands on (cx + tx, cy + ty)
-        const p0 = planeToImageRaw(probe, fu, fv);
-        const zf = z + p0.z;
-        base.x = (tx / FOCAL) * zf - p0.x;
-        base.y = (ty / FOCAL) * zf - p0.y;
-        base.z = z;
-      }
-      meta.faceMm = Math.round(faceMm); meta.distanceMm = Math.round(z); meta.glare = glare; meta.handheld = handheld;
-      if (spec.look.kind === 'screen') meta.screenPxPerCameraPx = Math.round(((z / FOCAL) / spec.look.pitch) * 100) / 100;
+      const inst = buildInstrument(rng, device, src, times, { video, handheld, still: kind === 'print_static' });
+      Object.assign(meta, inst.meta);
       const room = renderRoom(rng, CAM_W, CAM_H, {});
       const room2 = downsample2(room);
-      const trem = handheld ? uniform(rng, 0.5, 4) : 0, rtrem = handheld ? uniform(rng, 0.2, 2) : 0;
-      const mx = wobble(rng, trem), my = wobble(rng, trem), mz = wobble(rng, trem), myaw = wobble(rng, rtrem), mpitch = wobble(rng, rtrem), mroll = wobble(rng, rtrem * 0.6);
-      const poseAt = (t: number): PlanePose => ({ yaw: base.yaw + myaw(t), pitch: base.pitch + mpitch(t), roll: base.roll + mroll(t), x: base.x + mx(t), y: base.y + my(t), z: base.z + mz(t) });
-      const optics = { fc: uniform(rng, 1.2, 3) };
-      const fingers = (device !== 'monitor' && kind !== 'print_static' && chance(rng, 0.6)) ? makeFingers(rng, spec) : null;
-      const skin = skinTone(rng);
-      const frame = (i: number, zoom: number, bg: Canvas): Canvas => {
-        const c = cloneCanvas(bg);
-        const t = times[i]!;
-        const s: DeviceSpec = { ...spec, content: contentFrames[video ? i : 0]! };
-        const cam = intrinsics(zoom);
-        const pose = poseAt(t);
-        drawDevice(c, cam, pose, s, optics);
-        if (fingers) for (const fg of fingers) {
-          const p = planeToImageLocal(cam, pose, fg.u, fg.v);
-          drawEllipse(c, p.x, p.y, fg.rw * (cam.f / pose.z), fg.rh * (cam.f / pose.z), fg.angle + (pose.roll * Math.PI) / 180, skin, 1, 1.5);
-        }
-        return c;
-      };
-      stillCanvas = frame(captureIndex, 1, room);
-      stillFace = { box: contentBoxToImage(intrinsics(1), poseAt(times[captureIndex]!), spec, contentBoxes[video ? captureIndex : 0]!) };
-      for (let i = 0; i < nFrames; i++) burstCanvases.push(frame(i, 0.5, room2));
-      burstFace = { box: contentBoxToImage(intrinsics(0.5), poseAt(times[captureIndex]!), spec, contentBoxes[video ? captureIndex : 0]!) };
+      stillCanvas = renderInstrument(inst, captureIndex, 1, room);
+      stillFace = { box: inst.faceBox(captureIndex, 1) };
+      for (let i = 0; i < nFrames; i++) burstCanvases.push(renderInstrument(inst, i, 0.5, room2));
+      burstFace = { box: inst.faceBox(captureIndex, 0.5) };
     }
   }
   const still0 = capture(stillCanvas, cam, rng);
@@ -308,13 +220,134 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
 }
 
 
+
+export interface Instrument {
+  spec: DeviceSpec;
+  contentFrames: Canvas[];
+  contentBoxes: Box[];
+  poseAt: (t: number) => PlanePose;
+  optics: { fc: number };
+  fingers: Finger[] | null;
+  skin: Colour;
+  video: boolean;
+  times: readonly number[];
+  meta: Record<string, number | string | boolean>;
+  /** Face box in the camera frame for frame i at a zoom (1 = 640×480). */
+  faceBox: (i: number, zoom: number) => Box;
+}
+
+/**
+ * A phone, monitor or printed photo showing the face of `src`, placed in front of the camera, with its
+ * hand tremor over `times` (none when not handheld) and, for video, one content frame per time.
+ */
+export function buildInstrument(
+  rng: Rng, device: 'phone' | 'monitor' | 'print', src: FaceSource, times: readonly number[],
+  opts: { video: boolean; handheld: boolean; still?: boolean; faceWidth?: [number, number] },
+): Instrument {
+  const { video, handheld } = opts;
+  const meta: Record<string, number | string | boolean> = {};
+  const kindPrint = device === 'print';
+  // content picture(s)
+  let cw: number, ch: number, faceFrac: number;
+  if (device === 'phone') { cw = 270; ch = 480; faceFrac = uniform(rng, 0.45, 0.8); }
+  else if (device === 'monitor') { cw = 480; ch = 270; faceFrac = uniform(rng, 0.18, 0.4); }
+  else if (chance(rng, 0.5)) { cw = 360; ch = 480; faceFrac = uniform(rng, 0.35, 0.7); }
+  else { cw = 480; ch = 360; faceFrac = uniform(rng, 0.25, 0.5); }
+  const content = contentPicture(rng, src, cw, ch, faceFrac);
+  const cmotion = liveMotion(rng);
+  const contentFrames: Canvas[] = [];
+  const contentBoxes: Box[] = [];
+  if (video) {
+    for (const t of times) {
+      const pose = cmotion.pose(t, content.person.base);
+      contentFrames.push(renderContent(content, pose, cmotion.body(t), rng));
+      contentBoxes.push(headLandmarks(content.person.head, pose).box);
+    }
+  } else {
+    contentFrames.push(renderContent(content, content.person.base, { dx: 0, dy: 0 }, rng));
+    contentBoxes.push(headLandmarks(content.person.head, content.person.base).box);
+  }
+  // the instrument
+  let spec: DeviceSpec;
+  const glare = chance(rng, kindPrint ? 0.3 : 0.5);
+  if (device === 'phone') {
+    const sw = 62, sh = (62 * ch) / cw, bez = uniform(rng, 2.5, 6), top = uniform(rng, 5, 12);
+    const look: ScreenLook = {
+      kind: 'screen', pitch: uniform(rng, 0.045, 0.07), duty: uniform(rng, 0.25, 0.33), rowFill: uniform(rng, 0.75, 0.92),
+      brightness: uniform(rng, 0.85, 1.15), black: uniform(rng, 0.01, 0.05), tint: [uniform(rng, 0.92, 1.0), uniform(rng, 0.97, 1.02), uniform(rng, 1.0, 1.1)], reflection: uniform(rng, 0, 0.05),
+    };
+    const body: Colour = chance(rng, 0.7) ? [uniform(rng, 0.02, 0.12), uniform(rng, 0.02, 0.12), uniform(rng, 0.02, 0.14)] : [uniform(rng, 0.55, 0.8), uniform(rng, 0.55, 0.8), uniform(rng, 0.55, 0.8)];
+    spec = { width: sw + 2 * bez, height: sh + 2 * top, radius: uniform(rng, 4, 10), body, cw: sw, ch: sh, cu: 0, cv: 0, content: contentFrames[0]!, look };
+  } else if (device === 'monitor') {
+    const sw = uniform(rng, 470, 600), sh = (sw * ch) / cw, bez = uniform(rng, 5, 18);
+    const look: ScreenLook = {
+      kind: 'screen', pitch: uniform(rng, 0.18, 0.3), duty: uniform(rng, 0.25, 0.33), rowFill: uniform(rng, 0.75, 0.92),
+      brightness: uniform(rng, 0.85, 1.15), black: uniform(rng, 0.01, 0.06), tint: [uniform(rng, 0.92, 1.0), uniform(rng, 0.97, 1.02), uniform(rng, 1.0, 1.1)], reflection: uniform(rng, 0, 0.06),
+    };
+    spec = { width: sw + 2 * bez, height: sh + 2 * bez, radius: 2, body: [uniform(rng, 0.02, 0.15), uniform(rng, 0.02, 0.15), uniform(rng, 0.02, 0.15)], cw: sw, ch: sh, cu: 0, cv: 0, content: contentFrames[0]!, look };
+  } else {
+    const pw = chance(rng, 0.5) ? uniform(rng, 90, 150) : uniform(rng, 180, 210);
+    const margin = chance(rng, 0.5) ? 0 : uniform(rng, 3, 15);
+    const iw = pw - 2 * margin, ih = (iw * ch) / cw;
+    const look: PrintLook = {
+      kind: 'print', saturation: uniform(rng, 0.45, 0.85), black: uniform(rng, 0.05, 0.14), white: uniform(rng, 0.82, 0.93),
+      paper: [1, uniform(rng, 0.97, 1), uniform(rng, 0.88, 0.98)], lpmm: chance(rng, 0.5) ? 0 : uniform(rng, 4, 8), grain: uniform(rng, 0.01, 0.04),
+      gx: uniform(rng, -0.002, 0.002), gy: uniform(rng, -0.002, 0.002), illumination: uniform(rng, 0.85, 1.2),
+    };
+    spec = { width: pw, height: ih + 2 * margin, radius: 0.5, body: [0.95, 0.95, 0.92], cw: iw, ch: ih, cu: 0, cv: 0, content: contentFrames[0]!, look };
+    meta.halftone = look.lpmm > 0; meta.margin = margin > 0;
+  }
+  if (glare) spec.glare = { u: uniform(rng, -0.4, 0.4) * spec.width, v: uniform(rng, -0.4, 0.4) * spec.height, ru: uniform(rng, 0.05, 0.4) * spec.width, rv: uniform(rng, 0.03, 0.2) * spec.height, angle: uniform(rng, 0, Math.PI), peak: uniform(rng, 0.15, 0.8) };
+  // placement: the displayed face appears F px wide around the centre of the frame
+  const F = uniform(rng, opts.faceWidth?.[0] ?? 120, opts.faceWidth?.[1] ?? 230);
+  const cb = contentBoxes[0]!;
+  const faceMm = (cb.width / cw) * spec.cw;
+  const z = (FOCAL * faceMm) / F;
+  const fu = ((cb.x + cb.width / 2) / cw - 0.5) * spec.cw, fv = ((cb.y + cb.height / 2) / ch - 0.5) * spec.ch;
+  const tilt = handheld ? 14 : 6;
+  const base: PlanePose = { yaw: uniform(rng, -tilt, tilt), pitch: uniform(rng, -tilt, tilt), roll: uniform(rng, -tilt * 0.7, tilt * 0.7), x: 0, y: 0, z };
+  const tx = uniform(rng, -50, 50), ty = uniform(rng, -50, 30);
+  {
+    const probe = { ...base, x: 0, y: 0 };
+    // solve for the plane centre so that (fu, fv) lands on (cx + tx, cy + ty)
+    const p0 = planeToImageRaw(probe, fu, fv);
+    const zf = z + p0.z;
+    base.x = (tx / FOCAL) * zf - p0.x;
+    base.y = (ty / FOCAL) * zf - p0.y;
+    base.z = z;
+  }
+  meta.faceMm = Math.round(faceMm); meta.distanceMm = Math.round(z); meta.glare = glare; meta.handheld = handheld;
+  if (spec.look.kind === 'screen') meta.screenPxPerCameraPx = Math.round(((z / FOCAL) / spec.look.pitch) * 100) / 100;
+  const trem = handheld ? uniform(rng, 0.5, 4) : 0, rtrem = handheld ? uniform(rng, 0.2, 2) : 0;
+  const mx = wobble(rng, trem), my = wobble(rng, trem), mz = wobble(rng, trem), myaw = wobble(rng, rtrem), mpitch = wobble(rng, rtrem), mroll = wobble(rng, rtrem * 0.6);
+  const poseAt = (t: number): PlanePose => ({ yaw: base.yaw + myaw(t), pitch: base.pitch + mpitch(t), roll: base.roll + mroll(t), x: base.x + mx(t), y: base.y + my(t), z: base.z + mz(t) });
+  const optics = { fc: uniform(rng, 1.2, 3) };
+  const fingers = (device !== 'monitor' && !opts.still && chance(rng, 0.6)) ? makeFingers(rng, spec) : null;
+  const skin = skinTone(rng);
+  return {
+    spec, contentFrames, contentBoxes, poseAt, optics, fingers, skin, video, times, meta,
+    faceBox: (i: number, zoom: number) => contentBoxToImage(intrinsics(zoom), poseAt(times[i]!), spec, contentBoxes[video ? i : 0]!),
+  };
+}
+
+/** Draw the instrument (and the fingers holding it) for frame i over a background. */
+export function renderInstrument(inst: Instrument, i: number, zoom: number, bg: Canvas, flash?: { colour: Colour; gain: number }): Canvas {
+  const c = cloneCanvas(bg);
+  const t = inst.times[i]!;
+  const s: DeviceSpec = { ...inst.spec, content: inst.contentFrames[inst.video ? i : 0]! };
+  const cam = intrinsics(zoom);
+  const pose = inst.poseAt(t);
+  drawDevice(c, cam, pose, s, inst.optics, flash);
+  if (inst.fingers) for (const fg of inst.fingers) {
+    const p = planeToImage(cam, pose, fg.u, fg.v);
+    drawEllipse(c, p.x, p.y, fg.rw * (cam.f / pose.z), fg.rh * (cam.f / pose.z), fg.angle + (pose.roll * Math.PI) / 180, inst.skin, 1, 1.5);
+  }
+  return c;
+}
+
 function planeToImageRaw(pose: PlanePose, u: number, v: number): { x: number; y: number; z: number } {
   const R = poseMatrix(pose);
   return { x: R[0] * u + R[1] * v, y: R[3] * u + R[4] * v, z: R[6] * u + R[7] * v };
-}
-
-function planeToImageLocal(cam: Intrinsics, pose: PlanePose, u: number, v: number): Point {
-  return planeToImage(cam, pose, u, v);
 }
 
 interface Finger { u: number; v: number; rw: number; rh: number; angle: number }

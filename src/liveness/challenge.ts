@@ -1,0 +1,177 @@
+/**
+ * Server-chosen, single-use liveness challenges.
+ *
+ *  const ch = createChallenge('FLASHING');          // or 'ACTIVE_3D'; crypto-random by default
+ *  store ch with the session (server side);         // bound to the session, never trusted from the client
+ *  send publicChallenge(ch) to the capture page;    // what to display / ask, and the frame rate to record
+ *  on upload: checkChallengeUse(ch, { used, now }) // expired, replayed → refusal (and marks it used)
+ *             then validateFlashing / validateActive3d on the recorded frames.
+ *
+ * Timestamps in a recording are milliseconds from the moment the page started the challenge
+ * (first colour shown / first instruction shown), taken with performance.now() on the page.
+ */
+import { cryptoRng, pick, shuffle, uniform, type Rng } from './rng.ts';
+import type { LivenessMethod, LivenessWarning } from './types.ts';
+import { livenessWarning } from './warnings.ts';
+
+export const FLASH_PALETTE = {
+  red: [255, 0, 0],
+  green: [0, 255, 0],
+  blue: [0, 0, 255],
+  yellow: [255, 255, 0],
+  cyan: [0, 255, 255],
+  magenta: [255, 0, 255],
+  white: [255, 255, 255],
+} as const satisfies Record<string, readonly [number, number, number]>;
+export type FlashColour = keyof typeof FLASH_PALETTE;
+
+export type Direction = 'left' | 'right' | 'up' | 'down';
+
+interface ChallengeBase {
+  v: 1;
+  /** 128-bit random id (base64url). */
+  id: string;
+  /** Server time (ms since epoch) when issued, and after which an answer is refused. */
+  issuedAt: number;
+  expiresAt: number;
+  /** Frames the page should record per second, and their size. */
+  fps: number;
+  frameWidth: number;
+  frameHeight: number;
+}
+
+export interface FlashingChallenge extends ChallengeBase {
+  method: 'FLASHING';
+  /** Screen stays black (the baseline) for this long before the first colour. */
+  leadInMs: number;
+  steps: Array<{ colour: FlashColour; rgb: readonly [number, number, number]; ms: number }>;
+  /** Camera + display latency accepted between a colour being shown and seen on the face. */
+  maxLagMs: number;
+}
+
+export interface Active3dChallenge extends ChallengeBase {
+  method: 'ACTIVE_3D';
+  /** Hold still, facing the camera, for this long first (the baseline pose). */
+  leadInMs: number;
+  /** Directions from the user's point of view (the page shows a mirrored preview). */
+  steps: Array<{ direction: Direction; degrees: number }>;
+  /** Each turn must be reached within stepTimeoutMs of the previous one; all within totalTimeoutMs. */
+  stepTimeoutMs: number;
+  totalTimeoutMs: number;
+}
+
+export type Challenge = FlashingChallenge | Active3dChallenge;
+
+export const CHALLENGE_DEFAULTS = {
+  /** How long an issued challenge may wait for its answer (page load, camera permission, recording, upload). */
+  ttlMs: 5 * 60_000,
+  /** Slack added to the recording's own duration for the upload to reach the server. */
+  uploadSlackMs: 20_000,
+  flashing: { steps: 7, minStepMs: 300, maxStepMs: 500, leadInMs: 600, maxLagMs: 350, fps: 15 },
+  active: { steps: 3, yawDegrees: 18, pitchDegrees: 12, leadInMs: 800, stepTimeoutMs: 4000, fps: 8 },
+} as const;
+
+function randomId(rng: Rng): string {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(rng.next() * 256);
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** A new challenge; `rng` defaults to crypto randomness (use seededRng only in tests). */
+export function createChallenge(method: Exclude<LivenessMethod, 'PASSIVE'>, rng: Rng = cryptoRng(), now = Date.now()): Challenge {
+  const base = { v: 1 as const, id: randomId(rng), issuedAt: now, expiresAt: now + CHALLENGE_DEFAULTS.ttlMs, frameWidth: 320, frameHeight: 240 };
+  if (method === 'FLASHING') {
+    const d = CHALLENGE_DEFAULTS.flashing;
+    const names = Object.keys(FLASH_PALETTE) as FlashColour[];
+    const steps: FlashingChallenge['steps'] = [];
+    // random colours, no immediate repeats, at least two bright (white/yellow/cyan) steps for the shading test
+    for (;;) {
+      steps.length = 0;
+      let prev: FlashColour | null = null;
+      for (let i = 0; i < d.steps; i++) {
+        const c: FlashColour = pick(rng, names.filter((n) => n !== prev));
+        steps.push({ colour: c, rgb: FLASH_PALETTE[c], ms: Math.round(uniform(rng, d.minStepMs, d.maxStepMs) / 10) * 10 });
+        prev = c;
+      }
+      const bright = steps.filter((s) => s.colour === 'white' || s.colour === 'yellow' || s.colour === 'cyan').length;
+      const channels = [0, 1, 2].every((ch) => steps.some((s) => s.rgb[ch] === 255) && steps.some((s) => s.rgb[ch] === 0));
+      if (bright >= 2 && channels) break;
+    }
+    return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, maxLagMs: d.maxLagMs };
+  }
+  const d = CHALLENGE_DEFAULTS.active;
+  // a random order of distinct directions, always including a yaw and a pitch turn
+  let dirs: Direction[];
+  do dirs = shuffle(rng, ['left', 'right', 'up', 'down'] as Direction[]).slice(0, d.steps);
+  while (!dirs.some((x) => x === 'left' || x === 'right') || !dirs.some((x) => x === 'up' || x === 'down'));
+  const steps = dirs.map((direction) => ({ direction, degrees: direction === 'left' || direction === 'right' ? d.yawDegrees : d.pitchDegrees }));
+  return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, stepTimeoutMs: d.stepTimeoutMs, totalTimeoutMs: d.leadInMs + steps.length * d.stepTimeoutMs };
+}
+
+/** Length of the recording the challenge asks for, ms. */
+export function challengeDurationMs(ch: Challenge): number {
+  return ch.method === 'FLASHING' ? ch.leadInMs + ch.steps.reduce((s, x) => s + x.ms, 0) + ch.maxLagMs : ch.totalTimeoutMs;
+}
+
+/** What the capture page needs (everything is public: the secret part is that it is fresh and single-use). */
+export function publicChallenge(ch: Challenge): Challenge {
+  return JSON.parse(JSON.stringify(ch)) as Challenge;
+}
+
+export interface UseCheck {
+  ok: boolean;
+  warning?: LivenessWarning;
+}
+
+/** A set of used challenge ids (the verifier passes one backed by its store; a Set works in tests). */
+export interface UsedSet {
+  has(id: string): boolean;
+  add(id: string): unknown;
+}
+
+/**
+ * Server-side checks before any pixel is looked at: the response names this challenge, it is not
+ * expired, it has not been used, and it did not arrive sooner than the challenge can be performed or
+ * later than its duration plus upload slack after issue (`startedAt` when the page reported the start,
+ * else issuedAt). Marks the challenge used whatever the outcome (one attempt per challenge).
+ */
+export function checkChallengeUse(
+  ch: Challenge,
+  opts: { used: UsedSet; now?: number; responseId?: string; startedAt?: number },
+): UseCheck {
+  const now = opts.now ?? Date.now();
+  if (opts.responseId !== undefined && opts.responseId !== ch.id) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'response for another challenge' }) };
+  if (opts.used.has(ch.id)) return { ok: false, warning: livenessWarning('CHALLENGE_REPLAYED', 'error', { challenge: ch.id }) };
+  opts.used.add(ch.id);
+  if (now > ch.expiresAt) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'expired' }) };
+  const start = Math.max(ch.issuedAt, opts.startedAt ?? ch.issuedAt);
+  const dur = challengeDurationMs(ch);
+  if (ch.method === 'FLASHING' && now - start < dur - ch.maxLagMs) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'answered before the sequence could be shown' }) };
+  if (now - start > dur + CHALLENGE_DEFAULTS.uploadSlackMs) return { ok: false, warning: livenessWarning('CHALLENGE_TIMEOUT', 'error', { elapsedMs: now - start }) };
+  return { ok: true };
+}
+
+/** Expected screen colour (0..1 RGB) at time t (ms from the start of the sequence); lead-in is black. */
+export function flashColourAt(ch: FlashingChallenge, t: number): [number, number, number] {
+  let edge = ch.leadInMs;
+  if (t < edge) return [0, 0, 0];
+  for (const s of ch.steps) {
+    if (t < edge + s.ms) return [s.rgb[0] / 255, s.rgb[1] / 255, s.rgb[2] / 255];
+    edge += s.ms;
+  }
+  return [0, 0, 0];
+}
+
+/** Parse and check a challenge from JSON (CLI, storage); throws on anything malformed. */
+export function parseChallenge(json: unknown): Challenge {
+  const c = json as Challenge;
+  if (!c || typeof c !== 'object' || c.v !== 1 || typeof c.id !== 'string' || !Array.isArray((c as { steps?: unknown }).steps)) throw new Error('not a liveness challenge');
+  if (c.method === 'FLASHING') {
+    for (const s of c.steps) if (!(s.colour in FLASH_PALETTE) || !(s.ms > 0)) throw new Error('bad FLASHING step');
+    if (!(c.leadInMs >= 0) || !(c.maxLagMs >= 0)) throw new Error('bad FLASHING timing');
+  } else if (c.method === 'ACTIVE_3D') {
+    for (const s of c.steps) if (!['left', 'right', 'up', 'down'].includes(s.direction) || !(s.degrees > 0)) throw new Error('bad ACTIVE_3D step');
+    if (!(c.stepTimeoutMs > 0) || !(c.totalTimeoutMs > 0)) throw new Error('bad ACTIVE_3D timing');
+  } else throw new Error('unknown challenge method');
+  return c;
+}
