@@ -2,7 +2,7 @@
 // REDIS_URL stops us here), keys, clients, the provider, and finally the listening socket.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeGracefully, listen } from './http/listen.ts';
 import type Provider from 'oidc-provider';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -58,12 +58,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
     const server = createServer(app.callback());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+    const url = await listen(server, config.port, config.host);
     log.info({ url, issuer: config.issuer, clients: clients.map((c) => c.client_id) }, 'selfie-idp listening');
 
     return {
@@ -72,11 +67,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       store,
       provider,
       close: async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        // In-flight requests get a moment to finish; keep-alive sockets do not hold shutdown.
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-        await closed;
+        await closeGracefully(server);
         await store.close();
       },
     };

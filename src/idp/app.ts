@@ -1,5 +1,4 @@
 // The HTTP application: operations endpoints, our login app, then oidc-provider for the rest.
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Koa from 'koa';
@@ -9,6 +8,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config.ts';
 import { REPO_ROOT } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { observeRequests, securityHeaders } from '../http/observe.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { routeLabel } from '../ops/metrics.ts';
 import type { Store } from '../store/index.ts';
@@ -30,42 +30,21 @@ export type AppDeps = {
   verification: Verification;
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /** Request id, one JSON log line and one histogram sample per request, whoever answered it. */
 function observe(log: Logger, metrics: Metrics) {
-  return async (ctx: Context, next: Next) => {
-    const incoming = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.state.log = log.child({ requestId });
-    ctx.set('X-Request-Id', requestId);
-    // Handed to oidc-provider too (its renderError shows it as a reference).
-    ctx.req.headers['x-request-id'] = requestId;
-    const started = process.hrtime.bigint();
-    ctx.res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = ctx.res.statusCode;
-      const route = routeLabel(ctx._matchedRoute as string | undefined, ctx.path);
-      metrics.httpDuration.observe({ method: ctx.method, route, status: String(status) }, seconds);
-      // The path only: query strings carry login hints, states and codes.
-      ctx.state.log[status >= 500 ? 'error' : 'info']({ method: ctx.method, path: ctx.path, route, status, ms: Math.round(seconds * 1000) }, 'request');
+  const routeOf = (ctx: Context) => routeLabel(ctx._matchedRoute as string | undefined, ctx.path);
+  const track = observeRequests(log, {
+    message: 'request',
+    // The path only: query strings carry login hints, states and codes.
+    fields: ({ ctx }) => ({ path: ctx.path, route: routeOf(ctx) }),
+    onFinish: ({ ctx, status, seconds }) => metrics.httpDuration.observe({ method: ctx.method, route: routeOf(ctx), status: String(status) }, seconds),
+  });
+  return (ctx: Context, next: Next) =>
+    track(ctx, async () => {
+      // Handed to oidc-provider too (its renderError shows it as a reference).
+      ctx.req.headers['x-request-id'] = ctx.state.requestId;
+      await next();
     });
-    await next();
-  };
-}
-
-function securityHeaders(config: Config) {
-  const https = config.issuer.startsWith('https:');
-  return async (ctx: Context, next: Next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    ctx.set('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
-    if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    await next();
-  };
 }
 
 /** Our errors become a JSON body or a readable page; nothing leaks a stack trace. */
@@ -136,7 +115,7 @@ export function createApp(deps: AppDeps): Koa {
   const handleOidc = provider.callback();
 
   app.use(observe(deps.log, deps.metrics));
-  app.use(securityHeaders(deps.config));
+  app.use(securityHeaders(deps.config.issuer.startsWith('https:')));
   app.use(errorPages());
   app.use(ops.routes());
   app.use(interactions.routes());

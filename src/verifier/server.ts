@@ -3,6 +3,7 @@
 // to it only over HTTP, with the per-process key returned here.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { closeGracefully } from '../http/listen.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.ts';
 import { openStore } from '../store/index.ts';
@@ -99,10 +100,7 @@ export async function startVerifier(config: VerifierConfig, log: Logger, options
     workflowIds: defaultWorkflowIds(config.workflows),
     deps,
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
-      await closed;
+      await closeGracefully(server);
       // Jobs in flight finish (or their claims are released); pending ones stay in the store.
       await queue.stop();
       if (ownFace) await (face as FaceHandle).close();

@@ -12,7 +12,7 @@
  */
 import { flashColourAt, type FlashingChallenge } from '../challenge.ts';
 import { leastSquares } from '../geometry.ts';
-import { binGrey, clamp01, clipBox, greyOf, median, ramp } from '../image.ts';
+import { clamp01, clipBox, greyOf, median, ramp } from '../image.ts';
 import { seededRng, shuffle } from '../rng.ts';
 import { buildPyramid, trackLK } from '../track.ts';
 import type { Box, FaceGeometry, Frame, GreyImage, Point, SignalResult } from '../types.ts';
@@ -28,12 +28,12 @@ export const FLASH = {
   r2None: 0.3,
   r2Follows: 0.7,
   /** Margin of the true sequence's R² over the best of the shuffled ones. */
-  marginNone: 0.1,
-  marginFollows: 0.3,
+  marginNone: 0.02,
+  marginFollows: 0.1,
   shuffles: 24,
   /** Relative response (gain over face brightness): below `weak` the face barely reflects the screen. */
-  weak: 0.015,
-  strong: 0.04,
+  weak: 0.05,
+  strong: 0.1,
   /** Shading: residual of a linear fit of the per-patch relative response, over its mean. */
   flatShading: 0.05,
   curvedShading: 0.1,
@@ -148,7 +148,7 @@ export function flashSignals(ch: FlashingChallenge, frames: readonly Frame[], fa
   };
   if (score < 0.5) response.warning = livenessWarning(late ? 'CHALLENGE_TIMEOUT' : 'FLASH_SEQUENCE_MISMATCH', 'error', details);
   const out: SignalResult[] = [response];
-  if (score >= 0.3 && !late) out.push(shadingSignal(ch, fr, offs, face, fit.lag));
+  if (score >= 0.5) out.push(shadingSignal(ch, fr, offs, face, fit.lag));
   return out;
 }
 
@@ -167,30 +167,38 @@ function shadingSignal(ch: FlashingChallenge, frames: readonly Frame[], offs: re
   const box = face.box;
   const ib = { x: box.x + 0.12 * box.width, y: box.y + 0.12 * box.height, width: 0.76 * box.width, height: 0.8 * box.height };
   const n = FLASH.grid;
+  // per patch: mean grey, and the share of clipped pixels (a clipped patch says nothing about shading)
   const acc = (idx: number[]) => {
-    const out = new Float64Array(n * n);
+    const out = new Float64Array(n * n), clip = new Float64Array(n * n);
     for (const i of idx) {
-      const g = greyOf(frames[i]!.image), o = offs[i]!;
+      const f = frames[i]!.image, g = greyOf(f), o = offs[i]!;
       for (let py = 0; py < n; py++) for (let px = 0; px < n; px++) {
         const x0 = ib.x + o.x + (px / n) * ib.width, y0 = ib.y + o.y + (py / n) * ib.height;
         const r = clipBox({ x: x0, y: y0, width: ib.width / n, height: ib.height / n }, g.width, g.height);
         if (!r) continue;
-        let s = 0, c = 0;
-        for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) { s += g.data[y * g.width + x]!; c++; }
+        let s = 0, c = 0, k = 0;
+        for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) {
+          s += g.data[y * g.width + x]!; c++;
+          const q = (y * f.width + x) * 3;
+          if (f.data[q]! >= 250 || f.data[q + 1]! >= 250 || f.data[q + 2]! >= 250) k++;
+        }
         out[py * n + px]! += s / Math.max(1, c) / idx.length;
+        clip[py * n + px]! += k / Math.max(1, c) / idx.length;
       }
     }
-    return out;
+    return { mean: out, clip };
   };
-  const B = acc(bright), D = acc(dark);
+  const Ba = acc(bright), Da = acc(dark);
+  const B = Ba.mean, D = Da.mean;
   const rows: number[][] = [], ys: number[] = [];
   for (let py = 0; py < n; py++) for (let px = 0; px < n; px++) {
     const d = D[py * n + px]!;
     if (d < 12) continue; // too dark to divide by
+    if (Ba.clip[py * n + px]! > 0.02 || Da.clip[py * n + px]! > 0.02) continue;
     rows.push([1, px / n - 0.5, py / n - 0.5]);
     ys.push((B[py * n + px]! - d) / d);
   }
-  if (rows.length < 12) return { signal: 'flash_shading', applies: false, score: 1, reason: 'face too dark under the lead-in to measure shading' };
+  if (rows.length < 12) return { signal: 'flash_shading', applies: false, score: 1, reason: 'face too dark under the lead-in, or clipped under the flash, to measure shading' };
   const c = leastSquares(rows, ys)!;
   const res = ys.map((y, i) => y - (c[0]! + c[1]! * rows[i]![1]! + c[2]! * rows[i]![2]!));
   const meanResp = ys.reduce((a, b) => a + b, 0) / ys.length;
@@ -207,4 +215,3 @@ function shadingSignal(ch: FlashingChallenge, frames: readonly Frame[], offs: re
 }
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
-void binGrey;
