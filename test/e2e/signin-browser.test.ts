@@ -20,6 +20,7 @@ import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/en
 import { freePort, TEST_CLIENTS } from '../helpers/server.ts';
 import { selfieRgb } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
+import { authorizationRequest, discover } from '../helpers/rp.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The relying party's redirect_uri: a tiny server of the test's own (Chromium refuses port 1,
@@ -64,10 +65,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-async function rp() {
-  const meta = CLIENTS[0]!;
-  return oidc.discovery(new URL(issuer), meta.client_id, meta.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
-}
+const rp = () => discover(issuer, CLIENTS[0]!);
 
 async function relyingPartyContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ locale: 'en-GB' });
@@ -75,16 +73,7 @@ async function relyingPartyContext(browser: Browser): Promise<BrowserContext> {
 
 async function authorize(context: BrowserContext, extra: Record<string, string> = {}) {
   const config = await rp();
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ...extra,
-  });
+  const { url, verifier, state } = await authorizationRequest(config, REDIRECT, extra);
   const page = await context.newPage();
   await page.goto(url.href);
   return { config, verifier, state, page };

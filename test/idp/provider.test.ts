@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { Browser, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { authorizationRequest } from '../helpers/rp.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 
 const REDIRECT = 'http://127.0.0.1:1/cb';
@@ -18,16 +19,7 @@ async function client(id: 'first-party' | 'third-party') {
 }
 
 async function startAuthorization(config: oidc.Configuration, extra: Record<string, string> = {}) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ...extra,
-  });
+  const { url, verifier, state } = await authorizationRequest(config, REDIRECT, extra);
   const browser = new Browser();
   const res = await browser.fetch(url);
   return { browser, res, verifier, state };

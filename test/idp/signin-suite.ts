@@ -10,6 +10,7 @@ import { randomUUID, createHmac } from 'node:crypto';
 import { signWebhook } from '../../src/didit/index.ts';
 import { Browser, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { authorizationRequest, discover } from '../helpers/rp.ts';
 
 export type Outcome = 'Approved' | 'Declined' | 'In Review' | 'Abandoned';
 
@@ -42,25 +43,12 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
   let server: TestServer;
   let issuer: string;
 
-  async function rp() {
-    const meta = TEST_CLIENTS[0]!;
-    return oidc.discovery(new URL(issuer), meta.client_id, meta.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
-  }
+  const rp = () => discover(issuer, TEST_CLIENTS[0]!);
 
   /** Authorization request with login_hint; returns where the browser was sent (the capture page). */
   async function begin(extra: Record<string, string> = {}, browser = new Browser()) {
     const config = await rp();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid email profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      login_hint: 'ada@example.com',
-      ...extra,
-    });
+    const { url, verifier, state } = await authorizationRequest(config, REDIRECT, { login_hint: 'ada@example.com', ...extra });
     const { res, url: landed } = await browser.follow(url, issuer);
     return { config, verifier, state, browser, res, captureUrl: landed };
   }

@@ -153,62 +153,78 @@ export function flashSignals(ch: FlashingChallenge, frames: readonly Frame[], fa
 }
 
 function shadingSignal(ch: FlashingChallenge, frames: readonly Frame[], offs: readonly Point[], face: FaceGeometry, lag: number): SignalResult {
-  // bright steps vs the black lead-in
-  const bright: number[] = [], dark: number[] = [];
+  // per colour channel: frames where the screen lights that channel, and the black lead-in
+  const lit: number[][] = [[], [], []], dark: number[] = [];
   frames.forEach((f, i) => {
     const t = f.t - lag;
     if (nearEdge(ch, t) || t < 0) return;
+    if (t < ch.leadInMs) { dark.push(i); return; }
     const c = flashColourAt(ch, t);
-    const l = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-    if (t < ch.leadInMs) dark.push(i);
-    else if (l > 0.75) bright.push(i);
+    for (let k = 0; k < 3; k++) if (c[k]! > 0.9) lit[k]!.push(i);
   });
-  if (bright.length < 2 || dark.length < 2) return { signal: 'flash_shading', applies: false, score: 1, reason: 'not enough frames under bright colours and under the black lead-in' };
+  if (dark.length < 2 || lit.every((l) => l.length < 2)) return { signal: 'flash_shading', applies: false, score: 1, reason: 'not enough frames under the colours and under the black lead-in' };
   const box = face.box;
   const ib = { x: box.x + 0.12 * box.width, y: box.y + 0.12 * box.height, width: 0.76 * box.width, height: 0.8 * box.height };
   const n = FLASH.grid;
-  // per patch: mean grey, and the share of clipped pixels (a clipped patch says nothing about shading)
-  const acc = (idx: number[]) => {
-    const out = new Float64Array(n * n), clip = new Float64Array(n * n);
+  // per patch and channel: mean value and share of clipped pixels over a set of frames
+  const acc = (idx: readonly number[]) => {
+    const mean = new Float64Array(n * n * 3), clip = new Float64Array(n * n * 3);
     for (const i of idx) {
-      const f = frames[i]!.image, g = greyOf(f), o = offs[i]!;
+      const f = frames[i]!.image, o = offs[i]!;
       for (let py = 0; py < n; py++) for (let px = 0; px < n; px++) {
-        const x0 = ib.x + o.x + (px / n) * ib.width, y0 = ib.y + o.y + (py / n) * ib.height;
-        const r = clipBox({ x: x0, y: y0, width: ib.width / n, height: ib.height / n }, g.width, g.height);
+        const r = clipBox({ x: ib.x + o.x + (px / n) * ib.width, y: ib.y + o.y + (py / n) * ib.height, width: ib.width / n, height: ib.height / n }, f.width, f.height);
         if (!r) continue;
-        let s = 0, c = 0, k = 0;
+        const s = [0, 0, 0], k = [0, 0, 0];
+        let c = 0;
         for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) {
-          s += g.data[y * g.width + x]!; c++;
           const q = (y * f.width + x) * 3;
-          if (f.data[q]! >= 250 || f.data[q + 1]! >= 250 || f.data[q + 2]! >= 250) k++;
+          for (let ch3 = 0; ch3 < 3; ch3++) { const v = f.data[q + ch3]!; s[ch3]! += v; if (v >= 250) k[ch3]!++; }
+          c++;
         }
-        out[py * n + px]! += s / Math.max(1, c) / idx.length;
-        clip[py * n + px]! += k / Math.max(1, c) / idx.length;
+        for (let ch3 = 0; ch3 < 3; ch3++) {
+          mean[(py * n + px) * 3 + ch3]! += s[ch3]! / Math.max(1, c) / idx.length;
+          clip[(py * n + px) * 3 + ch3]! += k[ch3]! / Math.max(1, c) / idx.length;
+        }
       }
     }
-    return { mean: out, clip };
+    return { mean, clip };
   };
-  const Ba = acc(bright), Da = acc(dark);
-  const B = Ba.mean, D = Da.mean;
-  const rows: number[][] = [], ys: number[] = [];
-  for (let py = 0; py < n; py++) for (let px = 0; px < n; px++) {
-    const d = D[py * n + px]!;
-    if (d < 12) continue; // too dark to divide by
-    if (Ba.clip[py * n + px]! > 0.02 || Da.clip[py * n + px]! > 0.02) continue;
-    rows.push([1, px / n - 0.5, py / n - 0.5]);
-    ys.push((B[py * n + px]! - d) / d);
+  const D = acc(dark);
+  // relative response per patch and channel, each channel normalised by its mean over the face
+  const rho: Array<number[]> = Array.from({ length: n * n }, () => []);
+  let channels = 0;
+  for (let k = 0; k < 3; k++) {
+    if (lit[k]!.length < 2) continue;
+    const B = acc(lit[k]!);
+    const vals: Array<[number, number]> = [];
+    for (let p = 0; p < n * n; p++) {
+      const d = D.mean[p * 3 + k]!, b = B.mean[p * 3 + k]!;
+      if (d < 12 || B.clip[p * 3 + k]! > 0.02 || D.clip[p * 3 + k]! > 0.02) continue;
+      vals.push([p, (b - d) / d]);
+    }
+    if (vals.length < 12) continue;
+    const m = vals.reduce((a, v) => a + v[1], 0) / vals.length;
+    if (m <= 0.02) continue;
+    for (const [p, v] of vals) rho[p]!.push(v / m);
+    channels++;
   }
-  if (rows.length < 12) return { signal: 'flash_shading', applies: false, score: 1, reason: 'face too dark under the lead-in, or clipped under the flash, to measure shading' };
+  const rows: number[][] = [], ys: number[] = [];
+  for (let p = 0; p < n * n; p++) {
+    if (!rho[p]!.length) continue;
+    rows.push([1, (p % n) / n - 0.5, Math.floor(p / n) / n - 0.5]);
+    ys.push(rho[p]!.reduce((a, b) => a + b, 0) / rho[p]!.length);
+  }
+  if (rows.length < 12 || channels === 0) {
+    return { signal: 'flash_shading', applies: true, score: 0.5, reason: 'the face was too dark or clipped to measure its shading under the flash', details: { patches: rows.length, channels } };
+  }
   const c = leastSquares(rows, ys)!;
   const res = ys.map((y, i) => y - (c[0]! + c[1]! * rows[i]![1]! + c[2]! * rows[i]![2]!));
-  const meanResp = ys.reduce((a, b) => a + b, 0) / ys.length;
-  const rms = Math.sqrt(res.reduce((a, b) => a + b * b, 0) / res.length);
-  const curvature = meanResp > 0 ? rms / meanResp : 0;
+  const curvature = Math.sqrt(res.reduce((a, b) => a + b * b, 0) / res.length);
   const score = clamp01(0.08 + 0.92 * ramp(curvature, FLASH.flatShading, FLASH.curvedShading));
   const r: SignalResult = {
     signal: 'flash_shading', applies: true, score: round(score, 3),
     reason: score >= 0.5 ? 'the reflected light varies across the face like on a 3D surface' : 'the reflected light is spread like on a flat surface',
-    details: { curvature: round(curvature, 3), meanResponse: round(meanResp, 3), brightFrames: bright.length, darkFrames: dark.length },
+    details: { curvature: round(curvature, 3), patches: rows.length, channels, darkFrames: dark.length },
   };
   if (score < 0.5) r.warning = livenessWarning('FLAT_SHADING', score < 0.2 ? 'error' : 'warning', { curvature: round(curvature, 3) });
   return r;

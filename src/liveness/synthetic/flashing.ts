@@ -51,7 +51,9 @@ export async function generateFlashingSample(kind: FlashKind, seed: number, face
   const lag = kind === 'late_response' ? uniform(rng, 600, 900) : uniform(rng, 40, 180);
   const gain = uniform(rng, 0.15, 0.8);
   const src = faces[Math.floor(rng.next() * faces.length)]!;
-  const cam = { ...randomCamera(rng), blur: uniform(rng, 0.2, 0.4), shot: uniform(rng, 0.0001, 0.0008), read: uniform(rng, 0.002, 0.006) };
+  const cam0 = randomCamera(rng);
+  // auto-exposure settles on the average brightness over the sequence (the page cannot lock it everywhere)
+  const cam = { ...cam0, gain: cam0.gain / (1 + 0.5 * gain), blur: uniform(rng, 0.2, 0.4), shot: uniform(rng, 0.0001, 0.0008), read: uniform(rng, 0.002, 0.006) };
   const room = downsample(renderRoom(rng, CAM_W, CAM_H, {}));
   const canvases: Canvas[] = [];
   let face: FaceGeometry;
