@@ -10,7 +10,7 @@
  * Timestamps in a recording are milliseconds from the moment the page started the challenge
  * (first colour shown / first instruction shown), taken with performance.now() on the page.
  */
-import { cryptoRng, pick, shuffle, uniform, type Rng } from './rng.ts';
+import { cryptoRng, pick, uniform, type Rng } from './rng.ts';
 import type { LivenessMethod, LivenessWarning } from './types.ts';
 import { livenessWarning } from './warnings.ts';
 
@@ -53,10 +53,14 @@ export interface Active3dChallenge extends ChallengeBase {
   method: 'ACTIVE_3D';
   /** Hold still, facing the camera, for this long first (the baseline pose). */
   leadInMs: number;
-  /** Directions from the user's point of view (the page shows a mirrored preview). */
-  steps: Array<{ direction: Direction; degrees: number }>;
-  /** Each turn must be reached within stepTimeoutMs of the previous one; all within totalTimeoutMs. */
+  /**
+   * Directions from the user's point of view (the page shows a mirrored preview). The page shows
+   * step i's instruction at atMs (ms from the start of the recording); the turn must be reached
+   * within stepTimeoutMs after that, and not before it.
+   */
+  steps: Array<{ direction: Direction; degrees: number; atMs: number }>;
   stepTimeoutMs: number;
+  /** The recording ends here (last instruction + its timeout). */
   totalTimeoutMs: number;
 }
 
@@ -68,7 +72,7 @@ export const CHALLENGE_DEFAULTS = {
   /** Slack added to the recording's own duration for the upload to reach the server. */
   uploadSlackMs: 20_000,
   flashing: { steps: 7, minStepMs: 300, maxStepMs: 500, leadInMs: 600, maxLagMs: 350, fps: 15 },
-  active: { steps: 3, yawDegrees: 18, pitchDegrees: 12, leadInMs: 800, stepTimeoutMs: 4000, fps: 8 },
+  active: { steps: 4, yawDegrees: 18, pitchDegrees: 12, leadInMs: 1000, minIntervalMs: 1800, maxIntervalMs: 2800, stepTimeoutMs: 1800, fps: 5 },
 } as const;
 
 function randomId(rng: Rng): string {
@@ -100,12 +104,19 @@ export function createChallenge(method: Exclude<LivenessMethod, 'PASSIVE'>, rng:
     return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, maxLagMs: d.maxLagMs };
   }
   const d = CHALLENGE_DEFAULTS.active;
-  // a random order of distinct directions, always including a yaw and a pitch turn
+  // random directions, no immediate repeat, both a yaw and a pitch turn; random instruction times:
+  // 4·3·3·3 orders × jittered timing, so a recording made for another challenge does not fit
   let dirs: Direction[];
-  do dirs = shuffle(rng, ['left', 'right', 'up', 'down'] as Direction[]).slice(0, d.steps);
-  while (!dirs.some((x) => x === 'left' || x === 'right') || !dirs.some((x) => x === 'up' || x === 'down'));
-  const steps = dirs.map((direction) => ({ direction, degrees: direction === 'left' || direction === 'right' ? d.yawDegrees : d.pitchDegrees }));
-  return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, stepTimeoutMs: d.stepTimeoutMs, totalTimeoutMs: d.leadInMs + steps.length * d.stepTimeoutMs };
+  do {
+    dirs = [];
+    for (let i = 0; i < d.steps; i++) dirs.push(pick(rng, (['left', 'right', 'up', 'down'] as Direction[]).filter((x) => x !== dirs[i - 1])));
+  } while (!dirs.some((x) => x === 'left' || x === 'right') || !dirs.some((x) => x === 'up' || x === 'down'));
+  let at = d.leadInMs;
+  const steps = dirs.map((direction, i) => {
+    if (i > 0) at += Math.round(uniform(rng, d.minIntervalMs, d.maxIntervalMs) / 10) * 10;
+    return { direction, degrees: direction === 'left' || direction === 'right' ? d.yawDegrees : d.pitchDegrees, atMs: at };
+  });
+  return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, stepTimeoutMs: d.stepTimeoutMs, totalTimeoutMs: at + d.stepTimeoutMs };
 }
 
 /** Length of the recording the challenge asks for, ms. */
@@ -170,7 +181,7 @@ export function parseChallenge(json: unknown): Challenge {
     for (const s of c.steps) if (!(s.colour in FLASH_PALETTE) || !(s.ms > 0)) throw new Error('bad FLASHING step');
     if (!(c.leadInMs >= 0) || !(c.maxLagMs >= 0)) throw new Error('bad FLASHING timing');
   } else if (c.method === 'ACTIVE_3D') {
-    for (const s of c.steps) if (!['left', 'right', 'up', 'down'].includes(s.direction) || !(s.degrees > 0)) throw new Error('bad ACTIVE_3D step');
+    for (const s of c.steps) if (!['left', 'right', 'up', 'down'].includes(s.direction) || !(s.degrees > 0) || !(s.atMs >= 0)) throw new Error('bad ACTIVE_3D step');
     if (!(c.stepTimeoutMs > 0) || !(c.totalTimeoutMs > 0)) throw new Error('bad ACTIVE_3D timing');
   } else throw new Error('unknown challenge method');
   return c;

@@ -82,7 +82,7 @@ export async function generateFlashingSample(kind: FlashKind, seed: number, face
   const q = opts.jpegQuality === undefined ? 85 : opts.jpegQuality;
   let still: Frame['image'] | null = null;
   for (let i = 0; i < canvases.length; i++) {
-    let img = kind === 'injected_still' && still ? still : capture(canvases[i]!, cam, rng);
+    let img: Frame['image'] = kind === 'injected_still' && still ? still : capture(canvases[i]!, cam, rng);
     if (q !== null && !(kind === 'injected_still' && still)) img = await decodeRgb(await encodeJpeg(img, q));
     if (kind === 'injected_still') still ??= img;
     frames.push({ image: img, t: times[i]! });
