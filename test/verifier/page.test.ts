@@ -52,6 +52,15 @@ describe('hosted page', () => {
     expect(en.html).toContain('>Take selfie</button>');
   });
 
+  it('an enrolment page says a template is kept; a sign-in page says nothing is', async () => {
+    const enrol = await openPage((await session({ workflow_id: 'kyc' })).url);
+    expect(enrol.html).toContain('set up signing in with your face');
+    expect(enrol.html).toContain('encrypted face template');
+    const signin = await openPage((await session()).url);
+    expect(signin.html).toContain('is not kept');
+    expect(signin.html).not.toContain('encrypted face template');
+  });
+
   it('unknown or malformed tokens: 404 with the expired screen, no upload grant', async () => {
     for (const token of ['AAAAAAAAAAAAAAAAAAAAAAAA', 'x', '%3Cscript%3E']) {
       const page = await openPage(`${v.url}/session/${token}`);

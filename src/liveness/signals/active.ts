@@ -35,9 +35,14 @@ export const ACTIVE = {
   holdFrames: 2,
   /** A turn reached this long before its instruction appeared is an answer given before being asked. */
   earlyMs: 150,
-  /** Homography residual of the landmarks at a turn, over the outer eye-corner distance: flat → 3D. */
+  /**
+   * Homography residual of the landmarks at a turn (over the outer eye-corner distance) in excess of
+   * the same residual between lead-in frames (landmark noise): from `flatExcess` (a flat picture) to
+   * `parallaxExcess` (a 3D head; a 20° turn gives ≈ 0.05–0.1).
+   */
   flatResidual: 0.025,
-  parallaxResidual: 0.045,
+  flatExcess: 0.01,
+  parallaxExcess: 0.03,
   /** Face similarity score (0–100, the face engine's scale) of every frame against the lead-in: different → same. */
   differentFace: 45,
   sameFace: 60,
@@ -129,19 +134,24 @@ export function activeSignals(ch: Active3dChallenge, samples: readonly PoseSampl
   // parallax at each turn reached (the flat-picture test)
   const baseLm = base.reduce((best, s) => (Math.abs(s.face.pose.yaw - by) + Math.abs(s.face.pose.pitch - bp) < Math.abs(best.face.pose.yaw - by) + Math.abs(best.face.pose.pitch - bp) ? s : best), base[0]!).face.landmarks;
   const turned = (hits.length ? hits.map((h) => h.peak) : seen.slice().sort((a, b) => (Math.abs(b.face.pose.yaw - by) + Math.abs(b.face.pose.pitch - bp)) - (Math.abs(a.face.pose.yaw - by) + Math.abs(a.face.pose.pitch - bp))).slice(0, 2));
-  const resid = turned.map((s) => {
-    const H = fitHomography(baseLm, s.face.landmarks);
+  const homResidual = (a: readonly Point[], b: readonly Point[]): number => {
+    const H = fitHomography(a, b);
     if (!H) return 0;
-    const r = residuals(H, baseLm, s.face.landmarks);
-    return Math.sqrt(r.reduce((a, b) => a + b * b, 0) / r.length) / eyeDistance(s.face.landmarks);
-  });
+    const r = residuals(H, a, b);
+    return Math.sqrt(r.reduce((x, y) => x + y * y, 0) / r.length) / eyeDistance(b);
+  };
+  const resid = turned.map((s) => homResidual(baseLm, s.face.landmarks));
+  // landmark noise: the same residual between lead-in frames (no turn)
+  const noiseRes = base.filter((s) => s.face.landmarks !== baseLm).map((s) => homResidual(baseLm, s.face.landmarks));
+  const noise = noiseRes.length ? median(noiseRes) : ACTIVE.flatResidual;
   const par = resid.length ? median(resid) : 0;
-  const pScore = clamp01(0.05 + 0.95 * ramp(par, ACTIVE.flatResidual, ACTIVE.parallaxResidual));
+  const excess = par - noise;
+  const pScore = clamp01(0.05 + 0.95 * ramp(excess, ACTIVE.flatExcess, ACTIVE.parallaxExcess));
   const pr: SignalResult = {
-    signal: 'parallax_3d', applies: true, score: round(pScore, 3), details: { residual: round(par, 4), turns: resid.length },
+    signal: 'parallax_3d', applies: true, score: round(pScore, 3), details: { residual: round(par, 4), noise: round(noise, 4), turns: resid.length },
     reason: pScore >= 0.5 ? 'landmarks move like a 3D head' : 'landmarks move like one flat picture',
   };
-  if (pScore < 0.5) pr.warning = livenessWarning('NO_3D_PARALLAX', pScore < 0.2 ? 'error' : 'warning', { residual: round(par, 4) });
+  if (pScore < 0.5) pr.warning = livenessWarning('NO_3D_PARALLAX', pScore < 0.2 ? 'error' : 'warning', { residual: round(par, 4), noise: round(noise, 4) });
   out.push(pr);
   // same person throughout
   const embs = seen.map((s) => s.face.embedding).filter((e): e is ArrayLike<number> => !!e && e.length > 0);

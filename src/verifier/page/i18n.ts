@@ -8,6 +8,7 @@ export type Language = (typeof LANGUAGES)[number];
 const en = {
   title: 'Take a selfie',
   intro: 'We compare a selfie with the face on record to confirm it is you.',
+  introEnrol: 'We take one selfie to set up signing in with your face.',
   startCamera: 'Starting your camera…',
   takeSelfie: 'Take selfie',
   videoLabel: 'Your camera preview',
@@ -21,6 +22,7 @@ const en = {
   cueNoFace: 'We cannot see a face. Look straight at the camera.',
   cueGood: 'Good. Hold still and take your selfie.',
   privacy: 'Your selfie is used only for this check and is not kept.',
+  privacyEnrol: 'The photo is not kept: we keep only an encrypted face template to recognise you next time.',
   processingTitle: 'Checking your selfie…',
   processingBody: 'This takes a few seconds. Please keep this page open.',
   deniedTitle: 'Camera access is blocked',
@@ -62,6 +64,7 @@ export type Messages = typeof en;
 const id: Messages = {
   title: 'Ambil swafoto',
   intro: 'Kami membandingkan swafoto dengan wajah yang tercatat untuk memastikan ini memang Anda.',
+  introEnrol: 'Kami mengambil satu swafoto untuk menyiapkan masuk dengan wajah Anda.',
   startCamera: 'Menyalakan kamera…',
   takeSelfie: 'Ambil selfie',
   videoLabel: 'Pratinjau kamera Anda',
@@ -75,6 +78,7 @@ const id: Messages = {
   cueNoFace: 'Wajah tidak terlihat. Lihat lurus ke kamera.',
   cueGood: 'Bagus. Tahan posisi dan ambil swafoto.',
   privacy: 'Swafoto Anda hanya dipakai untuk pemeriksaan ini dan tidak disimpan.',
+  privacyEnrol: 'Fotonya tidak disimpan: kami hanya menyimpan templat wajah terenkripsi untuk mengenali Anda lain kali.',
   processingTitle: 'Memeriksa swafoto Anda…',
   processingBody: 'Ini butuh beberapa detik. Jangan tutup halaman ini.',
   deniedTitle: 'Akses kamera diblokir',

@@ -73,6 +73,8 @@ export function showSessionPage(deps: VerifierDeps) {
         qr: url ? qrSvg(`${url}?handoff=1`, t.qrLabel) : '',
         handoffUrl: url ? `${url}?handoff=1` : '',
         continueUrl: record && state === 'done' && !handoff ? callbackUrl(record) : null,
+        // An enrolment keeps a template; a re-authentication keeps nothing: say which.
+        enrolment: record ? deps.workflows.get(record.workflow_id)?.workflow_type === 'kyc' : false,
         configJson: jsonForHtml(config),
       },
       record ? (state === 'expired' ? 410 : 200) : 404,
