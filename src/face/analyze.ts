@@ -6,6 +6,7 @@
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { TNetInput } from '@vladmandic/face-api';
+import { installFrugalForward, type TinyDetectorLike } from './detector.ts';
 import { FaceError } from './errors.ts';
 import { chipTransform, estimatePose } from './geometry.ts';
 import { crop, decodeImage, downscale, letterbox, luminance, warpAffine, type DecodedImage, type RgbImage } from './image.ts';
@@ -45,6 +46,7 @@ export interface Analyzer {
 export async function createAnalyzer(backend: 'wasm' | 'cpu' = 'wasm'): Promise<Analyzer> {
   const rt = await loadRuntime(['tinyFaceDetector', 'faceLandmark68Net'], backend);
   const { tf, faceapi } = rt;
+  installFrugalForward(tf, faceapi.nets.tinyFaceDetector as unknown as TinyDetectorLike);
   const recogniser = createRecogniser(tf, modelDir());
 
   function toTensor(img: RgbImage): TfCore.Tensor3D {
@@ -178,15 +180,17 @@ export async function createAnalyzer(backend: 'wasm' | 'cpu' = 'wasm'): Promise<
 
   async function warmUp(): Promise<void> {
     // One pass through each net with the real input shapes, so the first request is not slow.
-    const z = (h: number, w: number): RgbImage => ({ data: new Uint8Array(h * w * 3).fill(128), width: w, height: h });
-    await detectAt(z(480, 640), DEFAULTS.detectorSize);
-    await detectAt(z(480, 640), DEFAULTS.retrySize);
-    await landmarksFor(z(200, 200), { x: 0, y: 0, width: 200, height: 200 });
-    await embed(z(DEFAULTS.chipSize, DEFAULTS.chipSize));
+    await detectAt(blank(480, 640), DEFAULTS.detectorSize);
+    await detectAt(blank(480, 640), DEFAULTS.retrySize);
+    await landmarksFor(blank(200, 200), { x: 0, y: 0, width: 200, height: 200 });
+    await embed(blank(DEFAULTS.chipSize, DEFAULTS.chipSize));
   }
 
   return { analyze, warmUp, runtime: rt, detectAt };
 }
+
+/** A mid-grey image (warm-up input). */
+function blank(h: number, w: number): RgbImage { return { data: new Uint8Array(h * w * 3).fill(128), width: w, height: h }; }
 
 /** face-api declares its own copy of the tfjs tensor types; the runtime objects are the same. */
 function asInput(t: TfCore.Tensor3D): TNetInput { return t as unknown as TNetInput; }

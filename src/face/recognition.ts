@@ -13,7 +13,7 @@ import type { Tf } from './runtime.ts';
 
 type T4 = TfCore.Tensor4D;
 
-interface Conv { filter: T4; bias: TfCore.Tensor1D; stride: 1 | 2; pad: 'same' | 'valid' }
+interface Conv { filter: T4; bias: TfCore.Tensor1D; stride: 1 | 2; pad: 'same' | 'valid'; relu: boolean }
 interface Block { conv1: Conv; conv2: Conv; down: boolean }
 
 const MEAN_RGB = [122.782, 117.001, 104.298] as const;
@@ -30,82 +30,117 @@ export interface Recogniser {
   dispose(): void;
 }
 
+interface WeightEntry { name: string; shape: number[]; size: number; offset: number; quant?: { bytes: 1 | 2; scale: number; min: number } }
+
 /**
- * Weights of a face-api model as Float32Arrays, dequantised in JS (uint8/uint16 affine quantisation
- * or plain float32), so that only the folded tensors ever reach the wasm heap.
+ * The raw bytes of a face-api model (one Buffer, still uint8-quantised: 6.4 MB for the recognition net)
+ * and where each weight sits in it. Weights are dequantised one at a time, on demand, so that the
+ * float copies never all exist in JS at once: a worker's malloc arena keeps what it once held.
  */
-export function readWeights(modelDir: string, name: string): Map<string, { data: Float32Array; shape: number[] }> {
+export function indexWeights(modelDir: string, name: string): { buf: Buffer; entries: Map<string, WeightEntry> } {
   const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, `${name}-weights_manifest.json`), 'utf8')) as
     Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype: string; quantization?: { dtype: string; min: number; scale: number } }> }>;
-  const out = new Map<string, { data: Float32Array; shape: number[] }>();
-  for (const group of manifest) {
-    const buf = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(modelDir, p))));
-    let offset = 0;
-    for (const w of group.weights) {
-      const n = w.shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(n);
-      const q = w.quantization;
-      if (q && (q.dtype === 'uint8' || q.dtype === 'uint16')) {
-        const bytes = q.dtype === 'uint8' ? 1 : 2;
-        for (let i = 0; i < n; i++) {
-          const v = bytes === 1 ? buf[offset + i]! : buf.readUInt16LE(offset + 2 * i);
-          data[i] = v * q.scale + q.min;
-        }
-        offset += n * bytes;
-      } else if (!q && w.dtype === 'float32') {
-        for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(offset + 4 * i);
-        offset += n * 4;
-      } else {
-        throw new Error(`${name}: unsupported weight encoding for ${w.name}`);
-      }
-      out.set(w.name, { data, shape: w.shape });
-    }
-    if (offset !== buf.length) throw new Error(`${name}: weight file size does not match its manifest`);
+  const paths = manifest.flatMap((g) => g.paths);
+  const buf = paths.length === 1 ? fs.readFileSync(path.join(modelDir, paths[0]!)) : Buffer.concat(paths.map((p) => fs.readFileSync(path.join(modelDir, p))));
+  const entries = new Map<string, WeightEntry>();
+  let offset = 0;
+  for (const w of manifest.flatMap((g) => g.weights)) {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    const q = w.quantization;
+    let quant: WeightEntry['quant'];
+    if (q && (q.dtype === 'uint8' || q.dtype === 'uint16')) quant = { bytes: q.dtype === 'uint8' ? 1 : 2, scale: q.scale, min: q.min };
+    else if (q || w.dtype !== 'float32') throw new Error(`${name}: unsupported weight encoding for ${w.name}`);
+    entries.set(w.name, { name: w.name, shape: w.shape, size, offset, quant });
+    offset += size * (quant ? quant.bytes : 4);
   }
+  if (offset !== buf.length) throw new Error(`${name}: weight file size does not match its manifest`);
+  return { buf, entries };
+}
+
+/** Dequantise one weight (uint8/uint16 affine or plain float32) into `out` (or a new array). */
+export function dequantise(buf: Buffer, e: WeightEntry, out: Float32Array = new Float32Array(e.size)): Float32Array {
+  const q = e.quant;
+  if (q?.bytes === 1) for (let i = 0; i < e.size; i++) out[i] = buf[e.offset + i]! * q.scale + q.min;
+  else if (q) for (let i = 0; i < e.size; i++) out[i] = buf.readUInt16LE(e.offset + 2 * i) * q.scale + q.min;
+  else for (let i = 0; i < e.size; i++) out[i] = buf.readFloatLE(e.offset + 4 * i);
   return out;
 }
 
-function buildParams(tf: Tf, modelDir: string): { stem: Conv; blocks: Block[]; fc: TfCore.Tensor2D } {
-  const map = readWeights(modelDir, 'face_recognition_model');
-  const take = (name: string): { data: Float32Array; shape: number[] } => {
-    const t = map.get(name);
+/** What the wasm backend keeps per tensor (tfjs-backend-wasm 4.x internals). */
+interface WasmBackendInternals {
+  wasm: { _free(ptr: number): void };
+  dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
+}
+
+function buildParams(tf: Tf, modelDir: string, apply: (x: T4, c: Conv) => T4): { stem: Conv; blocks: Block[]; fc: TfCore.Tensor2D } {
+  const { buf, entries } = indexWeights(modelDir, 'face_recognition_model');
+  const take = (name: string): WeightEntry => {
+    const t = entries.get(name);
     if (!t) throw new Error(`face_recognition_model: missing ${name}`);
     return t;
   };
-  const conv = (prefix: string, stride: 1 | 2, pad: 'same' | 'valid'): Conv => {
+  const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : undefined;
+  // One scratch buffer for every folded filter: the wasm backend copies a tensor's values into its heap
+  // when the tensor is made (the cpu backend keeps the array, so it gets its own copy).
+  let largest = 0;
+  for (const e of entries.values()) if (e.name.endsWith('/conv/filters')) largest = Math.max(largest, e.size);
+  const scratch = new Float32Array(wasm ? largest : 0);
+  const conv = (prefix: string, stride: 1 | 2, pad: 'same' | 'valid', relu: boolean): Conv => {
     const f = take(`${prefix}/conv/filters`);
-    const w = f.data;
-    const b = take(`${prefix}/conv/bias`).data;
-    const s = take(`${prefix}/scale/weights`).data;
-    const beta = take(`${prefix}/scale/biases`).data;
+    const b = dequantise(buf, take(`${prefix}/conv/bias`));
+    const s = dequantise(buf, take(`${prefix}/scale/weights`));
+    const beta = dequantise(buf, take(`${prefix}/scale/biases`));
     const out = s.length;
-    const folded = new Float32Array(w.length);
-    for (let i = 0; i < w.length; i++) folded[i] = w[i]! * s[i % out]!;
+    // Dequantised into float32 first, then scaled: the same two roundings as face-api's scale layer.
+    const folded = dequantise(buf, f, wasm ? scratch.subarray(0, f.size) : new Float32Array(f.size));
+    for (let i = 0; i < f.size; i++) folded[i] = folded[i]! * s[i % out]!;
     const bias = new Float32Array(out);
     for (let c = 0; c < out; c++) bias[c] = b[c]! * s[c]! + beta[c]!;
-    return { filter: tf.tensor4d(folded, f.shape as [number, number, number, number]), bias: tf.tensor1d(bias), stride, pad };
+    const c: Conv = { filter: tf.tensor4d(folded, f.shape as [number, number, number, number]), bias: tf.tensor1d(bias), stride, pad, relu };
+    if (wasm) packAndRelease(tf, wasm, c, apply);
+    return c;
   };
-  const stem = conv('conv32_down', 2, 'valid');
+  const stem = conv('conv32_down', 2, 'valid', true);
   const blocks: Block[] = BLOCKS.map(([name, down]) => ({
-    conv1: conv(`${name}/conv1`, down ? 2 : 1, down ? 'valid' : 'same'),
-    conv2: conv(`${name}/conv2`, 1, 'same'),
+    conv1: conv(`${name}/conv1`, down ? 2 : 1, down ? 'valid' : 'same', true),
+    conv2: conv(`${name}/conv2`, 1, 'same', false),
     down,
   }));
-  const fcw = take('fc');
-  const fc = tf.tensor2d(fcw.data, fcw.shape as [number, number]);
+  const fc = tf.tensor2d(dequantise(buf, take('fc')), take('fc').shape as [number, number]);
   return { stem, blocks, fc };
+}
+
+/**
+ * XNNPACK (the wasm backend's conv kernel) packs a filter into its own layout the first time a conv
+ * runs with it and caches that operator by filter id and conv parameters (not by input size); the
+ * filter tensor's own copy is never read again. Run each conv once on a filter-sized input, then give
+ * the filter's wasm memory back: the recognition net then costs one copy of its 25 MB of weights, not
+ * two. The tensor object (its id) stays alive, since disposing it would drop the cached operator; its
+ * recorded offset is cleared so that a later dispose frees nothing twice. Each Conv is only ever run
+ * with the parameters it was primed with (stride, padding, activation fixed per Conv), so no second
+ * operator is ever created from the released memory; test/face checks the descriptors against face-api.
+ */
+function packAndRelease(tf: Tf, wasm: WasmBackendInternals, c: Conv, apply: (x: T4, c: Conv) => T4): void {
+  const [fh, fw, cin] = c.filter.shape;
+  const x = tf.zeros([1, fh, fw, cin]) as T4;
+  apply(x, c).dispose();
+  x.dispose();
+  const data = wasm.dataIdMap.get(c.filter.dataId);
+  if (data?.memoryOffset) {
+    wasm.wasm._free(data.memoryOffset);
+    data.memoryOffset = 0;
+  }
 }
 
 /** Reads face_recognition_model from `modelDir` and builds the folded network on the active backend. */
 export function createRecogniser(tf: Tf, modelDir: string): Recogniser {
+  const apply = (x: T4, c: Conv): T4 =>
+    tf.fused.conv2d({ x, filter: c.filter, strides: c.stride, pad: c.pad, bias: c.bias, activation: c.relu ? 'relu' : 'linear' });
   // Built in a separate function so that the JS copies of the weights are not kept alive by closures.
-  const { stem, blocks, fc } = buildParams(tf, modelDir);
-
-  const apply = (x: T4, c: Conv, relu: boolean): T4 =>
-    tf.fused.conv2d({ x, filter: c.filter, strides: c.stride, pad: c.pad, bias: c.bias, activation: relu ? 'relu' : 'linear' });
+  const { stem, blocks, fc } = buildParams(tf, modelDir, apply);
 
   const block = (x: T4, b: Block): T4 => tf.tidy(() => {
-    let out = apply(apply(x, b.conv1, true), b.conv2, false);
+    let out = apply(apply(x, b.conv1), b.conv2);
     if (!b.down) return tf.relu(tf.add(out, x)) as T4;
     let pooled = tf.avgPool(x, 2, 2, 'valid');
     if (pooled.shape[1] !== out.shape[1] || pooled.shape[2] !== out.shape[2]) {
@@ -121,7 +156,7 @@ export function createRecogniser(tf: Tf, modelDir: string): Recogniser {
       let x = tf.tidy(() => {
         const img = tf.tensor4d(Float32Array.from(chip.data), [1, chip.height, chip.width, 3]);
         const normalised = tf.div(tf.sub(img, tf.tensor1d(MEAN_RGB as unknown as number[])), 255) as T4;
-        return tf.maxPool(apply(normalised, stem, true), 3, 2, 'valid');
+        return tf.maxPool(apply(normalised, stem), 3, 2, 'valid');
       });
       for (const b of blocks) {
         const next = block(x, b);

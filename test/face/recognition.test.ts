@@ -3,6 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { chipTemplate, chipTransform, estimatePose, fitSimilarity } from '../../src/face/geometry.ts';
+import { installFrugalForward, type TinyDetectorLike } from '../../src/face/detector.ts';
 import { createRecogniser } from '../../src/face/recognition.ts';
 import { loadRuntime, modelDir } from '../../src/face/runtime.ts';
 import { FACES_DIR } from '../../bench/face/common.ts';
@@ -23,10 +24,36 @@ describe('folded recognition network', () => {
       expect(ours).toHaveLength(128);
       let maxDiff = 0;
       for (let i = 0; i < 128; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - ref[i]!));
-      expect(maxDiff).toBeLessThan(1e-4);
+      expect(maxDiff).toBeLessThan(1e-5);
       expect(Math.hypot(...ref)).toBeGreaterThan(0.5);
     }
     rec.dispose();
+  }, 60_000);
+});
+
+describe('tiny face detector, frugal forward pass', () => {
+  it('gives exactly the output of face-api forwardInput and leaks no tensor', async () => {
+    const rt = await loadRuntime(['tinyFaceDetector']);
+    const net = rt.faceapi.nets.tinyFaceDetector as unknown as TinyDetectorLike;
+    const original = installFrugalForward(rt.tf, net);
+    for (const [name, size] of [['amy/amy1', 224], ['raj/raj3', 320], ['stuart/stuart5', 224]] as const) {
+      const { data, info } = await sharp(fs.readFileSync(path.join(FACES_DIR, `${name}.png`))).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const t = rt.tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
+      const input = await rt.faceapi.toNetInput(t as unknown as TNetInput);
+      const ref = original.call(net, input as never, size);
+      const before = rt.tf.memory().numTensors;
+      const ours = net.forwardInput(input as never, size);
+      expect(rt.tf.memory().numTensors).toBe(before + 1);
+      expect(ours.shape).toEqual(ref.shape);
+      const a = ours.dataSync();
+      const b = ref.dataSync();
+      let same = 0;
+      for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+      expect(same).toBe(a.length);
+      ours.dispose();
+      ref.dispose();
+      t.dispose();
+    }
   }, 60_000);
 });
 
