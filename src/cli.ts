@@ -23,6 +23,8 @@ commands:
                       delete the account, its face template and its verification sessions
   compare A B | compare --pairs FILE     compare faces (JSON lines)
   analyze IMG...      detect faces and report pose and quality (JSON lines)
+  liveness FILE... [--method PASSIVE|FLASHING|ACTIVE_3D --challenge FILE]
+                      presentation-attack signals of images or y4m recordings (JSON lines)
 
 Configuration comes from the environment (see README); flags override it.`;
 
@@ -108,6 +110,11 @@ async function users(args: string[]): Promise<number> {
   return runUsers(args);
 }
 
+async function liveness(args: string[]): Promise<number> {
+  const { runLiveness } = await import('./liveness/cli.ts');
+  return runLiveness(args);
+}
+
 async function face(command: 'compare' | 'analyze', args: string[]): Promise<number> {
   const cli = await import('./face/cli.ts');
   return command === 'compare' ? cli.runCompare(args) : cli.runAnalyze(args);
@@ -126,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'compare':
       case 'analyze':
         return await face(command, rest);
+      case 'liveness':
+        return await liveness(rest);
       case undefined:
       case 'help':
       case '--help':
