@@ -25,14 +25,12 @@ const { values } = parseArgs({
   },
 });
 
+/** Seed filter "1-20,1001-1020" (bona fide samples are stored as seed*10+i and filtered by seed). */
 function inSeeds(seed: number, spec: string | undefined): boolean {
   if (!spec) return true;
-  const base = seed >= 10 && String(seed).length > String(Math.floor(seed / 10)).length ? seed : seed;
-  void base;
   return spec.split(',').some((part) => {
     const [a, b] = part.split('-').map(Number);
-    const s = seed > 10000 ? Math.floor(seed / 10) : seed; // bona fide seeds are seed*10+i
-    return b === undefined ? s === a || seed === a : (s >= a! && s <= b) || (seed >= a! && seed <= b);
+    return b === undefined ? seed === a : seed >= a! && seed <= b;
   });
 }
 

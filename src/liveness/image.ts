@@ -95,7 +95,7 @@ export function sampleGrey(g: GreyImage, x: number, y: number): number {
 /** Separable Gaussian blur (sigma in pixels), edges clamped. */
 export function blurGrey(g: GreyImage, sigma: number): GreyImage {
   if (sigma <= 0) return g;
-  const r = Math.max(1, Math.ceil(sigma * 3));
+  const r = Math.max(1, Math.ceil(sigma * 2.5));
   const k = new Float32Array(2 * r + 1);
   let ks = 0;
   for (let i = -r; i <= r; i++) ks += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));

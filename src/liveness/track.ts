@@ -119,11 +119,19 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
       const px = p0.x * s, py = p0.y * s;
       if (l < L - 1) { dx *= 2; dy *= 2; }
       let a = 0, b = 0, c = 0, k = 0;
+      const direct = Number.isInteger(px) && Number.isInteger(py) && px - half >= 0 && py - half >= 0 && px + half < w && py + half < h;
+      const gxl = ref.gx[l]!, gyl = ref.gy[l]!;
       for (let wy = -half; wy <= half; wy++) {
         for (let wx = -half; wx <= half; wx++, k++) {
           const x = px + wx, y = py + wy;
-          T[k] = sampleArr(R.data, w, h, x, y);
-          const ix = sampleArr(ref.gx[l]!, w, h, x, y), iy = sampleArr(ref.gy[l]!, w, h, x, y);
+          let ix: number, iy: number;
+          if (direct) {
+            const i = y * w + x;
+            T[k] = R.data[i]!; ix = gxl[i]!; iy = gyl[i]!;
+          } else {
+            T[k] = sampleArr(R.data, w, h, x, y);
+            ix = sampleArr(gxl, w, h, x, y); iy = sampleArr(gyl, w, h, x, y);
+          }
           GX[k] = ix; GY[k] = iy;
           a += ix * ix; b += ix * iy; c += iy * iy;
         }
@@ -141,7 +149,7 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
         }
         const ux = -(c * ex - b * ey) / det, uy = -(-b * ex + a * ey) / det;
         dx += ux; dy += uy;
-        if (Math.abs(ux) + Math.abs(uy) < 0.005) break;
+        if (Math.abs(ux) + Math.abs(uy) < 0.01) break;
       }
       if (!Number.isFinite(dx) || !Number.isFinite(dy) || Math.abs(dx) > w / 4 || Math.abs(dy) > h / 4) { good = false; break; }
     }

@@ -67,13 +67,18 @@ export function parseY4m(buf: Uint8Array, opts: { maxFrames?: number } = {}): Y4
     const out = new Uint8Array(ySize * 3);
     const sx = cw ? cw / width : 0, sy = ch ? ch / height : 0;
     for (let y = 0; y < height; y++) {
-      const cy = Math.min(ch - 1, Math.floor(y * sy));
+      // bilinear chroma upsampling (centre-sited): replication would add a 2-pixel chroma grid
+      const fy = Math.min(ch - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+      const cy0 = Math.floor(fy), cy1 = Math.min(ch - 1, cy0 + 1), wy = fy - cy0;
       for (let x = 0; x < width; x++) {
         const yy = 1.164383 * (Y[y * width + x]! - 16);
         let r = yy, g = yy, b = yy;
         if (cw) {
-          const ci = cy * cw + Math.min(cw - 1, Math.floor(x * sx));
-          const u = U[ci]! - 128, v = V[ci]! - 128;
+          const fx = Math.min(cw - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+          const cx0 = Math.floor(fx), cx1 = Math.min(cw - 1, cx0 + 1), wx = fx - cx0;
+          const i00 = cy0 * cw + cx0, i01 = cy0 * cw + cx1, i10 = cy1 * cw + cx0, i11 = cy1 * cw + cx1;
+          const u = (U[i00]! * (1 - wx) + U[i01]! * wx) * (1 - wy) + (U[i10]! * (1 - wx) + U[i11]! * wx) * wy - 128;
+          const v = (V[i00]! * (1 - wx) + V[i01]! * wx) * (1 - wy) + (V[i10]! * (1 - wx) + V[i11]! * wx) * wy - 128;
           r = yy + 1.596027 * v;
           g = yy - 0.391762 * u - 0.812968 * v;
           b = yy + 2.017232 * u;

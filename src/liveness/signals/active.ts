@@ -35,6 +35,8 @@ export const ACTIVE = {
   holdFrames: 2,
   /** A turn reached this long before its instruction appeared is an answer given before being asked. */
   earlyMs: 150,
+  /** Change of (nose tip − eyes) / (mouth − eyes) per degree of pitch (from the generic head). */
+  noseRatioPerDegree: 0.0104,
   /**
    * Homography residual of the landmarks at a turn (over the outer eye-corner distance) in excess of
    * the same residual between lead-in frames (landmark noise): from `flatExcess` (a flat picture) to
@@ -76,9 +78,21 @@ export function activeSignals(ch: Active3dChallenge, samples: readonly PoseSampl
   if (base.length < 2) base = seen.slice(0, 2);
   const by = median(base.map((s) => s.face.pose.yaw)), bp = median(base.map((s) => s.face.pose.pitch));
   const thr = { yaw: ch.steps.find((s) => SIGN[s.direction].axis === 'yaw')?.degrees ?? 18, pitch: ch.steps.find((s) => SIGN[s.direction].axis === 'pitch')?.degrees ?? 12 };
+  // vertical turn also from the landmarks: where the nose tip sits between the eyes and the mouth
+  // (robust where the pose estimator's pitch is not); ≈ 0.01 per degree
+  const vOf = (lm: readonly Point[]): number => {
+    const ey = (lm[36]!.y + lm[39]!.y + lm[42]!.y + lm[45]!.y) / 4, my = (lm[48]!.y + lm[54]!.y) / 2;
+    return my - ey !== 0 ? (lm[30]!.y - ey) / (my - ey) : 0;
+  };
+  const bv = median(base.map((s) => vOf(s.face.landmarks)));
+  const excessOf = (s: (typeof seen)[number]): { ey: number; ep: number; dy: number; dp: number } => {
+    const dy = s.face.pose.yaw - by;
+    const dpPose = s.face.pose.pitch - bp, dpLm = -(vOf(s.face.landmarks) - bv) / ACTIVE.noseRatioPerDegree;
+    const dp = Math.abs(dpLm) > Math.abs(dpPose) ? dpLm : dpPose;
+    return { ey: Math.abs(dy) / thr.yaw, ep: Math.abs(dp) / thr.pitch, dy, dp };
+  };
   const stateOf = (s: (typeof seen)[number]): Direction | 'centre' => {
-    const dy = s.face.pose.yaw - by, dp = s.face.pose.pitch - bp;
-    const ey = Math.abs(dy) / thr.yaw, ep = Math.abs(dp) / thr.pitch;
+    const { ey, ep, dy, dp } = excessOf(s);
     if (ey < 1 && ep < 1) return 'centre';
     if (ey >= ep) return dy > 0 ? 'left' : 'right';
     return dp > 0 ? 'up' : 'down';
@@ -88,7 +102,8 @@ export function activeSignals(ch: Active3dChallenge, samples: readonly PoseSampl
   let run: { dir: Direction | 'centre'; n: number; start: number; peak: (typeof seen)[number]; excess: number } | null = null;
   for (const s of seen) {
     const st = stateOf(s);
-    const ex = st === 'centre' ? 0 : Math.abs(SIGN[st].axis === 'yaw' ? s.face.pose.yaw - by : s.face.pose.pitch - bp);
+    const e = excessOf(s);
+    const ex = st === 'centre' ? 0 : SIGN[st].axis === 'yaw' ? e.ey : e.ep;
     if (run && run.dir === st) {
       run.n++;
       if (ex > run.excess) { run.peak = s; run.excess = ex; }

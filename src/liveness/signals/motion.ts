@@ -13,7 +13,7 @@
  *   (virtual camera or frozen stream).
  */
 import { binGrey, clamp01, clipBox, greyOf, median, percentile, ramp, scaleBox } from '../image.ts';
-import { applyH, robustFit, symmetricEigenvalues } from '../geometry.ts';
+import { applyH, robustFit } from '../geometry.ts';
 import { buildPyramid, cornerness, homographyJacobian, noiseSigma, refineLK, trackingError, trackLK, type Pyramid } from '../track.ts';
 import type { FaceGeometry, Frame, GreyImage, Point, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
@@ -27,9 +27,9 @@ export interface MotionOptions {
 export const MOTION = {
   workWidth: 320,
   /** Frames tracked against the capture frame (evenly spread over the burst). */
-  trackedFrames: 6,
-  maxFacePoints: 60,
-  maxRingPoints: 50,
+  trackedFrames: 5,
+  maxFacePoints: 45,
+  maxRingPoints: 35,
   /** Mean absolute difference (grey levels) under which two frames count as identical. */
   identicalMad: 0.05,
   /** Face motion (px) under which the burst counts as static. */
@@ -38,15 +38,15 @@ export const MOTION = {
   minMotion: 0.5,
   /** Forward–backward error (px) above which a track is dropped. */
   maxFb: 0.5,
-  /** Scale and floor of the predicted tracking error (calibrated on flat attacks of the training seeds). */
+  /** Scale of the predicted tracking error (1: the noise/texture prediction as is) and its floor (interpolation bias of LK, px). */
   noiseScale: 1,
   noiseFloor: 0.03,
   /** Normalised face residual: at or below `flat` the face moved as a plane, from `parallax` it has depth. */
   flat: 3.0,
   parallax: 4.5,
   /** Share of ring points following the face's plane: up to `independent` the head moves on its own, from `rigid` the surroundings move with it. */
-  independent: 0.3,
-  rigid: 0.5,
+  independent: 0.25,
+  rigid: 0.45,
   /** Score of a burst in which the face did not move at all (not an attack on its own). */
   staticScore: 0.35,
 } as const;
@@ -134,8 +134,9 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
     }
   }
 
-  // 4. per frame: face motion, normalised non-planarity of the face, ring coherence with the face's plane
+  // 4. per frame: face motion, normalised non-planarity of the face, rigidity of face + surroundings
   const perFrame: Array<{ m: number; q: number; coh: number | null }> = [];
+  const tau = 0.35;
   for (const j of targets) {
     const fs: Point[] = [], fd: Point[] = [], fe: number[] = [], rs: Point[] = [], rd: Point[] = [];
     for (const t of tracks) {
@@ -149,15 +150,17 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
     if (!fit) continue;
     // residual in units of the predicted tracking error; Rayleigh median is 1.177 for pure noise
     const q = median(fit.residuals.map((r, i) => r / fe[i]!)) / 1.177;
+    // do the surroundings follow the face's plane? (a flat picture: yes; a head in a room: no)
+    // (tolerance grows with the motion: extrapolating the face's plane to the ring amplifies errors)
     let coh: number | null = null;
-    const tau = 0.35;
     let informative = 0, consistent = 0;
+    const tol = Math.max(tau, 0.08 * m);
     for (let i = 0; i < rs.length; i++) {
       const pred = applyH(fit.H, rs[i]!);
       const predMove = Math.hypot(pred.x - rs[i]!.x, pred.y - rs[i]!.y), ownMove = Math.hypot(rd[i]!.x - rs[i]!.x, rd[i]!.y - rs[i]!.y);
       if (predMove < 2 * tau && ownMove < 2 * tau) continue;
       informative++;
-      if (Math.hypot(pred.x - rd[i]!.x, pred.y - rd[i]!.y) < tau) consistent++;
+      if (Math.hypot(pred.x - rd[i]!.x, pred.y - rd[i]!.y) < tol) consistent++;
     }
     if (informative >= 5) coh = consistent / informative;
     perFrame.push({ m, q, coh });
@@ -169,9 +172,7 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   const nonPlanar = qs.length ? percentile(qs, 75) : 0;
   const cohs = moving.map((f) => f.coh).filter((c): c is number => c !== null);
   const coherence = cohs.length ? median(cohs) : null;
-  const rank = parallaxRank(tracks, targets.filter((j) => perFrame.length > 0));
   const details: Record<string, number | string | boolean> = {
-    rank1: round(rank.ratio, 2), rankPoints: rank.points, rankRms: round(rank.rms, 3),
     frames: frames.length, tracked: targets.length, facePoints: nFace, ringPoints: tracks.length - nFace, imageNoise: round(sigma, 2),
     maxMotion: round(maxMotion, 2), movingFrames: moving.length, nonPlanar: round(nonPlanar, 2),
     coherence: coherence === null ? 'n/a' : round(coherence, 2), identicalPairs,
@@ -203,52 +204,6 @@ function spread<T>(a: readonly T[], n: number): T[] {
   const out: T[] = [];
   for (let i = 0; i < n; i++) out.push(a[Math.round((i * (a.length - 1)) / (n - 1))]!);
   return out;
-}
-
-/**
- * Parallax as a rank-1 structure. After removing each frame's best homography from the face points
- * and each point's mean over the frames (which cancels the noise of the reference frame), a turning
- * head leaves residuals d(k, j) ≈ z_k · ω_j (depth of point k times the rotation of frame j), a
- * rank-1 matrix; tracking noise has no such structure. Scale-free: λ1 / mean(λ2, λ3).
- */
-export function parallaxRank(tracks: ReadonlyArray<{ ref: Point; face: boolean; at: Map<number, Point> }>, frames: readonly number[]): { ratio: number; points: number; rms: number } {
-  const face = tracks.filter((t) => t.face && frames.every((j) => t.at.has(j)));
-  if (face.length < 10 || frames.length < 3) return { ratio: 0, points: face.length, rms: 0 };
-  const rows: number[][] = [];
-  for (const j of frames) {
-    const src = face.map((t) => t.ref), dst = face.map((t) => t.at.get(j)!);
-    const fit = robustFit(src, dst, 'homography');
-    if (!fit) continue;
-    const rx: number[] = [], ry: number[] = [];
-    for (let k = 0; k < face.length; k++) {
-      const q = applyH(fit.H, src[k]!);
-      rx.push(dst[k]!.x - q.x); ry.push(dst[k]!.y - q.y);
-    }
-    rows.push(rx, ry);
-  }
-  const m = rows.length;
-  if (m < 6) return { ratio: 0, points: face.length, rms: 0 };
-  // centre each point's residual over the frames (x rows and y rows separately)
-  for (let parity = 0; parity < 2; parity++) {
-    for (let k = 0; k < face.length; k++) {
-      let s = 0;
-      for (let r = parity; r < m; r += 2) s += rows[r]![k]!;
-      s /= m / 2;
-      for (let r = parity; r < m; r += 2) rows[r]![k]! -= s;
-    }
-  }
-  const S: number[][] = Array.from({ length: m }, () => new Array<number>(m).fill(0));
-  let total = 0;
-  for (let a = 0; a < m; a++) for (let b = a; b < m; b++) {
-    let s = 0;
-    const ra = rows[a]!, rb = rows[b]!;
-    for (let k = 0; k < ra.length; k++) s += ra[k]! * rb[k]!;
-    S[a]![b] = s; S[b]![a] = s;
-    if (a === b) total += s;
-  }
-  const ev = symmetricEigenvalues(S);
-  const rest = (ev[1]! + ev[2]!) / 2;
-  return { ratio: ev[0]! / Math.max(1e-12, rest), points: face.length, rms: Math.sqrt(total / (m * face.length)) };
 }
 
 /** Mean absolute difference of the green channel on every 3rd pixel. */

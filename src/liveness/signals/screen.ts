@@ -10,7 +10,7 @@
  *   nostrils) and a reduced colour gamut; only the contrast part applies to greyscale input.
  */
 import { powerSpectrum2d } from '../fft.ts';
-import { channelOf, clamp01, clipBox, greyOf, percentile, ramp } from '../image.ts';
+import { channelOf, clamp01, clipBox, cropRgb, greyOf, ramp } from '../image.ts';
 import type { Box, FaceGeometry, GreyImage, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
@@ -23,8 +23,12 @@ export const MOIRE = {
   minFreq: 0.09,
   /** Near Nyquist, resampling, sharpening and demosaicking leave structure in ordinary photos. */
   maxFreq: 0.42,
+  /** Chroma is stored at half resolution (JPEG and y4m 4:2:0): above ≈ 0.25 it is upsampling, not scene. */
+  maxChromaFreq: 0.22,
   /** A peak must be this many times the median of the 5×5 ring around it (a tone, not broad structure). */
   prominence: 4,
+  /** Patches averaged (Welch): more is steadier and slower. */
+  maxPatches: 8,
 } as const;
 
 function innerFace(b: Box): Box {
@@ -46,7 +50,7 @@ export function isGreyscale(img: RgbImage, region?: Box): boolean {
 }
 
 /** Largest whitened spectral peak of a channel over the patches of a region. */
-export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch, skipAxes = false): { peak: number; freq: number; patches: number } {
+export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch, skipAxes = false, maxFreq: number = MOIRE.maxFreq): { peak: number; freq: number; patches: number } {
   const r = clipBox(region, ch.width, ch.height);
   if (!r || r.width < N || r.height < N) return { peak: 0, freq: 0, patches: 0 };
   const stride = N / 2;
@@ -59,9 +63,9 @@ export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch
       const p = powerSpectrum2d(buf, N);
       for (let i = 0; i < N * N; i++) acc[i]! += p[i]!;
       patches++;
-      if (patches >= 12) break;
+      if (patches >= MOIRE.maxPatches) break;
     }
-    if (patches >= 12) break;
+    if (patches >= MOIRE.maxPatches) break;
   }
   // radial median profile (integer radius bins) over the half plane
   const half = N / 2;
@@ -78,7 +82,7 @@ export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch
     for (let u = 0; u < N; u++) {
       const a = fu(u), b = fu(v);
       const rad = Math.hypot(a, b);
-      if (rad < MOIRE.minFreq * N || rad > MOIRE.maxFreq * N) continue;
+      if (rad < MOIRE.minFreq * N || rad > maxFreq * N) continue;
       // JPEG 8×8 block grid: frequencies that are multiples of N/8 on both axes, and the axes lines of the grid
       if (a % block === 0 && b % block === 0) continue;
       if ((a % block === 0 && Math.abs(b) <= 1) || (b % block === 0 && Math.abs(a) <= 1)) continue;
@@ -115,11 +119,14 @@ export function moireSignal(img: RgbImage, face: FaceGeometry): SignalResult {
     return { signal: 'screen_moire', applies: false, score: 1, reason: `face area under ${MOIRE.patch} px: too small for a frequency analysis` };
   }
   const grey = isGreyscale(img, region);
-  const lum = spectralPeak(greyOf(img), region, MOIRE.patch, true);
+  // work on the face area only
+  const crop = cropRgb(img, c);
+  const local: Box = { x: 0, y: 0, width: c.width, height: c.height };
+  const lum = spectralPeak(greyOf(crop), local, MOIRE.patch, true);
   let chroma = { peak: 0, freq: 0, patches: 0 };
   if (!grey) {
-    const rg = spectralPeak(channelOf(img, (r, g) => r - g), region);
-    const bg = spectralPeak(channelOf(img, (r, g, b) => b - g), region);
+    const rg = spectralPeak(channelOf(crop, (r, g) => r - g), local, MOIRE.patch, false, MOIRE.maxChromaFreq);
+    const bg = spectralPeak(channelOf(crop, (r, g, b) => b - g), local, MOIRE.patch, false, MOIRE.maxChromaFreq);
     chroma = rg.peak >= bg.peak ? rg : bg;
   }
   const peak = Math.max(lum.peak, chroma.peak);
@@ -194,23 +201,31 @@ export function printSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   const region = innerFace(face.box);
   const r = clipBox(region, img.width, img.height);
   if (!r || r.width < 16 || r.height < 16) return { signal: 'print_texture', applies: false, score: 1, reason: 'face area too small' };
-  const lums: number[] = [], sats: number[] = [];
+  // histograms (0..255 luminance, 0..100 saturation %) instead of sorting every pixel
+  const lh = new Uint32Array(256), sh = new Uint32Array(101);
+  let nl = 0, ns = 0;
   const grey = isGreyscale(img, region);
   for (let y = r.y; y < r.y + r.height; y++) {
     for (let x = r.x; x < r.x + r.width; x++) {
       const o = (y * img.width + x) * 3;
       const R = img.data[o]!, G = img.data[o + 1]!, B = img.data[o + 2]!;
-      lums.push(0.299 * R + 0.587 * G + 0.114 * B);
+      lh[Math.round(0.299 * R + 0.587 * G + 0.114 * B)]!++; nl++;
       const mx = Math.max(R, G, B), mn = Math.min(R, G, B);
-      if (mx > 40) sats.push((mx - mn) / mx);
+      if (mx > 40) { sh[Math.round((100 * (mx - mn)) / mx)]!++; ns++; }
     }
   }
-  const lo = percentile(lums, 2), hi = percentile(lums, 98);
+  const histPct = (h: Uint32Array, n: number, p: number): number => {
+    const target = (p / 100) * (n - 1);
+    let acc = 0;
+    for (let i = 0; i < h.length; i++) { acc += h[i]!; if (acc > target) return i; }
+    return h.length - 1;
+  };
+  const lo = histPct(lh, nl, 2), hi = histPct(lh, nl, 98);
   const darkRatio = hi > 0 ? lo / hi : 1;
   const flatContrast = ramp(darkRatio, PRINT.deep, PRINT.flat);
   let sat = 0, dull = 1;
-  if (!grey && sats.length > 50) {
-    sat = percentile(sats, 50);
+  if (!grey && ns > 50) {
+    sat = histPct(sh, ns, 50) / 100;
     dull = 1 - ramp(sat, PRINT.dull, PRINT.vivid);
   }
   // compressed contrast is the evidence; dull colour (when there is colour) strengthens it

@@ -33,8 +33,8 @@ const TARGET: Record<Direction, [number, number]> = { left: [1, 0], right: [-1, 
 function perform(rng: Rng, dirs: readonly Direction[], atMs: readonly number[], delay: [number, number]): Performance {
   const moves = dirs.map((d, i) => {
     const start = atMs[i]! + uniform(rng, delay[0], delay[1]);
-    const rise = uniform(rng, 300, 600), hold = uniform(rng, 350, 700), back = uniform(rng, 300, 500);
-    const amp = TARGET[d][0] !== 0 ? uniform(rng, 26, 34) : uniform(rng, 17, 24);
+    const rise = uniform(rng, 300, 600), hold = uniform(rng, 450, 800), back = uniform(rng, 300, 500);
+    const amp = TARGET[d][0] !== 0 ? uniform(rng, 24, 30) : uniform(rng, 17, 24);
     return { d, start, rise, hold, back, amp };
   });
   return {

@@ -55,7 +55,11 @@ export function renderRoom(rng: Rng, w: number, h: number, opts: RoomOptions = {
     const x = uniform(rng, 0, w);
     drawRect(c, x + w, h / 2, 2 * w, 2 * h, uniform(rng, -0.05, 0.05), scale(wall, uniform(rng, 0.7, 0.9)), 1);
   }
-  const objects = int(rng, 0, 4);
+  // surface texture (plaster, wallpaper, fabric): real walls are rarely perfectly smooth
+  const fine = smoothNoise(rng, w, h, uniform(rng, 40, 120));
+  const famp = uniform(rng, 0.01, 0.06);
+  for (let i = 0; i < w * h; i++) for (let k = 0; k < 3; k++) c.data[i * 3 + k]! *= 1 + famp * fine[i]!;
+  const objects = int(rng, 1, 6);
   for (let i = 0; i < objects; i++) drawObject(rng, c, uniform(rng, 0, w), uniform(rng, 0, h), uniform(rng, 60, 260));
   if (opts.confounder && opts.around) {
     const s = opts.headSize ?? 160;

@@ -1,0 +1,181 @@
+// Challenges: generation, single use, timing; FLASHING and ACTIVE_3D validation on generated answers.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkChallengeUse, createChallenge, parseChallenge, challengeDurationMs, flashColourAt,
+  type Active3dChallenge, type FlashingChallenge,
+} from '../../src/liveness/challenge.ts';
+import { active3dLiveness, flashingLiveness } from '../../src/liveness/methods.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
+import { generateActiveTrack } from '../../src/liveness/synthetic/active.ts';
+import { generateFlashingSample, type FlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
+import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
+
+let faces: FaceSource[];
+beforeAll(async () => { faces = await loadFaceSources(); });
+
+describe('createChallenge', () => {
+  it('makes a fresh random FLASHING sequence with bright steps and every channel switched on and off', () => {
+    const a = createChallenge('FLASHING') as FlashingChallenge;
+    const b = createChallenge('FLASHING') as FlashingChallenge;
+    expect(a.id).not.toBe(b.id);
+    expect(a.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(a.steps.length).toBeGreaterThanOrEqual(6);
+    for (let i = 1; i < a.steps.length; i++) expect(a.steps[i]!.colour).not.toBe(a.steps[i - 1]!.colour);
+    expect(a.steps.filter((s) => ['white', 'yellow', 'cyan'].includes(s.colour)).length).toBeGreaterThanOrEqual(2);
+    for (let k = 0; k < 3; k++) {
+      expect(a.steps.some((s) => s.rgb[k] === 255)).toBe(true);
+      expect(a.steps.some((s) => s.rgb[k] === 0)).toBe(true);
+    }
+    expect(flashColourAt(a, 0)).toEqual([0, 0, 0]);
+    expect(flashColourAt(a, a.leadInMs + 1)).toEqual(a.steps[0]!.rgb.map((v) => v / 255));
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+  });
+
+  it('makes an ACTIVE_3D order with both a yaw and a pitch turn, no immediate repeat, increasing instruction times', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const c = createChallenge('ACTIVE_3D', seededRng(seed), 0) as Active3dChallenge;
+      const dirs = c.steps.map((s) => s.direction);
+      expect(dirs.some((d) => d === 'left' || d === 'right')).toBe(true);
+      expect(dirs.some((d) => d === 'up' || d === 'down')).toBe(true);
+      for (let i = 1; i < dirs.length; i++) {
+        expect(dirs[i]).not.toBe(dirs[i - 1]);
+        expect(c.steps[i]!.atMs).toBeGreaterThan(c.steps[i - 1]!.atMs + 1000);
+      }
+      expect(c.totalTimeoutMs).toBe(c.steps.at(-1)!.atMs + c.stepTimeoutMs);
+    }
+    // seeded generation is deterministic, crypto generation is not
+    expect(createChallenge('ACTIVE_3D', seededRng(3), 0)).toEqual(createChallenge('ACTIVE_3D', seededRng(3), 0));
+  });
+
+  it('parses stored challenges and refuses malformed ones', () => {
+    const c = createChallenge('ACTIVE_3D');
+    expect(parseChallenge(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    expect(() => parseChallenge({})).toThrow();
+    expect(() => parseChallenge({ ...c, method: 'PASSIVE' })).toThrow(/method/);
+    expect(() => parseChallenge({ ...c, steps: [{ direction: 'sideways', degrees: 10, atMs: 0 }] })).toThrow(/step/);
+  });
+});
+
+describe('checkChallengeUse', () => {
+  const now = 1_700_000_000_000;
+  it('accepts one answer in time and refuses a replayed one', () => {
+    const c = createChallenge('FLASHING', seededRng(1), now);
+    const used = new Set<string>();
+    const at = now + challengeDurationMs(c) + 2000;
+    expect(checkChallengeUse(c, { used, now: at }).ok).toBe(true);
+    const again = checkChallengeUse(c, { used, now: at + 10 });
+    expect(again.ok).toBe(false);
+    expect(again.warning?.risk).toBe('CHALLENGE_REPLAYED');
+  });
+
+  it('refuses an answer that is too late, too early, expired, or for another challenge', () => {
+    const c = createChallenge('FLASHING', seededRng(2), now);
+    const late = checkChallengeUse(c, { used: new Set(), now: now + challengeDurationMs(c) + 60_000 });
+    expect(late.warning?.risk).toBe('CHALLENGE_TIMEOUT');
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 100 }).warning?.risk).toBe('CHALLENGE_INVALID');
+    expect(checkChallengeUse(c, { used: new Set(), now: c.expiresAt + 1, startedAt: c.expiresAt - 5000 }).warning?.risk).toBe('CHALLENGE_INVALID');
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 5000, responseId: 'someone-else' }).warning?.risk).toBe('CHALLENGE_INVALID');
+  });
+});
+
+describe('ACTIVE_3D validation (landmark tracks as the face engine reports them)', () => {
+  const run = (kind: Parameters<typeof generateActiveTrack>[0], seed: number) => {
+    const s = generateActiveTrack(kind, seed, faces);
+    return active3dLiveness({ challenge: s.challenge, samples: s.samples });
+  };
+
+  it('accepts genuine head turns in the asked order and in time', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = run('bona_fide', seed);
+      expect(r.live, JSON.stringify(r.signals.map((x) => [x.signal, x.score, x.details]))).toBe(true);
+      expect(r.score).toBeGreaterThan(90);
+    }
+  });
+
+  it('refuses the right turns in the wrong order', () => {
+    const r = run('wrong_order', 1);
+    expect(r.live).toBe(false);
+    expect(r.attack).toBe(true);
+    expect(r.warnings.map((w) => w.risk)).toContain('CHALLENGE_ORDER');
+  });
+
+  it('refuses turns made too late', () => {
+    const r = run('too_late', 1);
+    expect(r.live).toBe(false);
+    expect(r.warnings.map((w) => w.risk)).toContain('CHALLENGE_TIMEOUT');
+  });
+
+  it('refuses a flat photo turned and tilted as a plane (no 3D parallax)', () => {
+    const r = run('flat_photo', 2);
+    expect(r.attack).toBe(true);
+    expect(r.signals.find((s) => s.signal === 'parallax_3d')!.score).toBeLessThan(0.2);
+  });
+
+  it('refuses a genuine recording made for another challenge, and a face swapped mid-way', () => {
+    expect(run('replay_other_challenge', 1).attack).toBe(true);
+    const swap = run('different_face', 1);
+    expect(swap.attack).toBe(true);
+    expect(swap.warnings.map((w) => w.risk)).toContain('FACE_CHANGED');
+  });
+
+  it('refuses a second answer to the same challenge (replayed response)', () => {
+    const s = generateActiveTrack('bona_fide', 4, faces);
+    const used = new Set<string>();
+    const at = s.challenge.issuedAt + s.challenge.totalTimeoutMs + 3000;
+    const first = active3dLiveness({ challenge: s.challenge, samples: s.samples }, { used, now: at });
+    const second = active3dLiveness({ challenge: s.challenge, samples: s.samples }, { used, now: at + 1000 });
+    expect(first.live).toBe(true);
+    expect(second.live).toBe(false);
+    expect(second.attack).toBe(true);
+    expect(second.warnings.map((w) => w.risk)).toContain('CHALLENGE_REPLAYED');
+  });
+});
+
+describe('FLASHING validation (rendered recordings)', () => {
+  const cache = new Map<string, FlashingSample>();
+  const sample = async (kind: FlashKind, seed: number) => {
+    const k = `${kind}/${seed}`;
+    if (!cache.has(k)) cache.set(k, await generateFlashingSample(kind, seed, faces));
+    return cache.get(k)!;
+  };
+  const run = async (kind: FlashKind, seed: number) => {
+    const s = await sample(kind, seed);
+    return flashingLiveness({ challenge: s.challenge, frames: s.frames, face: s.face });
+  };
+
+  it('accepts a face that reflects the sequence in time with 3D shading', async () => {
+    const r = await run('bona_fide', 1);
+    expect(r.live, JSON.stringify(r.signals.map((x) => [x.signal, x.score, x.details]))).toBe(true);
+    expect(r.signals.find((s) => s.signal === 'flash_shading')!.score).toBeGreaterThan(0.5);
+  }, 30_000);
+
+  it('refuses a printed photo (it reflects the colours, but as a flat surface)', async () => {
+    const r = await run('print', 1);
+    expect(r.live).toBe(false);
+    expect(r.signals.find((s) => s.signal === 'flash_response')!.score).toBeGreaterThan(0.5);
+    expect(r.warnings.map((w) => w.risk)).toContain('FLAT_SHADING');
+  }, 30_000);
+
+  it('refuses a phone screen (emissive: it barely reflects the colours)', async () => {
+    const r = await run('screen_photo', 1);
+    expect(r.attack).toBe(true);
+    expect(r.warnings.map((w) => w.risk)).toContain('FLASH_SEQUENCE_MISMATCH');
+  }, 30_000);
+
+  it('refuses a genuine recording of another sequence, and a response that comes too late', async () => {
+    const replay = await run('replay_other_sequence', 1);
+    expect(replay.attack).toBe(true);
+    expect(replay.warnings.map((w) => w.risk)).toContain('FLASH_SEQUENCE_MISMATCH');
+    const late = await run('late_response', 1);
+    expect(late.attack).toBe(true);
+    expect(late.warnings.map((w) => w.risk)).toContain('CHALLENGE_TIMEOUT');
+  }, 60_000);
+
+  it('refuses a second upload for the same challenge', async () => {
+    const s = await sample('bona_fide', 1);
+    const used = new Set<string>([s.challenge.id]);
+    const r = flashingLiveness({ challenge: s.challenge, frames: s.frames, face: s.face }, { used, now: s.challenge.issuedAt + challengeDurationMs(s.challenge) + 1000 });
+    expect(r.attack).toBe(true);
+    expect(r.warnings.map((w) => w.risk)).toContain('CHALLENGE_REPLAYED');
+  }, 30_000);
+});
