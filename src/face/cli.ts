@@ -12,6 +12,7 @@
  * `ms` of a compare line is the engine time of its two analyses (a reused analysis counts its own time).
  * Embeddings and image content are never printed.
  */
+import { jsonLine, LocalFileError, readLocalFile } from '../cli-io.ts';
 import fs from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { compare, DEFAULT_THRESHOLDS, validateThresholds, type Thresholds } from './compare.ts';
@@ -40,11 +41,6 @@ const ANALYZE_USAGE = `usage: selfie-idp analyze [--no-quality-gate] IMAGE...
 
 class UsageError extends Error {}
 
-/** CLI-only outcomes for paths that cannot be read (the engine never sees them). */
-class FileError extends Error {
-  readonly code: 'FILE_NOT_FOUND' | 'FILE_UNREADABLE';
-  constructor(code: 'FILE_NOT_FOUND' | 'FILE_UNREADABLE') { super(code); this.code = code; }
-}
 
 interface Parsed {
   positional: string[];
@@ -85,22 +81,18 @@ function parseArgs(argv: readonly string[], allowPairs: boolean): Parsed {
   return out;
 }
 
-function line(stream: Writable, obj: unknown): void {
-  stream.write(JSON.stringify(obj) + '\n');
-}
+const line = jsonLine;
 
 type Outcome = { ok: true; analysis: FaceAnalysis } | { ok: false; code: string; measure?: string };
 
 async function readImage(file: string): Promise<Uint8Array> {
-  let stat;
   try {
-    stat = await fs.stat(file);
+    return await readLocalFile(file, CLI_MAX_BYTES);
   } catch (e) {
-    throw new FileError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE');
+    // Too large is the engine's own code for an oversized image.
+    if (e instanceof LocalFileError && e.code === 'FILE_TOO_LARGE') throw new FaceError('IMAGE_TOO_LARGE', `file over ${CLI_MAX_BYTES} bytes`);
+    throw e;
   }
-  if (!stat.isFile()) throw new FileError('FILE_UNREADABLE');
-  if (stat.size > CLI_MAX_BYTES) throw new FaceError('IMAGE_TOO_LARGE', `file over ${CLI_MAX_BYTES} bytes`);
-  return fs.readFile(file);
 }
 
 /** Runs analyses with bounded concurrency (enough to keep every worker busy, never BUSY). */
@@ -126,7 +118,7 @@ function makeAnalyser(engine: FaceEngine, opts: AnalyzeOptions, concurrency: num
           return { ok: true, analysis: await engine.analyze(bytes, opts) };
         } catch (e) {
           if (e instanceof FaceError) return e.measure ? { ok: false, code: e.code, measure: e.measure } : { ok: false, code: e.code };
-          if (e instanceof FileError) return { ok: false, code: e.code };
+          if (e instanceof LocalFileError) return { ok: false, code: e.code };
           return { ok: false, code: 'ENGINE_FAILURE' };
         } finally {
           release();

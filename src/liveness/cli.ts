@@ -19,6 +19,7 @@
  * Exit 0 when the run completed (whatever the per-file outcomes), 2 on bad usage, 1 if the face
  * engine could not start. Offline checks skip the single-use and expiry checks (no session store).
  */
+import { jsonLine, LocalFileError, readLocalFile } from '../cli-io.ts';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -126,20 +127,15 @@ async function parseArgs(argv: readonly string[]): Promise<Options> {
   return o;
 }
 
-function line(stream: Writable, obj: unknown): void {
-  stream.write(JSON.stringify(obj) + '\n');
-}
+const line = jsonLine;
 
 async function readFileChecked(file: string): Promise<Buffer> {
-  let st;
   try {
-    st = await fs.stat(file);
+    return await readLocalFile(file, MAX_FILE_BYTES);
   } catch (e) {
-    throw new InputError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE');
+    if (e instanceof LocalFileError) throw new InputError(e.code);
+    throw e;
   }
-  if (!st.isFile()) throw new InputError('FILE_UNREADABLE');
-  if (st.size > MAX_FILE_BYTES) throw new InputError('FILE_TOO_LARGE');
-  return fs.readFile(file);
 }
 
 function findFfmpeg(): string | null {
