@@ -17,17 +17,9 @@ export interface GreyImage {
   height: number;
 }
 
-export interface Point {
-  x: number;
-  y: number;
-}
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+// The face engine's geometry types: liveness works on its boxes and landmarks.
+import type { Box, Point } from '../face/types.ts';
+export type { Box, Point };
 
 /** Where the face is in a frame: the detector box and, when known, the 68 iBUG landmarks (frame pixels). */
 export interface FaceGeometry {
