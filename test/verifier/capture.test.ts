@@ -2,6 +2,7 @@
 // face match against portrait_image and against an enrolled template, enrolment by a kyc session,
 // quality refusals and retries, single-use uploads, media retention, and PASSIVE liveness on the
 // still + burst upload (synthetic bona fide and attack bursts). One engine for the whole file.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/didit/index.ts';
 import { K } from '../../src/verifier/keys.ts';
@@ -256,6 +257,12 @@ describe('PASSIVE liveness (still + burst upload)', () => {
     expect(await status({ ...good, times: [...good.times].reverse() })).toBe(400);
     expect(await status({ ...good, captureIndex: 99 })).toBe(400);
     expect(await status({ ...good, frames: [facePng('amy', 1), ...good.frames.slice(1)] })).toBe(400);
+    // A tiny JPEG that declares a huge image, and frames of two sizes.
+    const huge = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).jpeg({ quality: 10 }).toBuffer();
+    expect(huge.length).toBeLessThan(100 * 1024);
+    expect(await status({ ...good, frames: [huge, ...good.frames.slice(1)] })).toBe(413);
+    const smaller = await sharp(good.frames[0]!).resize(160, 120).jpeg().toBuffer();
+    expect(await status({ ...good, frames: [smaller, ...good.frames.slice(1)] })).toBe(400);
     const noStill = burstForm(good);
     noStill.delete('still');
     expect(await status(noStill)).toBe(400);

@@ -1,11 +1,14 @@
 // The multipart/form-data upload of a still + PASSIVE burst (docs/verifier.md, "Capture upload").
 // Sizes are bounded before parsing (whole body) and per part after; anything malformed is a 400.
+import sharp from 'sharp';
 import { PORTRAIT_IMAGE_MAX_BYTES } from '../../didit/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { BurstFrame, Capture } from '../steps/types.ts';
 
 export const BURST_MAX_FRAMES = 16;
 export const BURST_FRAME_MAX_BYTES = 100 * 1024;
+/** Frames are 320×240 on the page; a small JPEG can still declare a huge image (decode cost). */
+export const BURST_FRAME_MAX_SIDE = 640;
 /** Burst timestamps beyond this (ms) are not a ~1 s burst. */
 export const BURST_MAX_SPAN_MS = 5000;
 /** Still + frames + multipart headers and the small text fields. */
@@ -51,12 +54,20 @@ export async function parseBurstUpload(body: Buffer, contentType: string): Promi
   if (!/^\d{1,2}$/.test(index) || captureIndex >= frames.length) throw malformed('capture_index must name one of the frames.');
 
   const out: BurstFrame[] = [];
+  let size = '';
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
     if (!(f instanceof Blob)) throw malformed('Each frame must be a file part.');
     if (f.size > BURST_FRAME_MAX_BYTES) throw tooLarge('A burst frame is larger than 100 KB.');
     const bytes = Buffer.from(await f.arrayBuffer());
     if (!isJpeg(bytes)) throw malformed('A burst frame is not a JPEG image.');
+    // Header only (no decode): the pixel size is checked before anything decodes 16 of them.
+    const meta = await sharp(bytes).metadata().catch(() => null);
+    if (!meta?.width || !meta.height) throw malformed('A burst frame is not a JPEG image.');
+    if (Math.max(meta.width, meta.height) > BURST_FRAME_MAX_SIDE) throw tooLarge(`A burst frame is larger than ${BURST_FRAME_MAX_SIDE} px.`);
+    const thisSize = `${meta.width}x${meta.height}`;
+    if (size && thisSize !== size) throw malformed('The burst frames must all have one size.');
+    size = thisSize;
     out.push({ bytes, t: t[i] as number });
   }
   return { image, burst: { frames: out, captureIndex } };
