@@ -1,7 +1,9 @@
 // The hosted capture page's only script (served by the verifier; no framework, no third party).
 // States: capture → processing → redirect to the callback (or done); denied, camera-busy,
 // nocamera (QR code hand-off, polls until the phone finishes), unsupported, expired, error.
-// One passive still today; the liveness methods add a burst of frames and challenges here.
+// Workflows with PASSIVE liveness: pressing "Take selfie" records a burst of 12 frames 80 ms apart
+// (320×240, JPEG 0.85) with the 640×480 still taken at frame 6, and uploads them together as
+// multipart/form-data (docs/verifier.md); no instruction is shown. Other workflows upload one JPEG.
 (function () {
   'use strict';
 
@@ -196,19 +198,64 @@
     show('done');
   }
 
+  // ---- PASSIVE burst (docs/liveness.md: what the capture page records) ----
+  var BURST_FRAMES = 12, BURST_INTERVAL_MS = 80, BURST_CAPTURE_INDEX = 6, BURST_WIDTH = 320, STILL_WIDTH = 640;
+
+  function grab(width, quality) {
+    var w = video.videoWidth, h = video.videoHeight;
+    var canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = Math.round(width * h / w); // same aspect ratio for the still and the frames
+    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    return new Promise(function (resolve) { canvas.toBlob(resolve, 'image/jpeg', quality); });
+  }
+
+  function recordBurst() {
+    return new Promise(function (resolve, reject) {
+      var frames = [], times = [], pending = [], still = null, t0 = 0, i = 0;
+      function tick() {
+        var now = performance.now();
+        if (i === 0) t0 = now;
+        times.push(Math.round(now - t0));
+        // The still is drawn right after frame 6 from the same stream, so the server can check it.
+        pending.push(grab(BURST_WIDTH, 0.85).then(function (idx) { return function (b) { frames[idx] = b; }; }(i)));
+        if (i === BURST_CAPTURE_INDEX) pending.push(grab(STILL_WIDTH, 0.9).then(function (b) { still = b; }));
+        i++;
+        if (i < BURST_FRAMES) { setTimeout(tick, Math.max(0, t0 + i * BURST_INTERVAL_MS - performance.now())); return; }
+        Promise.all(pending).then(function () {
+          if (!still || frames.some(function (f) { return !f; })) return reject(new Error('burst encoding failed'));
+          var form = new FormData();
+          form.append('still', still, 'still.jpg');
+          frames.forEach(function (f, n) { form.append('frame', f, 'frame' + n + '.jpg'); });
+          form.append('times', JSON.stringify(times));
+          form.append('capture_index', String(BURST_CAPTURE_INDEX));
+          resolve(form);
+        }, reject);
+      }
+      tick();
+    });
+  }
+
+  function captureUpload() {
+    if (config.liveness === 'PASSIVE') return recordBurst().then(function (form) { return { body: form, headers: {} }; });
+    return captureJpeg().then(function (blob) { return { body: blob, headers: { 'Content-Type': 'image/jpeg' } }; });
+  }
+
   function takeSelfie() {
     if (busy || !stream) return;
     busy = true;
     takeButton.disabled = true;
     retryEl.hidden = true;
-    captureJpeg().then(function (blob) {
+    captureUpload().then(function (upload) {
       show('processing');
       var controller = window.AbortController ? new AbortController() : null;
       var timer = controller ? setTimeout(function () { controller.abort(); }, 30000) : null;
+      var headers = upload.headers;
+      headers['X-Upload-Token'] = uploadToken;
       return fetch(config.uploadUrl, {
         method: 'POST',
-        headers: { 'Content-Type': 'image/jpeg', 'X-Upload-Token': uploadToken },
-        body: blob,
+        headers: headers,
+        body: upload.body,
         signal: controller ? controller.signal : undefined,
       }).then(function (res) {
         if (timer) clearTimeout(timer);

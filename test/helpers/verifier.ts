@@ -15,6 +15,8 @@ import type { RunningVerifier } from '../../src/verifier/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from './env.ts';
+import { generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
+import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
 import { freePort } from './server.ts';
 
 export const API_KEY = 'test-api-key-0123456789abcdef';
@@ -156,6 +158,47 @@ export async function captureOnce(sessionUrl: string, jpeg: Buffer, page?: Opene
     method: 'POST',
     headers: { 'content-type': 'image/jpeg', 'x-upload-token': uploadToken ?? opened.config.uploadToken, 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1' },
     body: new Uint8Array(jpeg),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** What the capture page uploads for a LIVENESS workflow (multipart/form-data, docs/verifier.md). */
+export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number };
+
+export function burstForm(u: BurstUpload): FormData {
+  const form = new FormData();
+  form.append('still', new Blob([new Uint8Array(u.still)], { type: 'image/jpeg' }), 'still.jpg');
+  u.frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame${i}.jpg`));
+  form.append('times', JSON.stringify(u.times));
+  form.append('capture_index', String(u.captureIndex));
+  return form;
+}
+
+const samples = new Map<string, Promise<BurstUpload>>();
+
+/** A synthetic PASSIVE session (src/liveness/synthetic) of one identity, as the page would upload it. */
+export function syntheticBurst(kind: SampleKind, seed: number, identity: string): Promise<BurstUpload> {
+  const key = `${kind}/${seed}/${identity}`;
+  let p = samples.get(key);
+  if (!p) {
+    p = (async () => {
+      const faces = (await loadFaceSources()).filter((f) => f.identity === identity);
+      const s = await generatePassiveSample(kind, seed, faces);
+      return { still: s.stillJpeg!, frames: s.burstJpeg!, times: s.burst.map((f) => Math.round(f.t - s.burst[0]!.t)), captureIndex: s.captureIndex };
+    })();
+    samples.set(key, p);
+  }
+  return p;
+}
+
+/** Open the page (as a browser would) and upload a still + burst with its grant. */
+export async function captureBurst(sessionUrl: string, upload: BurstUpload | FormData, page?: OpenedPage, uploadToken?: string): Promise<{ status: number; body: any }> {
+  const opened = page ?? (await openPage(sessionUrl));
+  const origin = new URL(sessionUrl).origin;
+  const res = await fetch(origin + opened.config.uploadUrl, {
+    method: 'POST',
+    headers: { 'x-upload-token': uploadToken ?? opened.config.uploadToken, 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1' },
+    body: upload instanceof FormData ? upload : burstForm(upload),
   });
   return { status: res.status, body: await res.json() };
 }

@@ -1,7 +1,8 @@
 // The hosted capture page in a real browser: Debian's Chromium with a fake camera fed a y4m made
 // from a shared face (padded onto a 640×480 frame). A capture through the page is Approved against
 // another image of the same person and Declined against someone else, and the browser lands on
-// the callback. Also the camera-denied and no-camera screens, and Bahasa Indonesia.
+// the callback. With PASSIVE liveness the page uploads a burst, and the still photo the fake camera
+// plays is refused. Also the camera-denied and no-camera screens, and Bahasa Indonesia.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -72,8 +73,8 @@ async function newPage(init?: string): Promise<Page> {
   return page;
 }
 
-async function captureInBrowser(portrait: string, vendor: string): Promise<{ status: string; sessionId: string; page: Page }> {
-  const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: 'face-only', vendor_data: vendor, callback: callbackUrl, portrait_image: portrait });
+async function captureInBrowser(portrait: string, vendor: string, workflowId = 'face-only'): Promise<{ status: string; sessionId: string; page: Page }> {
+  const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: workflowId, vendor_data: vendor, callback: callbackUrl, portrait_image: portrait });
   const page = await newPage();
   await page.goto(s.url);
   const take = page.getByRole('button', { name: 'Take selfie', exact: true });
@@ -104,6 +105,22 @@ describe('hosted capture page in Chromium with a fake camera', () => {
     expect(status).toBe('Declined');
     const decision = (await api(v, 'GET', `/v3/session/${sessionId}/decision/`)).body;
     expect(decision.face_matches[0].warnings[0].risk).toBe('LOW_FACE_MATCH_SIMILARITY');
+    await page.context().close();
+  });
+
+  it('PASSIVE liveness: the page uploads a burst, and a still photo fed as the camera is Declined', async () => {
+    const { status, sessionId, page } = await captureInBrowser(await portraitB64('amy', 2), 'browser-still', 'reauth');
+    expect(status).toBe('Declined');
+    const decision = (await api(v, 'GET', `/v3/session/${sessionId}/decision/`)).body;
+    const live = decision.liveness_checks[0];
+    expect(live).toMatchObject({ node_id: 'liveness_1', method: 'PASSIVE', status: 'Declined' });
+    const risks = live.warnings.map((w: { risk: string }) => w.risk);
+    // The burst reached the server (no LIVENESS_BURST_MISSING) and showed a frozen picture.
+    expect(risks).not.toContain('LIVENESS_BURST_MISSING');
+    expect(risks.includes('LIVENESS_FACE_ATTACK') || risks.includes('LOW_LIVENESS_SCORE')).toBe(true);
+    // The face itself is amy's: only liveness refused it.
+    expect(decision.face_matches[0].status).toBe('Approved');
+    expect(cspViolations).toEqual([]);
     await page.context().close();
   });
 

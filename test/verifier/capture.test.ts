@@ -1,14 +1,15 @@
 // Captures through the hosted page's upload endpoint (no browser), judged by the real face engine:
 // face match against portrait_image and against an enrolled template, enrolment by a kyc session,
-// quality refusals and retries, single-use uploads, media retention, and the liveness placeholder
-// saying what it does not do. One engine for the whole file.
+// quality refusals and retries, single-use uploads, media retention, and PASSIVE liveness on the
+// still + burst upload (synthetic bona fide and attack bursts). One engine for the whole file.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/didit/index.ts';
 import { K } from '../../src/verifier/keys.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { forgetVendor } from '../../src/verifier/forget.ts';
 import { EnrolmentError, enrolFromImages, loadTemplate } from '../../src/verifier/templates.ts';
-import { API_KEY, WEBHOOK_SECRET, api, blankJpeg, captureOnce, facePng, openPage, portraitB64, selfieJpeg, startReceiver, startTestVerifier, waitFor } from '../helpers/verifier.ts';
+import { API_KEY, WEBHOOK_SECRET, api, blankJpeg, burstForm, captureBurst, captureOnce, syntheticBurst, facePng, openPage, portraitB64, selfieJpeg, startReceiver, startTestVerifier, waitFor } from '../helpers/verifier.ts';
 import type { Receiver, TestVerifier } from '../helpers/verifier.ts';
 
 const face = lazyFaceEngine({ poolSize: 2 });
@@ -85,10 +86,10 @@ describe('face match against portrait_image (liveness off)', () => {
 
 describe('enrolment and re-authentication against the template', () => {
   it('an Approved kyc session enrols vendor_data; a later sign-in without portrait matches it', async () => {
-    const kyc = await newSession({ workflow_id: 'kyc', vendor_data: 'user-bern' });
-    const enrol = await captureOnce(kyc.url, await selfieJpeg('bernadette', 1));
+    const kyc = await newSession({ workflow_id: 'kyc', vendor_data: 'user-amy' });
+    const enrol = await captureBurst(kyc.url, await syntheticBurst('bona_fide', 3, 'amy'));
     expect(enrol.body.status).toBe('Approved');
-    const stored = await loadTemplate(v.store, 'user-bern');
+    const stored = await loadTemplate(v.store, 'user-amy');
     expect(stored).toMatchObject({ source_session_id: kyc.session_id, images: 1 });
     expect(stored!.sealed).toMatch(/^ft1\./);
     expect(JSON.stringify(stored)).not.toMatch(/embedding/);
@@ -96,19 +97,20 @@ describe('enrolment and re-authentication against the template', () => {
     const kycDecision = await decision(kyc.session_id);
     const live = kycDecision.liveness_checks[0];
     expect(live).toMatchObject({ node_id: 'liveness_1', status: 'Approved', method: 'PASSIVE', video_url: null, reference_image: null });
-    expect(live.warnings.map((w: { risk: string }) => w.risk)).toContain('PRESENTATION_ATTACK_DETECTION_NOT_IMPLEMENTED');
+    expect(live.score).toBeGreaterThan(50);
+    expect(live.warnings.map((w: { risk: string }) => w.risk)).not.toContain('PRESENTATION_ATTACK_DETECTION_NOT_IMPLEMENTED');
     expect(kycDecision.ip_analyses[0]).toMatchObject({ ip_address: expect.stringMatching(/127\.0\.0\.1/), browser_family: 'Safari', os_family: 'iOS', platform: 'mobile', is_vpn_or_tor: null });
 
-    const same = await newSession({ workflow_id: 'reauth', vendor_data: 'user-bern' });
-    expect((await captureOnce(same.url, await selfieJpeg('bernadette', 3))).body.status).toBe('Approved');
+    const same = await newSession({ workflow_id: 'reauth', vendor_data: 'user-amy' });
+    expect((await captureBurst(same.url, await syntheticBurst('bona_fide', 2, 'amy'))).body.status).toBe('Approved');
     expect((await decision(same.session_id)).face_matches[0].source_image_session_id).toBe(kyc.session_id);
-    const other = await newSession({ workflow_id: 'reauth', vendor_data: 'user-bern' });
-    expect((await captureOnce(other.url, await selfieJpeg('raj', 1))).body.status).toBe('Declined');
+    const other = await newSession({ workflow_id: 'reauth', vendor_data: 'user-amy' });
+    expect((await captureBurst(other.url, await syntheticBurst('bona_fide', 3, 'raj'))).body.status).toBe('Declined');
   });
 
   it('a kyc capture sent to review is enrolled when an operator approves it', async () => {
     const kyc = await newSession({ workflow_id: 'kyc-review', vendor_data: 'user-review' });
-    expect((await captureOnce(kyc.url, await selfieJpeg('leonard', 1))).body.status).toBe('In Review');
+    expect((await captureBurst(kyc.url, await syntheticBurst('bona_fide', 2, 'amy'))).body.status).toBe('In Review');
     expect(await loadTemplate(v.store, 'user-review')).toBeUndefined();
     await api(v, 'PATCH', `/v3/session/${kyc.session_id}/update-status/`, { new_status: 'Approved' });
     expect(await loadTemplate(v.store, 'user-review')).toMatchObject({ source_session_id: kyc.session_id });
@@ -204,5 +206,73 @@ describe('the upload', () => {
     expect((await api(v, 'GET', `/v3/session/${plain.session_id}/media/capture.jpg`)).status).toBe(404);
     // The session record keeps a sealed template of the portrait, never the image.
     expect(JSON.stringify(await v.store.get(K.session(plain.session_id)))).not.toMatch(/\/9j\//);
+  });
+});
+
+describe('PASSIVE liveness (still + burst upload)', () => {
+  const amyPortrait = () => portraitB64('amy', 2);
+
+  it('a synthetic bona fide burst of amy is Approved by LIVENESS + FACE_MATCH against her portrait', async () => {
+    const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-live', portrait_image: await amyPortrait() });
+    const res = await captureBurst(s.url, await syntheticBurst('bona_fide', 3, 'amy'));
+    expect(res.body).toMatchObject({ outcome: 'complete', status: 'Approved' });
+    const d = await decision(s.session_id);
+    expect(d.liveness_checks[0]).toMatchObject({ node_id: 'liveness_1', status: 'Approved', method: 'PASSIVE' });
+    expect(d.liveness_checks[0].warnings.every((w: { node_id: string }) => w.node_id === 'liveness_1')).toBe(true);
+    expect(d.face_matches[0].status).toBe('Approved');
+  });
+
+  for (const [kind, seed] of [['monitor_photo', 1], ['phone_photo', 2], ['print_static', 1]] as const) {
+    it(`a ${kind} attack burst of amy is Declined by liveness`, async () => {
+      const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-attack', portrait_image: await amyPortrait() });
+      const res = await captureBurst(s.url, await syntheticBurst(kind, seed, 'amy'));
+      expect(res.body).toMatchObject({ outcome: 'complete', status: 'Declined' });
+      const live = (await decision(s.session_id)).liveness_checks[0];
+      expect(live.status).toBe('Declined');
+      const risks = live.warnings.map((w: { risk: string }) => w.risk);
+      expect(risks.includes('LIVENESS_FACE_ATTACK') || risks.includes('LOW_LIVENESS_SCORE')).toBe(true);
+      expect(live.warnings.every((w: { node_id: string }) => w.node_id === 'liveness_1')).toBe(true);
+    });
+  }
+
+  it('a LIVENESS workflow that gets a still without a burst declines with LIVENESS_BURST_MISSING', async () => {
+    const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-still', portrait_image: await amyPortrait() });
+    const res = await captureOnce(s.url, await selfieJpeg('amy', 1));
+    expect(res.body).toMatchObject({ outcome: 'complete', status: 'Declined' });
+    const live = (await decision(s.session_id)).liveness_checks[0];
+    expect(live).toMatchObject({ status: 'Declined', score: 0 });
+    expect(live.warnings).toEqual([expect.objectContaining({ risk: 'LIVENESS_BURST_MISSING', log_type: 'error', node_id: 'liveness_1' })]);
+  });
+
+  it('refuses oversize, too many frames and malformed bursts, and a replayed grant', async () => {
+    const good = await syntheticBurst('bona_fide', 3, 'amy');
+    const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-format', portrait_image: await amyPortrait() });
+    const status = async (u: Parameters<typeof captureBurst>[1]) => (await captureBurst(s.url, u)).status;
+    const big = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(101 * 1024)]);
+    expect(await status({ ...good, frames: [big, ...good.frames.slice(1)] })).toBe(413);
+    expect(await status({ ...good, still: Buffer.concat([good.still, Buffer.alloc(1024 * 1024)]) })).toBe(413);
+    const many = Array.from({ length: 17 }, (_, i) => good.frames[i % good.frames.length]!);
+    expect(await status({ ...good, frames: many, times: many.map((_, i) => i * 80) })).toBe(400);
+    expect(await status({ ...good, times: good.times.slice(1) })).toBe(400);
+    expect(await status({ ...good, times: [...good.times].reverse() })).toBe(400);
+    expect(await status({ ...good, captureIndex: 99 })).toBe(400);
+    expect(await status({ ...good, frames: [facePng('amy', 1), ...good.frames.slice(1)] })).toBe(400);
+    // A tiny JPEG that declares a huge image, and frames of two sizes.
+    const huge = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).jpeg({ quality: 10 }).toBuffer();
+    expect(huge.length).toBeLessThan(100 * 1024);
+    expect(await status({ ...good, frames: [huge, ...good.frames.slice(1)] })).toBe(413);
+    const smaller = await sharp(good.frames[0]!).resize(160, 120).jpeg().toBuffer();
+    expect(await status({ ...good, frames: [smaller, ...good.frames.slice(1)] })).toBe(400);
+    const noStill = burstForm(good);
+    noStill.delete('still');
+    expect(await status(noStill)).toBe(400);
+    const page = await openPage(s.url);
+    const garbage = await fetch(v.url + page.config.uploadUrl, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=xyz', 'x-upload-token': page.config.uploadToken }, body: 'not multipart at all' });
+    expect(garbage.status).toBe(400);
+
+    // The grant is single-use: the good upload completes once, its replay is refused.
+    const fresh = await openPage(s.url);
+    expect((await captureBurst(s.url, good, fresh)).body.status).toBe('Approved');
+    expect((await captureBurst(s.url, good, fresh)).status).toBe(409);
   });
 });

@@ -49,8 +49,11 @@ export function showSessionPage(deps: VerifierDeps) {
     const t = MESSAGES[lang];
     const url = record ? sessionUrl(deps.config.publicUrl, record) : '';
     const base = `/session/${encodeURIComponent(token)}`;
+    const workflow = record ? deps.workflows.get(record.workflow_id) : undefined;
     const config = {
       state,
+      // The page records the PASSIVE burst only when the workflow judges liveness (docs/liveness.md).
+      liveness: workflow?.features.includes('LIVENESS') ? (workflow.liveness?.method ?? null) : null,
       uploadUrl: `${base}/capture`,
       statusUrl: `${base}/status`,
       uploadToken: state === 'capture' ? uploadId : null,

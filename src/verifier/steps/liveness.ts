@@ -1,17 +1,17 @@
-// LIVENESS, minimal until presentation-attack detection lands (issue 6).
+// LIVENESS: presentation-attack detection by src/liveness (docs/liveness.md).
 //
-// What it checks today: the face engine found exactly one face, large and sharp enough, lit and
-// posed well enough (a failed check never reaches this step: the capture is refused or declined).
-// The score is therefore a CAPTURE-QUALITY score, not evidence of a live person. It does NOT
-// resist a printed photo, a screen replay, a mask or a deepfake, and every result says so in a
-// PRESENTATION_ATTACK_DETECTION_NOT_IMPLEMENTED warning.
-//
-// Issue 6 plugs real methods into LIVENESS_METHODS below: each gets the same StepInput (with
-// frames and the challenge answer added to `capture`) and returns the liveness block.
-import type { LivenessCheck, LivenessMethod } from '../../didit/index.ts';
+// PASSIVE: the still the face engine analysed, the engine's box and landmarks of its face, and the
+// burst the page recorded around the still go to passiveLiveness. Its `attack` (score ≤ 30) is the
+// LIVENESS_FACE_ATTACK risk (auto-declined by default); otherwise the score is judged against the
+// workflow's own review/decline thresholds (LOW_LIVENESS_SCORE), not the library's default.
+// A still alone cannot prove liveness (a photo of a photo is a good still), so an upload without
+// a burst is declined with LIVENESS_BURST_MISSING.
+import type { LivenessCheck, LivenessMethod, Warning } from '../../didit/index.ts';
 import type { Quality, Pose } from '../../face/index.ts';
+import { decodeFrames, decodeRgb, passiveLiveness } from '../../liveness/index.ts';
+import type { LivenessResult } from '../../liveness/index.ts';
 import type { StepInput } from './types.ts';
-import { statusFor } from './types.ts';
+import { statusFor, statusForRisk } from './types.ts';
 import { warning } from './warnings.ts';
 
 export const LIVENESS_NODE = 'liveness_1';
@@ -20,7 +20,7 @@ type LivenessMethodImpl = (input: StepInput) => Promise<LivenessCheck>;
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
-/** 0–100 from the engine's quality measures: sharpness, exposure, contrast and pose. */
+/** 0–100 from the engine's quality measures: sharpness, exposure, contrast and pose (reported as face_quality). */
 export function faceQualityScore(q: Quality, pose: Pose): number {
   const sharp = clamp01(Math.log10(Math.max(1, q.sharpness)) / Math.log10(300));
   const exposure = clamp01(1 - Math.abs(q.brightness - 0.55) / 0.45);
@@ -29,32 +29,58 @@ export function faceQualityScore(q: Quality, pose: Pose): number {
   return Math.round(100 * (0.3 * sharp + 0.25 * exposure + 0.2 * contrast + 0.25 * frontal));
 }
 
-async function passiveQualityOnly(input: StepInput): Promise<LivenessCheck> {
-  const { analysis, workflow } = input;
-  const thresholds = workflow.liveness!;
-  const score = faceQualityScore(analysis.face.quality, analysis.face.pose);
-  const status = statusFor(score, thresholds);
-  const warnings = [
-    warning('LIVENESS', 'PRESENTATION_ATTACK_DETECTION_NOT_IMPLEMENTED', 'warning', LIVENESS_NODE, { checks: ['single_face', 'face_size', 'exposure', 'sharpness', 'pose'] }),
-  ];
-  if (status !== 'Approved') warnings.push(warning('LIVENESS', 'LOW_LIVENESS_SCORE', status === 'Declined' ? 'error' : 'warning', LIVENESS_NODE, { score }));
+/** The library's verdict warnings are replaced by ours (workflow thresholds); signal warnings are kept. */
+const VERDICT_RISKS = new Set(['LIVENESS_FACE_ATTACK', 'LOW_LIVENESS_SCORE']);
+
+function check(input: StepInput, status: LivenessCheck['status'], score: number, warnings: Warning[]): LivenessCheck {
+  const q = input.analysis.face.quality;
   return {
     node_id: LIVENESS_NODE,
     status,
-    method: thresholds.method,
+    method: input.workflow.liveness!.method,
     score,
     reference_image: input.media.capture,
     video_url: null,
     age_estimation: null,
-    face_quality: score,
-    face_luminance: Math.round(analysis.face.quality.brightness * 100),
+    face_quality: faceQualityScore(q, input.analysis.face.pose),
+    face_luminance: Math.round(q.brightness * 100),
     warnings,
   };
 }
 
+async function runPassive(input: StepInput): Promise<LivenessResult | null> {
+  const burst = input.capture.burst!;
+  try {
+    const [still, frames] = await Promise.all([decodeRgb(input.capture.image), decodeFrames(burst.frames)]);
+    const { box, landmarks } = input.analysis.face;
+    return passiveLiveness({ still, face: { box, landmarks }, burst: frames, captureIndex: burst.captureIndex });
+  } catch {
+    return null; // a frame that does not decode: nothing to judge
+  }
+}
+
+async function passive(input: StepInput): Promise<LivenessCheck> {
+  const thresholds = input.workflow.liveness!;
+  if (!input.capture.burst) return check(input, 'Declined', 0, [warning('LIVENESS', 'LIVENESS_BURST_MISSING', 'error', LIVENESS_NODE)]);
+  const r = await runPassive(input);
+  if (!r) return check(input, 'Declined', 0, [warning('LIVENESS', 'LIVENESS_BURST_INVALID', 'error', LIVENESS_NODE)]);
+
+  const warnings: Warning[] = r.warnings
+    .filter((w) => !VERDICT_RISKS.has(w.risk))
+    .map((w) => ({ ...w, node_id: LIVENESS_NODE }));
+  let status = statusFor(r.score, thresholds);
+  if (r.attack) {
+    status = statusForRisk(input.workflow, 'LIVENESS_FACE_ATTACK');
+    warnings.push(warning('LIVENESS', 'LIVENESS_FACE_ATTACK', 'error', LIVENESS_NODE, { score: r.score, signals: r.applied }));
+  } else if (status !== 'Approved') {
+    warnings.push(warning('LIVENESS', 'LOW_LIVENESS_SCORE', status === 'Declined' ? 'error' : 'warning', LIVENESS_NODE, { score: r.score }));
+  }
+  return check(input, status, r.score, warnings);
+}
+
 /** The methods a workflow may name; the workflows loader refuses any other. */
 export const LIVENESS_METHODS: Partial<Record<LivenessMethod, LivenessMethodImpl>> = {
-  PASSIVE: passiveQualityOnly,
+  PASSIVE: passive,
 };
 
 export const IMPLEMENTED_LIVENESS_METHODS = Object.keys(LIVENESS_METHODS) as LivenessMethod[];

@@ -6,11 +6,15 @@ import type { VerifierDeps } from '../deps.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import type { Thresholds, Workflow } from '../workflows.ts';
 
+/** One JPEG frame of the PASSIVE burst; `t` in ms from the burst's first frame. */
+export type BurstFrame = { bytes: Buffer; t: number };
+
 /**
- * What the hosted page uploaded. One still today; the liveness methods of issue 6 add a burst of
- * frames and the answer to a server-chosen challenge here, without changing the steps' signature.
+ * What the hosted page uploaded: the still (what the face engine analyses) and, for workflows with
+ * LIVENESS, the burst recorded around it (`captureIndex` = the frame taken with the still).
+ * Held in memory only, for the request's lifetime.
  */
-export type Capture = { image: Buffer };
+export type Capture = { image: Buffer; burst?: { frames: BurstFrame[]; captureIndex: number } };
 
 export type StepInput = {
   deps: Pick<VerifierDeps, 'store' | 'config'>;

@@ -17,10 +17,11 @@ const CATALOGUE: Record<string, Text> = {
   LOW_FACE_MATCH_SIMILARITY: { short: 'Low face match similarity', long: 'The captured face is not similar enough to the reference face.' },
   LOW_LIVENESS_SCORE: { short: 'Low liveness score', long: 'The liveness score is below the workflow threshold.' },
   LIVENESS_FACE_ATTACK: { short: 'Presentation attack suspected', long: 'The capture looks like a photo, a screen or a mask rather than a live person.' },
-  PRESENTATION_ATTACK_DETECTION_NOT_IMPLEMENTED: {
-    short: 'Presentation-attack detection not implemented',
-    long: 'This verifier does not yet detect presentation attacks: a printed photo, a screen replay, a mask or a deepfake is NOT refused. The liveness score only reflects that one clear, well-lit face was captured.',
+  LIVENESS_BURST_MISSING: {
+    short: 'No liveness burst',
+    long: 'Only a still was uploaded. A still alone cannot show a live person (a photo of a photo is a good still), so PASSIVE liveness needs the burst of frames the capture page records around it.',
   },
+  LIVENESS_BURST_INVALID: { short: 'Liveness burst unusable', long: 'The burst of frames uploaded with the capture could not be decoded.' },
   NOT_ENROLLED_NO_VENDOR_DATA: { short: 'Template not stored', long: 'The session has no vendor_data, so the enrolled face could not be stored for anyone.' },
 };
 
