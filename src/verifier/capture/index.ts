@@ -18,14 +18,17 @@ export function handleCapture(deps: VerifierDeps) {
     const claimed = await claimUpload(deps, ctx);
     const capture = await readCapture(ctx);
 
-    let result;
-    try {
-      result = await analyseCapture(deps, capture);
-    } catch (err) {
-      if (!(err instanceof EngineBusy)) throw err;
-      const { uploadToken } = await reissueGrant(deps, claimed, false);
-      throw new ApiError(503, { outcome: 'busy', upload_token: uploadToken }, { 'Retry-After': '2' });
-    }
+    // Over capacity (face engine or liveness workers): the page gets a fresh grant and retries.
+    const unlessBusy = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (err) {
+        if (!(err instanceof EngineBusy)) throw err;
+        const { uploadToken } = await reissueGrant(deps, claimed, false);
+        throw new ApiError(503, { outcome: 'busy', upload_token: uploadToken }, { 'Retry-After': '2' });
+      }
+    };
+    const result = await unlessBusy(() => analyseCapture(deps, capture));
 
     if ('refusal' in result && claimed.record.capture_attempts + 1 < claimed.workflow.max_capture_attempts) {
       const { uploadToken, attemptsLeft } = await reissueGrant(deps, claimed, true);
@@ -42,7 +45,7 @@ export function handleCapture(deps: VerifierDeps) {
       return;
     }
 
-    const verdict = await judge(deps, ctx, claimed, capture, result.analysis, urls);
+    const verdict = await unlessBusy(() => judge(deps, ctx, claimed, capture, result.analysis, urls));
     const record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(deps, claimed, verdict, result.analysis));
     await enrolIfApproved(deps, record, result.analysis);
     ctx.body = completeResponse(record, claimed.grant.handoff);

@@ -8,8 +8,9 @@
 // a burst is declined with LIVENESS_BURST_MISSING.
 import type { LivenessCheck, LivenessMethod, Warning } from '../../didit/index.ts';
 import type { Quality, Pose } from '../../face/index.ts';
-import { decodeFrames, decodeRgb, passiveLiveness } from '../../liveness/index.ts';
 import type { LivenessResult } from '../../liveness/index.ts';
+import { LivenessBusyError, LivenessPool } from '../../liveness/pool.ts';
+import { EngineBusy } from '../capture/analyse-capture.ts';
 import type { StepInput } from './types.ts';
 import { statusFor, statusForRisk } from './types.ts';
 import { warning } from './warnings.ts';
@@ -48,13 +49,18 @@ function check(input: StepInput, status: LivenessCheck['status'], score: number,
   };
 }
 
+// Decoding 13 JPEGs and tracking points costs ≈ 130 ms of CPU: done in worker threads, so the
+// HTTP event loop (and the IdP sharing the process) never waits on it. Created on first use.
+let pool: LivenessPool | undefined;
+
 async function runPassive(input: StepInput): Promise<LivenessResult | null> {
   const burst = input.capture.burst!;
+  const { box, landmarks } = input.analysis.face;
+  pool ??= new LivenessPool();
   try {
-    const [still, frames] = await Promise.all([decodeRgb(input.capture.image), decodeFrames(burst.frames)]);
-    const { box, landmarks } = input.analysis.face;
-    return passiveLiveness({ still, face: { box, landmarks }, burst: frames, captureIndex: burst.captureIndex });
-  } catch {
+    return await pool.run({ still: input.capture.image, frames: burst.frames, face: { box, landmarks }, captureIndex: burst.captureIndex });
+  } catch (err) {
+    if (err instanceof LivenessBusyError) throw new EngineBusy();
     return null; // a frame that does not decode: nothing to judge
   }
 }
