@@ -3,11 +3,13 @@
 // receiver. The shipped sign-in workflow (LIVENESS + FACE_MATCH + IP_ANALYSIS) against an
 // enrolled template, the real face engine, real HTTP. p50/p99 at 1, 4 and 8 concurrent sessions.
 //
-// Run by hand: PATH=node_modules/.bin:$PATH node bench/verifier/run.ts [sessions-per-level=40]
+// Run by hand: PATH=node_modules/.bin:$PATH node bench/verifier/run.ts [sessions-per-level=40] [--face-only]
 //   REDIS_URL=redis://127.0.0.1:6379 to use Redis (default: the embedded sqlite store).
+//   --face-only: a sign-in workflow without LIVENESS (FACE_MATCH + IP_ANALYSIS) and a single JPEG
+//   upload, to separate the verifier's own cost from presentation-attack detection's.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { verifyWebhook } from '../../src/didit/index.ts';
@@ -18,7 +20,8 @@ import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { startVerifier } from '../../src/verifier/server.ts';
 import { burstForm, liveBurst, type BurstUpload } from '../bursts.ts';
 
-const perLevel = Number(process.argv[2] ?? 40);
+const faceOnly = process.argv.includes('--face-only');
+const perLevel = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 40);
 const levels = [1, 4, 8];
 const root = path.resolve(import.meta.dirname, '..', '..');
 const KEY = 'bench-api-key-0123456789abcdef';
@@ -63,7 +66,17 @@ const config = loadVerifierConfig({
   VERIFIER_RATE_LIMITS: 'create=100000,read=100000,write=100000',
   REDIS_KEY_PREFIX: `bench-verifier-${Date.now()}:`,
   DATA_DIR: dataDir,
+  ...(faceOnly ? { VERIFIER_WORKFLOWS_FILE: faceOnlyWorkflows() } : {}),
 });
+
+function faceOnlyWorkflows(): string {
+  const file = path.join(dataDir, 'workflows.json');
+  writeFileSync(file, JSON.stringify({ workflows: [
+    { workflow_id: 'bench-face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH', 'IP_ANALYSIS'], face_match: { review_threshold: 72, decline_threshold: 62 } },
+    { workflow_id: 'bench-kyc', workflow_type: 'kyc', features: ['IP_ANALYSIS'] },
+  ] }));
+  return file;
+}
 const face = lazyFaceEngine(config.facePoolSize ? { poolSize: config.facePoolSize } : {});
 await face.warm();
 const verifier = await startVerifier(config, createLogger('warn'), { face });
@@ -96,7 +109,12 @@ async function oneSession(i: number): Promise<Sample> {
   const cfg = JSON.parse(/id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!) as { uploadUrl: string; uploadToken: string };
   const t2 = performance.now();
   const verdict = new Promise<number>((resolve) => waiting.set(created.session_id, resolve));
-  const upload = await fetch(verifier.url + cfg.uploadUrl, { method: 'POST', headers: { 'x-upload-token': cfg.uploadToken }, body: burstForm(captures.get(user)!) }).then((r) => r.json() as Promise<{ status: string }>);
+  const capture = captures.get(user)!;
+  const upload = await fetch(verifier.url + cfg.uploadUrl, {
+    method: 'POST',
+    headers: { 'x-upload-token': cfg.uploadToken, ...(faceOnly ? { 'content-type': 'image/jpeg' } : {}) },
+    body: faceOnly ? new Uint8Array(capture.still) : burstForm(capture),
+  }).then((r) => r.json() as Promise<{ status: string }>);
   const t3 = performance.now();
   const t4 = await verdict;
   waiting.delete(created.session_id);
@@ -109,7 +127,7 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (x: number) => `${Math.round(x)}`.padStart(5);
 
-console.log(`verifier e2e bench: ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
+console.log(`verifier e2e bench (${faceOnly ? 'face-only workflow, single JPEG' : 'shipped sign-in workflow with PASSIVE liveness, still + burst'}): ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
 console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | upload p50 | webhook p50 | sessions/s | statuses');
 // Warm-up (JIT, connection pools), not counted.
 await Promise.all([0, 1, 2, 3].map((i) => oneSession(1000 + i)));
