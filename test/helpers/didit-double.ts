@@ -31,6 +31,8 @@ export type DiditDouble = {
   apiKey: string;
   webhookSecret: string;
   sessions: Map<string, Session>;
+  /** When true the decision endpoint answers 503 (an outage). */
+  failDecisions: boolean;
   /** Every webhook body the double delivered, with the receiver's status code. */
   deliveries: { body: string; status: number }[];
   setWebhookUrl(url: string): void;
@@ -130,6 +132,7 @@ export async function startDiditDouble(): Promise<DiditDouble> {
       return json(res, 201, { ...response, url: `${base}/session/${s.session_token}` });
     }
     const decided = /^\/v3\/session\/([^/]+)\/decision\/$/.exec(url.pathname);
+    if (req.method === 'GET' && decided && double.failDecisions) return json(res, 503, { detail: 'Service unavailable.' });
     if (req.method === 'GET' && decided) {
       const s = sessions.get(decided[1]!);
       return s ? json(res, 200, decision(s)) : json(res, 404, { detail: 'Not found.' });
@@ -139,7 +142,8 @@ export async function startDiditDouble(): Promise<DiditDouble> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const double: DiditDouble = {
+    failDecisions: false,
     url: base,
     apiKey,
     webhookSecret,
@@ -171,4 +175,5 @@ export async function startDiditDouble(): Promise<DiditDouble> {
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+  return double;
 }

@@ -103,6 +103,23 @@ describe('remote mode only', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(env.server.config.signin.webhookWaitSeconds * 1000 - 500);
   });
 
+  it('a decision endpoint outage keeps the browser waiting instead of failing', async () => {
+    const flow = await begin(new Browser(), { login_hint: 'ada@example.com' });
+    env.double.failDecisions = true;
+    try {
+      let hop = await flow.browser.follow(flow.url, env.server.config.issuer);
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        hop = await flow.browser.follow(hop.url, env.server.config.issuer);
+      }
+      expect(hop.res.status).toBe(200);
+      expect(await hop.res.text()).toContain('Checking your selfie');
+      expect(env.server.logs.join('')).toContain('decision endpoint unavailable');
+    } finally {
+      env.double.failDecisions = false;
+    }
+  });
+
   it('sign-up: enrolment session → Approved → account enrolled, portrait kept, signed in', async () => {
     const { browser, url, config, verifier } = await begin();
     const issuer = env.server.config.issuer;

@@ -57,7 +57,14 @@ export function checkInteraction(provider: Provider) {
 }
 
 async function askDecisionEndpoint(ctx: Context, verification: Verification, attempt: Attempt): Promise<Attempt> {
-  const decision = await verification.client.getDecision(attempt.sessionId);
+  let decision;
+  try {
+    decision = await verification.client.getDecision(attempt.sessionId);
+  } catch (err) {
+    // The service is down or slow: keep waiting (the page refreshes), the webhook may still come.
+    state(ctx).log.warn({ sessionId: attempt.sessionId, err: (err as Error).message }, 'decision endpoint unavailable');
+    return attempt;
+  }
   if (decision.session_id !== attempt.sessionId || (decision.vendor_data ?? null) !== attempt.accountId) {
     state(ctx).log.warn({ sessionId: attempt.sessionId }, 'decision does not match the attempt; ignored');
     return attempt;
@@ -116,7 +123,10 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
           throw new HttpError(400, 'This verification has already been used.');
         }
         if (attempt.purpose === 'enrol') {
-          await keepEnrolmentPortrait(verification, attempt.sessionId, attempt.accountId, state(ctx).log as never);
+          // The enrolment itself is approved; a portrait that cannot be fetched is logged, not fatal.
+          await keepEnrolmentPortrait(verification, attempt.sessionId, attempt.accountId, state(ctx).log as never).catch((err: unknown) =>
+            state(ctx).log.warn({ sessionId: attempt.sessionId, err: (err as Error).message }, 'could not keep the enrolment portrait'),
+          );
           await accounts.markEnrolled(attempt.accountId);
         }
         ctx.respond = false;
