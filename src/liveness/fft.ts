@@ -56,27 +56,34 @@ export function fft(re: Float64Array, im: Float64Array): void {
  * 2D Hann window. Result is row-major n×n with DC at (0, 0) (not shifted).
  */
 export function powerSpectrum2d(patch: Float64Array, n: number): Float64Array {
-  const re = new Float64Array(n * n);
-  const im = new Float64Array(n * n);
+  const p = new Float64Array(n * n);
+  accumulatePowerSpectrum2d(patch, n, p);
+  return p;
+}
+
+const work = new Map<number, { re: Float64Array; im: Float64Array; w: Float64Array; rr: Float64Array; ri: Float64Array }>();
+
+/** acc += powerSpectrum2d(patch, n), without allocating (buffers and window kept per size). */
+export function accumulatePowerSpectrum2d(patch: Float64Array, n: number, acc: Float64Array): void {
+  let b = work.get(n);
+  if (!b) {
+    const w = new Float64Array(n);
+    for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n);
+    b = { re: new Float64Array(n * n), im: new Float64Array(n * n), w, rr: new Float64Array(n), ri: new Float64Array(n) };
+    work.set(n, b);
+  }
+  const { re, im, w, rr, ri } = b;
+  im.fill(0);
   let mean = 0;
   for (let i = 0; i < n * n; i++) mean += patch[i]!;
   mean /= n * n;
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n);
   for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) re[y * n + x] = (patch[y * n + x]! - mean) * w[x]! * w[y]!;
-  const rr = new Float64Array(n);
-  const ri = new Float64Array(n);
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) { rr[x] = re[y * n + x]!; ri[x] = im[y * n + x]!; }
-    fft(rr, ri);
-    for (let x = 0; x < n; x++) { re[y * n + x] = rr[x]!; im[y * n + x] = ri[x]!; }
-  }
+  // rows in place (contiguous), then columns through a line buffer
+  for (let y = 0; y < n; y++) fft(re.subarray(y * n, y * n + n), im.subarray(y * n, y * n + n));
   for (let x = 0; x < n; x++) {
     for (let y = 0; y < n; y++) { rr[y] = re[y * n + x]!; ri[y] = im[y * n + x]!; }
     fft(rr, ri);
     for (let y = 0; y < n; y++) { re[y * n + x] = rr[y]!; im[y * n + x] = ri[y]!; }
   }
-  const p = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) p[i] = re[i]! * re[i]! + im[i]! * im[i]!;
-  return p;
+  for (let i = 0; i < n * n; i++) acc[i]! += re[i]! * re[i]! + im[i]! * im[i]!;
 }

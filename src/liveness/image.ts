@@ -12,6 +12,41 @@ export function greyOf(img: RgbImage): GreyImage {
   return { data: out, width: img.width, height: img.height };
 }
 
+const binnedCache = new WeakMap<RgbImage, Map<number, GreyImage>>();
+
+/**
+ * binGrey(greyOf(img), bin), computed once per image object and bin (the single-frame signals, the
+ * consistency check and the motion signal share the still's and the capture frame's grey images).
+ * The result is shared: callers must not modify it. Only for images whose pixels do not change.
+ */
+export function binnedGreyOf(img: RgbImage, bin: number): GreyImage {
+  let m = binnedCache.get(img);
+  if (!m) { m = new Map(); binnedCache.set(img, m); }
+  let g = m.get(bin);
+  if (!g) {
+    g = bin <= 1 ? greyOf(img) : bin === 2 && !m.has(1) ? greyBin2(img) : binGrey(binnedGreyOf(img, 1), bin);
+    m.set(bin, g);
+  }
+  return g;
+}
+
+/** binGrey(greyOf(img), 2) in one pass (same float32 grey values, summed in the same order). */
+function greyBin2(img: RgbImage): GreyImage {
+  const W = img.width, w = Math.floor(W / 2), h = Math.floor(img.height / 2);
+  const out = new Float32Array(w * h);
+  const d = img.data, f = Math.fround;
+  for (let y = 0; y < h; y++) {
+    const o0 = 2 * y * W * 3, o1 = o0 + W * 3, o = y * w;
+    for (let x = 0; x < w; x++) {
+      const j0 = o0 + 6 * x, j1 = o1 + 6 * x;
+      const a = f(0.299 * d[j0]! + 0.587 * d[j0 + 1]! + 0.114 * d[j0 + 2]!), b = f(0.299 * d[j0 + 3]! + 0.587 * d[j0 + 4]! + 0.114 * d[j0 + 5]!);
+      const c = f(0.299 * d[j1]! + 0.587 * d[j1 + 1]! + 0.114 * d[j1 + 2]!), e = f(0.299 * d[j1 + 3]! + 0.587 * d[j1 + 4]! + 0.114 * d[j1 + 5]!);
+      out[o + x] = (a + b + c + e) * 0.25;
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
 /** One channel (0 = R, 1 = G, 2 = B) or a chroma difference as a float image. */
 export function channelOf(img: RgbImage, fn: (r: number, g: number, b: number) => number): GreyImage {
   const n = img.width * img.height;
@@ -66,6 +101,17 @@ export function binGrey(g: GreyImage, f: number): GreyImage {
   const h = Math.floor(g.height / f);
   const out = new Float32Array(w * h);
   const inv = 1 / (f * f);
+  const d = g.data, gw = g.width;
+  if (f === 2) {
+    for (let y = 0; y < h; y++) {
+      const r0 = 2 * y * gw, r1 = r0 + gw, o = y * w;
+      for (let x = 0; x < w; x++) {
+        const j = 2 * x;
+        out[o + x] = (d[r0 + j]! + d[r0 + j + 1]! + d[r1 + j]! + d[r1 + j + 1]!) * inv;
+      }
+    }
+    return { data: out, width: w, height: h };
+  }
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let s = 0;
@@ -96,34 +142,74 @@ export function sampleGrey(g: GreyImage, x: number, y: number): number {
 export function blurGrey(g: GreyImage, sigma: number): GreyImage {
   if (sigma <= 0) return g;
   const r = Math.max(1, Math.ceil(sigma * 2.5));
-  const k = new Float32Array(2 * r + 1);
+  const k32 = new Float32Array(2 * r + 1);
   let ks = 0;
-  for (let i = -r; i <= r; i++) ks += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < k.length; i++) k[i]! /= ks;
+  for (let i = -r; i <= r; i++) ks += k32[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k32.length; i++) k32[i]! /= ks;
+  const k = Float64Array.from(k32); // exact copy of the float32 taps (faster reads)
   const { width: w, height: h } = g;
   const src = g.data;
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
   const kn = k.length;
-  const line = new Float32Array(Math.max(w, h) + 2 * r);
+  const line = new Float64Array(Math.max(w, h) + 2 * r);
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let i = 0; i < r; i++) { line[i] = src[row]!; line[r + w + i] = src[row + w - 1]!; }
     for (let x = 0; x < w; x++) line[r + x] = src[row + x]!;
+    if (kn === 9) {
+      // the common case (sigma 1.5 of the tracker), unrolled: same terms, same order
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!, k3 = k[3]!, k4 = k[4]!, k5 = k[5]!, k6 = k[6]!, k7 = k[7]!, k8 = k[8]!;
+      for (let x = 0; x < w; x++) {
+        tmp[row + x] = 0 + k0 * line[x]! + k1 * line[x + 1]! + k2 * line[x + 2]! + k3 * line[x + 3]! + k4 * line[x + 4]! + k5 * line[x + 5]! + k6 * line[x + 6]! + k7 * line[x + 7]! + k8 * line[x + 8]!;
+      }
+      continue;
+    }
+    if (kn === 7) {
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!, k3 = k[3]!, k4 = k[4]!, k5 = k[5]!, k6 = k[6]!;
+      for (let x = 0; x < w; x++) {
+        tmp[row + x] = 0 + k0 * line[x]! + k1 * line[x + 1]! + k2 * line[x + 2]! + k3 * line[x + 3]! + k4 * line[x + 4]! + k5 * line[x + 5]! + k6 * line[x + 6]!;
+      }
+      continue;
+    }
     for (let x = 0; x < w; x++) {
       let s = 0;
       for (let i = 0; i < kn; i++) s += k[i]! * line[x + i]!;
       tmp[row + x] = s;
     }
   }
-  for (let x = 0; x < w; x++) {
-    for (let i = 0; i < r; i++) { line[i] = tmp[x]!; line[r + h + i] = tmp[(h - 1) * w + x]!; }
-    for (let y = 0; y < h; y++) line[r + y] = tmp[y * w + x]!;
-    for (let y = 0; y < h; y++) {
-      let s = 0;
-      for (let i = 0; i < kn; i++) s += k[i]! * line[y + i]!;
-      out[y * w + x] = s;
+  // vertical pass row by row (cache-friendly); same terms summed in the same order as a column walk
+  const acc = new Float64Array(w);
+  const rows = new Int32Array(kn);
+  for (let y = 0; y < h; y++) {
+    if (kn === 9) {
+      for (let i = 0; i < kn; i++) { let yy = y + i - r; if (yy < 0) yy = 0; else if (yy > h - 1) yy = h - 1; rows[i] = yy * w; }
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!, k3 = k[3]!, k4 = k[4]!, k5 = k[5]!, k6 = k[6]!, k7 = k[7]!, k8 = k[8]!;
+      const q0 = rows[0]!, q1 = rows[1]!, q2 = rows[2]!, q3 = rows[3]!, q4 = rows[4]!, q5 = rows[5]!, q6 = rows[6]!, q7 = rows[7]!, q8 = rows[8]!;
+      const o = y * w;
+      for (let x = 0; x < w; x++) {
+        out[o + x] = 0 + k0 * tmp[q0 + x]! + k1 * tmp[q1 + x]! + k2 * tmp[q2 + x]! + k3 * tmp[q3 + x]! + k4 * tmp[q4 + x]! + k5 * tmp[q5 + x]! + k6 * tmp[q6 + x]! + k7 * tmp[q7 + x]! + k8 * tmp[q8 + x]!;
+      }
+      continue;
     }
+    if (kn === 7) {
+      for (let i = 0; i < kn; i++) { let yy = y + i - r; if (yy < 0) yy = 0; else if (yy > h - 1) yy = h - 1; rows[i] = yy * w; }
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!, k3 = k[3]!, k4 = k[4]!, k5 = k[5]!, k6 = k[6]!;
+      const q0 = rows[0]!, q1 = rows[1]!, q2 = rows[2]!, q3 = rows[3]!, q4 = rows[4]!, q5 = rows[5]!, q6 = rows[6]!;
+      const o = y * w;
+      for (let x = 0; x < w; x++) {
+        out[o + x] = 0 + k0 * tmp[q0 + x]! + k1 * tmp[q1 + x]! + k2 * tmp[q2 + x]! + k3 * tmp[q3 + x]! + k4 * tmp[q4 + x]! + k5 * tmp[q5 + x]! + k6 * tmp[q6 + x]!;
+      }
+      continue;
+    }
+    acc.fill(0);
+    for (let i = 0; i < kn; i++) {
+      let yy = y + i - r;
+      if (yy < 0) yy = 0; else if (yy > h - 1) yy = h - 1;
+      const kv = k[i]!, src0 = yy * w;
+      for (let x = 0; x < w; x++) acc[x]! += kv * tmp[src0 + x]!;
+    }
+    out.set(acc, y * w);
   }
   return { data: out, width: w, height: h };
 }

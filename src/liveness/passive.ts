@@ -4,7 +4,7 @@
  * of the still (the verifier already has it), so no model runs here.
  */
 import { combine } from './combine.ts';
-import { binGrey, greyOf, scaleBox } from './image.ts';
+import { binnedGreyOf, scaleBox } from './image.ts';
 import { borderSignal } from './signals/border.ts';
 import { motionSignal } from './signals/motion.ts';
 import { glareSignal, moireSignal, printSignal } from './signals/screen.ts';
@@ -55,7 +55,7 @@ export function consistencySignal(still: RgbImage, frame: RgbImage | undefined):
     return { signal: 'capture_consistency', applies: true, score: 0.05, reason: 'still and burst differ in aspect ratio', warning: livenessWarning('CAPTURE_MISMATCH', 'error') };
   }
   const bin = Math.max(1, Math.round(ratio));
-  const a = binGrey(greyOf(still), bin), b = greyOf(frame);
+  const a = binnedGreyOf(still, bin), b = binnedGreyOf(frame, 1);
   const w = Math.min(a.width, b.width), h = Math.min(a.height, b.height);
   let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
   for (let y = 0; y < h; y += 2) for (let x = 0; x < w; x += 2) {

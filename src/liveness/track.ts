@@ -20,11 +20,15 @@ export function buildPyramid(g: GreyImage, levels = 2): Pyramid {
     const { width: w, height: h, data } = cur;
     const gx = new Float32Array(w * h), gy = new Float32Array(w * h);
     for (let y = 1; y < h - 1; y++) {
-      for (let x = 1; x < w - 1; x++) {
-        const i = y * w + x;
-        // Scharr
-        gx[i] = (3 * (data[i - w + 1]! - data[i - w - 1]!) + 10 * (data[i + 1]! - data[i - 1]!) + 3 * (data[i + w + 1]! - data[i + w - 1]!)) / 32;
-        gy[i] = (3 * (data[i + w - 1]! - data[i - w - 1]!) + 10 * (data[i + w]! - data[i - w]!) + 3 * (data[i + w + 1]! - data[i - w + 1]!)) / 32;
+      // Scharr; a sliding 3×3 neighbourhood (each pixel read once per row)
+      const row = y * w;
+      let i = row + 1;
+      let nw = data[i - w - 1]!, n = data[i - w]!, wv = data[i - 1]!, c = data[i]!, sw = data[i + w - 1]!, s = data[i + w]!;
+      for (let x = 1; x < w - 1; x++, i++) {
+        const ne = data[i - w + 1]!, e = data[i + 1]!, se = data[i + w + 1]!;
+        gx[i] = (3 * (ne - nw) + 10 * (e - wv) + 3 * (se - sw)) / 32;
+        gy[i] = (3 * (sw - nw) + 10 * (s - n) + 3 * (se - ne)) / 32;
+        nw = n; n = ne; wv = c; c = e; sw = s; s = se;
       }
     }
     out.levels.push(cur); out.gx.push(gx); out.gy.push(gy);
@@ -74,27 +78,44 @@ export function trackingError(p: Pyramid, x: number, y: number, sigma: number, h
 /** Image noise (grey levels): robust Immerkær estimate (median of a second-difference filter). */
 export function noiseSigma(g: GreyImage): number {
   const w = g.width, h = g.height, d = g.data;
-  const vals: number[] = [];
+  const vals = new Float64Array(Math.max(0, Math.ceil((h - 2) / 2)) * Math.max(0, Math.ceil((w - 2) / 2)));
+  let n = 0;
   for (let y = 1; y < h - 1; y += 2) {
     for (let x = 1; x < w - 1; x += 2) {
       const i = y * w + x;
       const v = d[i - w - 1]! - 2 * d[i - w]! + d[i - w + 1]! - 2 * d[i - 1]! + 4 * d[i]! - 2 * d[i + 1]! + d[i + w - 1]! - 2 * d[i + w]! + d[i + w + 1]!;
-      vals.push(Math.abs(v));
+      vals[n++] = Math.abs(v);
     }
   }
-  vals.sort((a, b) => a - b);
-  return (1.4826 * vals[vals.length >> 1]!) / 6;
+  // the element a full sort would put at n/2 (quickselect: same value, linear time)
+  return (1.4826 * select(vals, n, n >> 1)) / 6;
 }
 
-/** Bilinear sample of a row-major float array (edge clamped); allocation-free for the hot loops. */
-function sampleArr(d: Float32Array, w: number, h: number, x: number, y: number): number {
-  if (x < 0) x = 0; else if (x > w - 1) x = w - 1;
-  if (y < 0) y = 0; else if (y > h - 1) y = h - 1;
-  const x0 = x | 0, y0 = y | 0;
-  const x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
-  const fx = x - x0, fy = y - y0;
-  const r0 = y0 * w, r1 = y1 * w;
-  const a = d[r0 + x0]!, b = d[r0 + x1]!, c = d[r1 + x0]!, e = d[r1 + x1]!;
+/** The k-th smallest of a[0..n) (reorders a): Hoare quickselect with a median-of-three pivot. */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0, hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    let x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    if (x > y) { const t = x; x = y; y = t; }
+    if (y > z) { y = z; if (x > y) y = x; }
+    const pivot = y;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** Bilinear blend of four samples (the hot loops inline the edge clamping; allocation-free). */
+function bil(d: Float32Array, i00: number, i01: number, i10: number, i11: number, fx: number, fy: number): number {
+  const a = d[i00]!, b = d[i01]!, c = d[i10]!, e = d[i11]!;
   return a + (b - a) * fx + (c - a + (a - b - c + e) * fx) * fy;
 }
 
@@ -102,15 +123,26 @@ function sampleArr(d: Float32Array, w: number, h: number, x: number, y: number):
  * Track points from `ref` into `tgt`; returns the positions and whether the track converged.
  * `guess` (optional) is an initial displacement per point.
  */
-export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts: { half?: number; iterations?: number } = {}): { pts: Point[]; ok: boolean[] } {
+/**
+ * Templates (window samples, gradients and structure tensor) of the points of one reference
+ * pyramid, kept between calls of trackLK that track the same points of the same reference into
+ * several targets. Only valid for that reference, those points and the same window size.
+ */
+export class LKTemplates {
+  readonly entries = new Map<number, { T: Float32Array; GX: Float32Array; GY: Float32Array; a: number; b: number; c: number }>();
+}
+
+export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts: { half?: number; iterations?: number; templates?: LKTemplates } = {}): { pts: Point[]; ok: boolean[] } {
   const half = opts.half ?? TRACK_HALF;
   const iters = opts.iterations ?? 12;
   const L = ref.levels.length;
   const out: Point[] = [];
   const ok: boolean[] = [];
   const n = (2 * half + 1) ** 2;
-  const T = new Float32Array(n), GX = new Float32Array(n), GY = new Float32Array(n);
-  for (const p0 of pts) {
+  const cache = opts.templates;
+  const Ts = new Float32Array(n), GXs = new Float32Array(n), GYs = new Float32Array(n);
+  for (let pi = 0; pi < pts.length; pi++) {
+    const p0 = pts[pi]!;
     let dx = 0, dy = 0, good = true;
     for (let l = L - 1; l >= 0; l--) {
       const s = 1 / (1 << l);
@@ -119,6 +151,10 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
       const px = p0.x * s, py = p0.y * s;
       if (l < L - 1) { dx *= 2; dy *= 2; }
       let a = 0, b = 0, c = 0, k = 0;
+      let T: Float32Array = Ts, GX: Float32Array = GXs, GY: Float32Array = GYs;
+      const hit = cache?.entries.get(pi * L + l);
+      if (hit) { T = hit.T; GX = hit.GX; GY = hit.GY; a = hit.a; b = hit.b; c = hit.c; } else {
+      if (cache) { T = new Float32Array(n); GX = new Float32Array(n); GY = new Float32Array(n); }
       const direct = Number.isInteger(px) && Number.isInteger(py) && px - half >= 0 && py - half >= 0 && px + half < w && py + half < h;
       const gxl = ref.gx[l]!, gyl = ref.gy[l]!;
       for (let wy = -half; wy <= half; wy++) {
@@ -129,21 +165,53 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
             const i = y * w + x;
             T[k] = R.data[i]!; ix = gxl[i]!; iy = gyl[i]!;
           } else {
-            T[k] = sampleArr(R.data, w, h, x, y);
-            ix = sampleArr(gxl, w, h, x, y); iy = sampleArr(gyl, w, h, x, y);
+            // bilinear samples of the three arrays at the same (clamped) point, weights computed once
+            let cx = x, cy = y;
+            if (cx < 0) cx = 0; else if (cx > w - 1) cx = w - 1;
+            if (cy < 0) cy = 0; else if (cy > h - 1) cy = h - 1;
+            const x0 = cx | 0, y0 = cy | 0;
+            const x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+            const fx = cx - x0, fy = cy - y0;
+            const i00 = y0 * w + x0, i01 = y0 * w + x1, i10 = y1 * w + x0, i11 = y1 * w + x1;
+            T[k] = bil(R.data, i00, i01, i10, i11, fx, fy);
+            ix = bil(gxl, i00, i01, i10, i11, fx, fy); iy = bil(gyl, i00, i01, i10, i11, fx, fy);
           }
           GX[k] = ix; GY[k] = iy;
           a += ix * ix; b += ix * iy; c += iy * iy;
         }
       }
+      if (cache) cache.entries.set(pi * L + l, { T, GX, GY, a, b, c });
+      }
       const det = a * c - b * b;
       if (det < 1e-6 * n * n) { good = false; break; }
+      const Id = I.data;
       for (let it = 0; it < iters; it++) {
         let ex = 0, ey = 0;
         k = 0;
+        const cx = px + dx;
+        const inside = cx - half > 1 && cx + half < w - 2;
         for (let wy = -half; wy <= half; wy++) {
+          // bilinear sample with edge clamping, inlined (no call per pixel)
+          let y = py + wy + dy;
+          if (y < 0) y = 0; else if (y > h - 1) y = h - 1;
+          const y0 = y | 0, y1 = y0 + 1 < h ? y0 + 1 : y0, fy = y - y0, r0 = y0 * w, r1 = y1 * w;
+          if (inside) {
+            // the whole window row lies within [1, w − 2]: no clamping, x0 + 1 < w
+            for (let wx = -half; wx <= half; wx++, k++) {
+              const x = px + wx + dx;
+              const x0 = x | 0, fx = x - x0;
+              const a0 = Id[r0 + x0]!, b0 = Id[r0 + x0 + 1]!, c0 = Id[r1 + x0]!, e0 = Id[r1 + x0 + 1]!;
+              const e = a0 + (b0 - a0) * fx + (c0 - a0 + (a0 - b0 - c0 + e0) * fx) * fy - T[k]!;
+              ex += e * GX[k]!; ey += e * GY[k]!;
+            }
+            continue;
+          }
           for (let wx = -half; wx <= half; wx++, k++) {
-            const e = sampleArr(I.data, w, h, px + wx + dx, py + wy + dy) - T[k]!;
+            let x = px + wx + dx;
+            if (x < 0) x = 0; else if (x > w - 1) x = w - 1;
+            const x0 = x | 0, x1 = x0 + 1 < w ? x0 + 1 : x0, fx = x - x0;
+            const a0 = Id[r0 + x0]!, b0 = Id[r0 + x1]!, c0 = Id[r1 + x0]!, e0 = Id[r1 + x1]!;
+            const e = a0 + (b0 - a0) * fx + (c0 - a0 + (a0 - b0 - c0 + e0) * fx) * fy - T[k]!;
             ex += e * GX[k]!; ey += e * GY[k]!;
           }
         }
@@ -180,25 +248,54 @@ export function refineLK(
     const p = pts[k]!, J = jac[k]!;
     let dx = guesses[k]!.x - p.x, dy = guesses[k]!.y - p.y;
     let a = 0, b = 0, c = 0, i = 0;
+    const gx0 = ref.gx[0]!, gy0 = ref.gy[0]!;
     for (let wy = -half; wy <= half; wy++) {
       for (let wx = -half; wx <= half; wx++, i++) {
-        const x = p.x + wx, y = p.y + wy;
-        T[i] = sampleArr(R.data, w, h, x, y);
+        let x = p.x + wx, y = p.y + wy;
+        if (x < 0) x = 0; else if (x > w - 1) x = w - 1;
+        if (y < 0) y = 0; else if (y > h - 1) y = h - 1;
+        const x0 = x | 0, y0 = y | 0;
+        const x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+        const fx = x - x0, fy = y - y0;
+        const i00 = y0 * w + x0, i01 = y0 * w + x1, i10 = y1 * w + x0, i11 = y1 * w + x1;
+        T[i] = bil(R.data, i00, i01, i10, i11, fx, fy);
         // gradient of the template expressed in target coordinates ≈ J^-T ∇T; J ≈ I so keep ∇T
-        const ix = sampleArr(ref.gx[0]!, w, h, x, y), iy = sampleArr(ref.gy[0]!, w, h, x, y);
+        const ix = bil(gx0, i00, i01, i10, i11, fx, fy), iy = bil(gy0, i00, i01, i10, i11, fx, fy);
         GX[i] = ix; GY[i] = iy;
         a += ix * ix; b += ix * iy; c += iy * iy;
       }
     }
     const det = a * c - b * b;
     let good = det > 1e-6 * n * n;
+    const Id = I.data;
     for (let it = 0; good && it < iters; it++) {
       let ex = 0, ey = 0;
       i = 0;
+      // the warped window lies within [1, w − 2] × [1, h − 2]: sample without clamping (same values)
+      const rx = (Math.abs(J[0]) + Math.abs(J[1])) * half, ry = (Math.abs(J[2]) + Math.abs(J[3])) * half;
+      const cx = p.x + dx, cy = p.y + dy;
+      if (cx - rx > 1 && cx + rx < w - 2 && cy - ry > 1 && cy + ry < h - 2) {
+        for (let wy = -half; wy <= half; wy++) {
+          for (let wx = -half; wx <= half; wx++, i++) {
+            const tx = p.x + dx + J[0] * wx + J[1] * wy, ty = p.y + dy + J[2] * wx + J[3] * wy;
+            const x0 = tx | 0, y0 = ty | 0;
+            const e = bil(Id, y0 * w + x0, y0 * w + x0 + 1, (y0 + 1) * w + x0, (y0 + 1) * w + x0 + 1, tx - x0, ty - y0) - T[i]!;
+            ex += e * GX[i]!; ey += e * GY[i]!;
+          }
+        }
+        const ux = -(c * ex - b * ey) / det, uy = -(-b * ex + a * ey) / det;
+        dx += ux; dy += uy;
+        if (Math.abs(ux) + Math.abs(uy) < 0.003) break;
+        continue;
+      }
       for (let wy = -half; wy <= half; wy++) {
         for (let wx = -half; wx <= half; wx++, i++) {
-          const tx = p.x + dx + J[0] * wx + J[1] * wy, ty = p.y + dy + J[2] * wx + J[3] * wy;
-          const e = sampleArr(I.data, w, h, tx, ty) - T[i]!;
+          let tx = p.x + dx + J[0] * wx + J[1] * wy, ty = p.y + dy + J[2] * wx + J[3] * wy;
+          if (tx < 0) tx = 0; else if (tx > w - 1) tx = w - 1;
+          if (ty < 0) ty = 0; else if (ty > h - 1) ty = h - 1;
+          const x0 = tx | 0, y0 = ty | 0;
+          const x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+          const e = bil(Id, y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1, tx - x0, ty - y0) - T[i]!;
           ex += e * GX[i]!; ey += e * GY[i]!;
         }
       }

@@ -6,7 +6,7 @@
  * enclose the face on several sides, and nothing cuts across the neck below the chin.
  * A tight face crop has no surroundings: the signal does not apply.
  */
-import { binGrey, blurGrey, greyOf, scaleBox } from '../image.ts';
+import { binnedGreyOf, blurGrey, scaleBox } from '../image.ts';
 import type { Box, FaceGeometry, GreyImage, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
@@ -50,7 +50,7 @@ export function borderSignal(img: RgbImage, face: FaceGeometry): SignalResult {
     return { signal: 'device_border', applies: false, score: 1, reason: 'tight face crop: no surroundings to check for a device or paper border' };
   }
   const bin = Math.max(1, Math.round(W0 / BORDER.workWidth));
-  const g = blurGrey(binGrey(greyOf(img), bin), 1);
+  const g = blurGrey(binnedGreyOf(img, bin), 1);
   const box = scaleBox(b0, 1 / bin);
   const segments = findSegments(g, 0.45 * Math.min(box.width, box.height));
   const hits = classify(segments, box);
@@ -89,7 +89,10 @@ export function findSegments(g: GreyImage, minLength: number): Segment[] {
       const i = y * w + x;
       const gx = (data[i - w + 1]! + 2 * data[i + 1]! + data[i + w + 1]! - data[i - w - 1]! - 2 * data[i - 1]! - data[i + w - 1]!) / 8;
       const gy = (data[i + w - 1]! + 2 * data[i + w]! + data[i + w + 1]! - data[i - w - 1]! - 2 * data[i - w]! - data[i - w + 1]!) / 8;
-      mag[i] = Math.hypot(gx, gy);
+      const m = Math.sqrt(gx * gx + gy * gy);
+      mag[i] = m;
+      // the angle is read only at edge pixels (magnitude ≥ minEdge)
+      if (Math.fround(m) < BORDER.minEdge) continue;
       let a = Math.atan2(gy, gx);
       if (a < 0) a += Math.PI;
       if (a >= Math.PI) a -= Math.PI;

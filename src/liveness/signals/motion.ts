@@ -12,9 +12,9 @@
  * - A perfectly static burst is not a live face; bit-identical frames are an injected still
  *   (virtual camera or frozen stream).
  */
-import { binGrey, clamp01, clipBox, greyOf, median, percentile, ramp, scaleBox } from '../image.ts';
+import { binnedGreyOf, clamp01, clipBox, median, percentile, ramp, scaleBox } from '../image.ts';
 import { applyH, robustFit } from '../geometry.ts';
-import { buildPyramid, cornerness, homographyJacobian, noiseSigma, refineLK, trackingError, trackLK, type Pyramid } from '../track.ts';
+import { buildPyramid, cornerness, homographyJacobian, LKTemplates, noiseSigma, refineLK, trackingError, trackLK, type Pyramid } from '../track.ts';
 import type { FaceGeometry, Frame, GreyImage, Point, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
@@ -82,7 +82,7 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   }
   const targets = spread(distinct, MOTION.trackedFrames);
   const greyCache = new Map<number, GreyImage>();
-  const grey = (i: number) => { let g = greyCache.get(i); if (!g) { g = binGrey(greyOf(frames[i]!.image), bin); greyCache.set(i, g); } return g; };
+  const grey = (i: number) => { let g = greyCache.get(i); if (!g) { g = binnedGreyOf(frames[i]!.image, bin); greyCache.set(i, g); } return g; };
   const W = grey(refIndex).width, H = grey(refIndex).height;
 
   // 2. points on and around the face in the reference frame
@@ -112,15 +112,21 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   const nFace = tracks.filter((t) => t.face).length;
   if (nFace < 10) return { signal: 'motion', applies: false, score: 1, reason: 'too little texture on the face to track', details: { facePoints: nFace } };
 
-  // 3. track reference → each target frame, and back
+  // 3. track reference → each target frame, and back (the reference windows are sampled once)
+  const refPts = tracks.map((t) => t.ref);
+  const refTemplates = new LKTemplates();
   for (const j of targets) {
     const tgt: Pyramid = buildPyramid(grey(j), 2);
-    const fw = trackLK(ref, tgt, tracks.map((t) => t.ref));
-    const bw = trackLK(tgt, ref, fw.pts);
+    const fw = trackLK(ref, tgt, refPts, { templates: refTemplates });
+    // back-track only the points whose forward track converged (the others are dropped anyway)
+    const fwOk: number[] = [];
+    for (let k = 0; k < tracks.length; k++) if (fw.ok[k]) fwOk.push(k);
+    const bw = trackLK(tgt, ref, fwOk.map((k) => fw.pts[k]!));
     const good: number[] = [];
-    for (let k = 0; k < tracks.length; k++) {
-      if (!fw.ok[k] || !bw.ok[k]) continue;
-      const fb = Math.hypot(bw.pts[k]!.x - tracks[k]!.ref.x, bw.pts[k]!.y - tracks[k]!.ref.y);
+    for (let i = 0; i < fwOk.length; i++) {
+      const k = fwOk[i]!;
+      if (!bw.ok[i]) continue;
+      const fb = Math.hypot(bw.pts[i]!.x - tracks[k]!.ref.x, bw.pts[i]!.y - tracks[k]!.ref.y);
       if (fb <= MOTION.maxFb) good.push(k);
     }
     // refine with windows warped by the face's homography (translation-only LK is biased under rotation/scale)
@@ -206,12 +212,20 @@ function spread<T>(a: readonly T[], n: number): T[] {
   return out;
 }
 
-/** Mean absolute difference of the green channel on every 3rd pixel. */
+/**
+ * Mean absolute difference of the green channel on every 3rd pixel. Only compared with
+ * `identicalMad` (its exact value matters only below it), so the sum stops once it must reach it.
+ */
 function rgbMad(a: RgbImage, b: RgbImage): number {
   let s = 0, n = 0;
   const d = a.data, e = b.data;
-  for (let i = 1; i < d.length; i += 9) { s += Math.abs(d[i]! - e[i]!); n++; }
-  return s / Math.max(1, n);
+  const total = Math.max(0, Math.ceil((d.length - 1) / 9));
+  const stop = MOTION.identicalMad * total;
+  for (let i = 1; i < d.length; i += 9) {
+    s += Math.abs(d[i]! - e[i]!); n++;
+    if ((n & 255) === 0 && s >= stop) break;
+  }
+  return s / Math.max(1, total);
 }
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;

@@ -9,8 +9,8 @@
  * - print_texture: ink on paper has a compressed contrast range (no deep blacks in eyes and
  *   nostrils) and a reduced colour gamut; only the contrast part applies to greyscale input.
  */
-import { powerSpectrum2d } from '../fft.ts';
-import { channelOf, clamp01, clipBox, cropRgb, greyOf, ramp } from '../image.ts';
+import { accumulatePowerSpectrum2d } from '../fft.ts';
+import { clamp01, clipBox, cropRgb, greyOf, ramp } from '../image.ts';
 import type { Box, FaceGeometry, GreyImage, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
@@ -49,6 +49,33 @@ export function isGreyscale(img: RgbImage, region?: Box): boolean {
   return diff / Math.max(1, n) < 1.5;
 }
 
+const radial = new Map<number, { rad: Float64Array; binStart: Int32Array; binIdx: Int32Array }>();
+
+/** Per spectrum size: the radius of every frequency and the indices of each integer-radius bin (row-major order). */
+function radialGeometry(N: number) {
+  let g = radial.get(N);
+  if (g) return g;
+  const half = N / 2;
+  const fu = (i: number) => (i <= half ? i : i - N);
+  const rad = new Float64Array(N * N);
+  const bin = new Int32Array(N * N);
+  const counts = new Int32Array(half + 2);
+  for (let v = 0; v < N; v++) for (let u = 0; u < N; u++) {
+    rad[v * N + u] = Math.hypot(fu(u), fu(v));
+    const rr = Math.round(rad[v * N + u]!);
+    bin[v * N + u] = rr <= half ? rr : -1;
+    if (rr <= half) counts[rr + 1]!++;
+  }
+  const binStart = new Int32Array(half + 2);
+  for (let i = 1; i <= half + 1; i++) binStart[i] = binStart[i - 1]! + counts[i]!;
+  const fill = binStart.slice(0, half + 1);
+  const binIdx = new Int32Array(binStart[half + 1]!);
+  for (let i = 0; i < N * N; i++) if (bin[i]! >= 0) binIdx[fill[bin[i]!]!++] = i;
+  g = { rad, binStart, binIdx };
+  radial.set(N, g);
+  return g;
+}
+
 /** Largest whitened spectral peak of a channel over the patches of a region. */
 export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch, skipAxes = false, maxFreq: number = MOIRE.maxFreq): { peak: number; freq: number; patches: number } {
   const r = clipBox(region, ch.width, ch.height);
@@ -60,8 +87,7 @@ export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch
   for (let y = r.y; y + N <= r.y + r.height; y += stride) {
     for (let x = r.x; x + N <= r.x + r.width; x += stride) {
       for (let yy = 0; yy < N; yy++) for (let xx = 0; xx < N; xx++) buf[yy * N + xx] = ch.data[(y + yy) * ch.width + x + xx]!;
-      const p = powerSpectrum2d(buf, N);
-      for (let i = 0; i < N * N; i++) acc[i]! += p[i]!;
+      accumulatePowerSpectrum2d(buf, N, acc);
       patches++;
       if (patches >= MOIRE.maxPatches) break;
     }
@@ -69,19 +95,24 @@ export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch
   }
   // radial median profile (integer radius bins) over the half plane
   const half = N / 2;
-  const bins: number[][] = Array.from({ length: half + 1 }, () => []);
   const fu = (i: number) => (i <= half ? i : i - N);
-  for (let v = 0; v < N; v++) for (let u = 0; u < N; u++) {
-    const rr = Math.round(Math.hypot(fu(u), fu(v)));
-    if (rr <= half) bins[rr]!.push(acc[v * N + u]!);
+  const rg = radialGeometry(N);
+  const med = new Float64Array(half + 1);
+  const vals = new Float64Array(N * N);
+  for (let bi = 0; bi <= half; bi++) {
+    // values of the bin in the same (row-major) order, numeric typed sort: same median
+    const start = rg.binStart[bi]!, end = rg.binStart[bi + 1]!;
+    if (end === start) continue;
+    for (let j = start; j < end; j++) vals[j] = acc[rg.binIdx[j]!]!;
+    const sorted = vals.subarray(start, end).sort();
+    med[bi] = sorted[(end - start) >> 1]!;
   }
-  const med = bins.map((b) => { if (!b.length) return 0; const s = b.slice().sort((a, c) => a - c); return s[s.length >> 1]!; });
   let peak = 0, freq = 0;
   const block = N / 8;
   for (let v = 0; v < N; v++) {
     for (let u = 0; u < N; u++) {
       const a = fu(u), b = fu(v);
-      const rad = Math.hypot(a, b);
+      const rad = rg.rad[v * N + u]!;
       if (rad < MOIRE.minFreq * N || rad > maxFreq * N) continue;
       // JPEG 8×8 block grid: frequencies that are multiples of N/8 on both axes, and the axes lines of the grid
       if (a % block === 0 && b % block === 0) continue;
@@ -112,6 +143,15 @@ export function spectralPeak(ch: GreyImage, region: Box, N: number = MOIRE.patch
   return { peak, freq, patches };
 }
 
+/** R − G (c = 0) or B − G (c = 2) as a float image (the chroma channels of the moiré test). */
+function chromaOf(img: RgbImage, c: 0 | 2): GreyImage {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = d[j + c]! - d[j + 1]!;
+  return { data: out, width: img.width, height: img.height };
+}
+
 export function moireSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   const region = innerFace(face.box);
   const c = clipBox(region, img.width, img.height);
@@ -125,8 +165,8 @@ export function moireSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   const lum = spectralPeak(greyOf(crop), local, MOIRE.patch, true);
   let chroma = { peak: 0, freq: 0, patches: 0 };
   if (!grey) {
-    const rg = spectralPeak(channelOf(crop, (r, g) => r - g), local, MOIRE.patch, false, MOIRE.maxChromaFreq);
-    const bg = spectralPeak(channelOf(crop, (r, g, b) => b - g), local, MOIRE.patch, false, MOIRE.maxChromaFreq);
+    const rg = spectralPeak(chromaOf(crop, 0), local, MOIRE.patch, false, MOIRE.maxChromaFreq);
+    const bg = spectralPeak(chromaOf(crop, 2), local, MOIRE.patch, false, MOIRE.maxChromaFreq);
     chroma = rg.peak >= bg.peak ? rg : bg;
   }
   const peak = Math.max(lum.peak, chroma.peak);
