@@ -6,7 +6,9 @@ import { decodeFrames, decodeRgb, passiveLiveness } from '../src/liveness/index.
 import { generatePassiveSample } from '../src/liveness/synthetic/generate.ts';
 import { loadFaceSources } from '../src/liveness/synthetic/head.ts';
 
-export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number };
+import type { BurstUpload } from '../test/helpers/verifier.ts';
+// One definition of the upload format, shared with the tests.
+export { burstForm, type BurstUpload } from '../test/helpers/verifier.ts';
 
 /**
  * The first bona fide seed of `identity` that the face engine accepts and PASSIVE judges live (a few
@@ -29,11 +31,3 @@ export async function liveBurst(face: { analyze(bytes: Uint8Array): Promise<Face
   throw new Error(`no live bona fide burst of ${identity} in seeds 1-${seeds}`);
 }
 
-export function burstForm(u: BurstUpload): FormData {
-  const form = new FormData();
-  form.append('still', new Blob([new Uint8Array(u.still)], { type: 'image/jpeg' }), 'still.jpg');
-  u.frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame${i}.jpg`));
-  form.append('times', JSON.stringify(u.times));
-  form.append('capture_index', String(u.captureIndex));
-  return form;
-}

@@ -4,7 +4,7 @@
  * .withFaceLandmarks().withFaceDescriptors()` call per image, in-process on the same wasm backend.
  */
 import sharp from 'sharp';
-import { l2normalise } from '../../src/face/analyze.ts';
+import { l2normalise } from '../../src/face/vector.ts';
 import { loadRuntime, type Runtime } from '../../src/face/runtime.ts';
 
 export interface ReferencePipeline {

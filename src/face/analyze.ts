@@ -4,6 +4,7 @@
  * grey border when nothing is found: tight crops lack context) → dominant face → 68 landmarks → dlib-style 150 px aligned chip → 128-d ResNet
  * embedding, plus head pose and quality measures taken on the aligned chip.
  */
+import { l2normalise } from './vector.ts';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { TNetInput } from '@vladmandic/face-api';
 import { installFrugalForward, type TinyDetectorLike } from './detector.ts';
@@ -198,14 +199,6 @@ function asInput(t: TfCore.Tensor3D): TNetInput { return t as unknown as TNetInp
 function r1(v: number): number { return Math.round(v * 10) / 10; }
 function r3(v: number): number { return Math.round(v * 1000) / 1000; }
 
-export function l2normalise(v: ArrayLike<number>): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  const n = Math.sqrt(s) || 1;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
-  return out;
-}
 
 function clipBox(b: Box, img: { width: number; height: number }): Box {
   const x0 = Math.max(0, b.x);

@@ -6,6 +6,7 @@
  * Sealed format (ASCII): `ft1.<kid>.<iv b64url>.<ciphertext+tag b64url>`; the prefix `ft1.<kid>` is
  * authenticated as additional data, so a kid cannot be swapped.
  */
+import { l2normalise } from './vector.ts';
 import crypto from 'node:crypto';
 import { FaceError } from './errors.ts';
 import { EMBEDDING_SIZE, MODEL } from './model.ts';
@@ -41,7 +42,7 @@ export function enrolTemplate(analyses: readonly FaceAnalysis[], now: Date = new
     if (a.model.id !== MODEL.id || a.model.version !== MODEL.version) {
       throw new FaceError('TEMPLATE_MODEL_MISMATCH', 'analysis made by another model version');
     }
-    const e = normalise(a.embedding);
+    const e = l2normalise(a.embedding);
     for (let i = 0; i < EMBEDDING_SIZE; i++) sum[i]! += e[i]!;
   }
   const q = analyses.map((a) => a.face.quality);
@@ -49,7 +50,7 @@ export function enrolTemplate(analyses: readonly FaceAnalysis[], now: Date = new
   return {
     v: 1,
     model: { id: MODEL.id, version: MODEL.version },
-    embedding: normalise(sum),
+    embedding: l2normalise(sum),
     created: now.toISOString(),
     quality: {
       brightness: min('brightness'),
@@ -152,11 +153,3 @@ export function openTemplate(sealed: string | Uint8Array, keyring: TemplateKeyri
   };
 }
 
-function normalise(v: ArrayLike<number>): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  const n = Math.sqrt(s) || 1;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
-  return out;
-}

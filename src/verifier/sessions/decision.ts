@@ -9,6 +9,17 @@ export function sessionUrl(publicUrl: string, record: Pick<SessionRecord, 'sessi
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** The fields the decision and the list summary both carry, in the contract's order. */
+function common(publicUrl: string, r: SessionRecord) {
+  return {
+    session_id: r.session_id,
+    session_number: r.session_number,
+    session_url: sessionUrl(publicUrl, r),
+    status: r.status,
+    workflow_id: r.workflow_id,
+  };
+}
+
 export function toCreateResponse(publicUrl: string, r: SessionRecord): CreateSessionResponse {
   return {
     session_id: r.session_id,
@@ -25,11 +36,7 @@ export function toCreateResponse(publicUrl: string, r: SessionRecord): CreateSes
 
 export function toDecision(publicUrl: string, r: SessionRecord): Decision {
   return {
-    session_id: r.session_id,
-    session_number: r.session_number,
-    session_url: sessionUrl(publicUrl, r),
-    status: r.status,
-    workflow_id: r.workflow_id,
+    ...common(publicUrl, r),
     features: r.features,
     vendor_data: r.vendor_data,
     metadata: r.metadata,
@@ -46,11 +53,7 @@ export function toDecision(publicUrl: string, r: SessionRecord): Decision {
 export function toSummary(publicUrl: string, r: SessionRecord): SessionSummary {
   const blocks = { LIVENESS: r.liveness_checks, FACE_MATCH: r.face_matches, IP_ANALYSIS: r.ip_analyses } as const;
   return {
-    session_id: r.session_id,
-    session_number: r.session_number,
-    session_url: sessionUrl(publicUrl, r),
-    status: r.status,
-    workflow_id: r.workflow_id,
+    ...common(publicUrl, r),
     vendor_data: r.vendor_data,
     created_at: iso(r.created_at),
     features: r.features.map((feature) => ({ feature, status: blocks[feature]?.[0]?.status ?? 'Not Finished' })),
