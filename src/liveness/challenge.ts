@@ -116,7 +116,8 @@ export function createChallenge(method: Exclude<LivenessMethod, 'PASSIVE'>, rng:
     if (i > 0) at += Math.round(uniform(rng, d.minIntervalMs, d.maxIntervalMs) / 10) * 10;
     return { direction, degrees: direction === 'left' || direction === 'right' ? d.yawDegrees : d.pitchDegrees, atMs: at };
   });
-  return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, stepTimeoutMs: d.stepTimeoutMs, totalTimeoutMs: at + d.stepTimeoutMs };
+  // The face engine runs on every frame: 640 px keeps the face well above its detection floor.
+  return { ...base, frameWidth: 640, frameHeight: 480, method, fps: d.fps, leadInMs: d.leadInMs, steps, stepTimeoutMs: d.stepTimeoutMs, totalTimeoutMs: at + d.stepTimeoutMs };
 }
 
 /** Length of the recording the challenge asks for, ms. */

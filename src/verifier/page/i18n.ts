@@ -117,6 +117,16 @@ const id: Messages = {
 
 export const MESSAGES: Record<Language, Messages> = { en, id };
 
+/** The texts the page's script shows (the rest are rendered into the HTML). */
+export const SCRIPT_TEXTS = [
+  'cueFit', 'cueTooDark', 'cueBacklit', 'cueTooBright', 'cueCloser', 'cueFarther', 'cueCentre', 'cueNoFace', 'cueGood', 'busy',
+  'retryNoFace', 'retryMultiple', 'retryQuality', 'attemptsLeft',
+] as const satisfies readonly (keyof Messages)[];
+
+export function scriptTexts(t: Messages): Record<string, string> {
+  return Object.fromEntries(SCRIPT_TEXTS.map((k) => [k, t[k] as string]));
+}
+
 function primary(tag: string): string {
   return tag.trim().toLowerCase().split(/[-_]/)[0] ?? '';
 }

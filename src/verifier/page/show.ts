@@ -10,7 +10,7 @@ import { abandon, openPage } from '../sessions/lifecycle.ts';
 import { sessionIdForToken } from '../sessions/repo.ts';
 import { updateSession } from '../sessions/transition.ts';
 import type { SessionRecord } from '../sessions/types.ts';
-import { MESSAGES, pickLanguage } from './i18n.ts';
+import { MESSAGES, pickLanguage, scriptTexts } from './i18n.ts';
 import { qrSvg } from './qr.ts';
 import { jsonForHtml, renderVerifierPage } from './render.ts';
 
@@ -59,11 +59,7 @@ export function showSessionPage(deps: VerifierDeps) {
       uploadToken: state === 'capture' ? uploadId : null,
       maxBytes: 1024 * 1024,
       handoff,
-      texts: {
-        cueFit: t.cueFit, cueTooDark: t.cueTooDark, cueBacklit: t.cueBacklit, cueTooBright: t.cueTooBright, cueCloser: t.cueCloser,
-        cueFarther: t.cueFarther, cueCentre: t.cueCentre, cueNoFace: t.cueNoFace, cueGood: t.cueGood, busy: t.busy,
-        retryNoFace: t.retryNoFace, retryMultiple: t.retryMultiple, retryQuality: t.retryQuality, attemptsLeft: t.attemptsLeft,
-      },
+      texts: scriptTexts(t),
     };
     await renderVerifierPage(
       ctx,
