@@ -7,6 +7,7 @@ import { combine } from './combine.ts';
 import { singleFrameSignals } from './passive.ts';
 import { activeSignals, type PoseSample } from './signals/active.ts';
 import { flashSignals } from './signals/flash.ts';
+import { sameFaceSignal } from './signals/same-face.ts';
 import type { FaceGeometry, Frame, LivenessMethod, LivenessResult, Point, RgbImage, SignalResult } from './types.ts';
 
 export interface ChallengeUse {
@@ -35,6 +36,12 @@ export interface FlashingInput {
   /** The capture still and its face, for the single-frame signals (optional). */
   still?: RgbImage | undefined;
   stillFace?: FaceGeometry | undefined;
+  /**
+   * The face engine's embeddings of a few recorded frames and of the still: the face answering the
+   * colours must be the face the match judged (same_face). Omitted: same_face does not apply.
+   */
+  embeddings?: readonly ArrayLike<number>[] | undefined;
+  reference?: ArrayLike<number> | null | undefined;
 }
 
 export function flashingLiveness(input: FlashingInput, use: ChallengeUse = {}): LivenessResult {
@@ -44,6 +51,7 @@ export function flashingLiveness(input: FlashingInput, use: ChallengeUse = {}): 
     if (!u.ok) return refused('FLASHING', u, t0);
   }
   const signals = flashSignals(input.challenge, input.frames, input.face);
+  signals.push(sameFaceSignal(input.reference, input.embeddings ?? []));
   const mid = input.frames[Math.floor(input.frames.length / 2)];
   if (input.still && input.stillFace) signals.push(...singleFrameSignals(input.still, input.stillFace));
   else if (mid) signals.push(...singleFrameSignals(mid.image, input.face).filter((s) => s.signal === 'device_border'));

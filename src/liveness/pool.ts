@@ -1,16 +1,46 @@
-// A small worker-thread pool for PASSIVE liveness. Bounded queue: past `queueLimit` waiting jobs
+// A small worker-thread pool for liveness (PASSIVE bursts, FLASHING recordings, ACTIVE_3D tracks). Bounded queue: past `queueLimit` waiting jobs
 // `run` rejects at once (BUSY) instead of growing memory; a job over `taskTimeoutMs` replaces its
 // worker. Workers are unref'd: an idle pool never keeps the process alive.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Active3dChallenge, FlashingChallenge } from './challenge.ts';
+import type { PoseSample } from './signals/active.ts';
 import type { FaceGeometry, LivenessResult } from './types.ts';
 
+type Jpeg = Uint8Array;
+
 export type PassiveJob = {
-  still: Uint8Array;
-  frames: { bytes: Uint8Array; t: number }[];
+  kind?: 'PASSIVE';
+  still: Jpeg;
+  frames: { bytes: Jpeg; t: number }[];
   face: FaceGeometry;
   captureIndex: number;
 };
+
+/** A FLASHING recording; the challenge's use (fresh, single-use, in time) is checked by the caller. */
+export type FlashingJob = {
+  kind: 'FLASHING';
+  challenge: FlashingChallenge;
+  still: Jpeg;
+  stillFace: FaceGeometry;
+  frames: { bytes: Jpeg; t: number }[];
+  /** The face in the recording's frames (frame pixels). */
+  face: FaceGeometry;
+  embeddings: Float32Array[];
+  reference: Float32Array;
+};
+
+/** An ACTIVE_3D recording already analysed by the face engine (samples); the use is checked by the caller. */
+export type Active3dJob = {
+  kind: 'ACTIVE_3D';
+  challenge: Active3dChallenge;
+  still: Jpeg;
+  stillFace: FaceGeometry;
+  samples: PoseSample[];
+  reference: Float32Array;
+};
+
+export type LivenessJob = PassiveJob | FlashingJob | Active3dJob;
 
 export class LivenessBusyError extends Error {
   readonly code = 'BUSY';
@@ -19,7 +49,7 @@ export class LivenessBusyError extends Error {
   }
 }
 
-type Pending = { id: number; job: PassiveJob; resolve: (r: LivenessResult) => void; reject: (e: Error) => void };
+type Pending = { id: number; job: LivenessJob; resolve: (r: LivenessResult) => void; reject: (e: Error) => void };
 type Slot = { worker: Worker; current: Pending | undefined; timer: NodeJS.Timeout | undefined };
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
@@ -39,7 +69,7 @@ export class LivenessPool {
     this.#timeoutMs = options.taskTimeoutMs ?? 15_000;
   }
 
-  run(job: PassiveJob): Promise<LivenessResult> {
+  run(job: LivenessJob): Promise<LivenessResult> {
     if (this.#closed) return Promise.reject(new Error('liveness pool closed'));
     if (this.#queue.length >= this.#queueLimit) return Promise.reject(new LivenessBusyError());
     return new Promise((resolve, reject) => {

@@ -6,6 +6,10 @@ export const K = {
   token: (token: string) => `verifier:token:${token}`,
   /** A single-use upload grant handed to one page load; holds the session it is bound to. */
   upload: (id: string) => `verifier:upload:${id}`,
+  /** The liveness challenge issued to one upload grant (FLASHING / ACTIVE_3D): at most one per grant. */
+  challenge: (uploadId: string) => `verifier:challenge:${uploadId}`,
+  /** Challenge ids already answered: a second response to one challenge is refused. */
+  challengeUsed: (challengeId: string) => `verifier:challenge-used:${challengeId}`,
   sessionNumber: () => 'verifier:counter:session-number',
   allSessions: () => 'verifier:index:sessions',
   vendorSessions: (vendorData: string) => `verifier:index:vendor:${vendorData}`,

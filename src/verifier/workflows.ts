@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { ConfigError } from '../config.ts';
 import { AUTO_DECLINE_RISKS, FEATURES, LIVENESS_METHODS, WORKFLOW_TYPES } from '../didit/index.ts';
 import type { Feature, LivenessMethod, WorkflowType } from '../didit/index.ts';
-import { IMPLEMENTED_LIVENESS_METHODS } from './steps/liveness.ts';
 
 const score = z.number().min(0).max(100);
 
@@ -37,9 +36,6 @@ const workflowSchema = z
   .superRefine((w, ctx) => {
     if (w.features.includes('LIVENESS') && !w.liveness) ctx.addIssue({ code: 'custom', path: ['liveness'], message: 'required when features include LIVENESS' });
     if (w.features.includes('FACE_MATCH') && !w.face_match) ctx.addIssue({ code: 'custom', path: ['face_match'], message: 'required when features include FACE_MATCH' });
-    if (w.liveness && !IMPLEMENTED_LIVENESS_METHODS.includes(w.liveness.method)) {
-      ctx.addIssue({ code: 'custom', path: ['liveness', 'method'], message: `${w.liveness.method} is not implemented yet; use ${IMPLEMENTED_LIVENESS_METHODS.join(' or ')}` });
-    }
     if (w.workflow_type === 'kyc' && w.features.includes('FACE_MATCH')) {
       // Enrolment creates the reference; matching it against itself would prove nothing.
       ctx.addIssue({ code: 'custom', path: ['features'], message: 'a kyc (enrolment) workflow cannot include FACE_MATCH' });

@@ -38,6 +38,9 @@ export const TEST_WORKFLOWS = [
   { workflow_id: 'kyc-review', workflow_type: 'kyc', features: ['LIVENESS'], liveness: { method: 'PASSIVE', ...thresholds(100, 0) } },
   { workflow_id: 'face-retain', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60), retain_media: true },
   { workflow_id: 'ip-only', workflow_type: 'biometric_authentication', features: ['IP_ANALYSIS'], max_capture_attempts: 2 },
+  // Challenge methods, liveness only: what they accept or refuse, not the face match.
+  { workflow_id: 'flashing', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'FLASHING', ...thresholds(50, 30) } },
+  { workflow_id: 'active-3d', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'ACTIVE_3D', ...thresholds(50, 30) } },
 ];
 
 export type TestVerifier = RunningVerifier & { config: VerifierConfig; store: Store; logs: string[]; dataDir: string; stop: () => Promise<void> };
@@ -201,6 +204,25 @@ export async function captureBurst(sessionUrl: string, upload: BurstUpload | For
     body: upload instanceof FormData ? upload : burstForm(upload),
   });
   return { status: res.status, body: await res.json() };
+}
+
+/** The page's request for its FLASHING / ACTIVE_3D challenge (with this page load's grant). */
+export async function requestChallenge(sessionUrl: string, page: OpenedPage, uploadToken?: string): Promise<{ status: number; body: any; headers: Headers }> {
+  const origin = new URL(sessionUrl).origin;
+  const res = await fetch(origin + page.config.challengeUrl, { method: 'POST', headers: { 'x-upload-token': uploadToken ?? page.config.uploadToken } });
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+/** What the capture page uploads for a challenge: the still, the recorded frames, their times from the start, the challenge id. */
+export type RecordingUpload = { still: Buffer; frames: Buffer[]; times: number[]; challengeId: string };
+
+export function recordingForm(u: RecordingUpload): FormData {
+  const form = new FormData();
+  form.append('still', new Blob([new Uint8Array(u.still)], { type: 'image/jpeg' }), 'still.jpg');
+  u.frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame${i}.jpg`));
+  form.append('times', JSON.stringify(u.times));
+  form.append('challenge_id', u.challengeId);
+  return form;
 }
 
 // ---- a webhook receiver ----

@@ -100,7 +100,7 @@ describe('verifier configuration', () => {
     expect(bad({ VERIFIER_WORKFLOWS_FILE: workflowsFile('{nope') })).toMatch(/VERIFIER_WORKFLOWS_FILE: .* is not valid JSON/);
     expect(wf({ features: ['LIVENESS'] })).toMatch(/liveness: required when features include LIVENESS/);
     expect(wf({ face_match: { review_threshold: 50, decline_threshold: 60 } })).toMatch(/face_match: decline_threshold must not be above review_threshold/);
-    expect(wf({ features: ['FACE_MATCH', 'LIVENESS'], liveness: { method: 'FLASHING', review_threshold: 50, decline_threshold: 30 } })).toMatch(/liveness.method: FLASHING is not implemented yet/);
+    expect(wf({ features: ['FACE_MATCH', 'LIVENESS'], liveness: { method: 'BLINK', review_threshold: 50, decline_threshold: 30 } })).toMatch(/liveness.method/);
     expect(wf({ workflow_type: 'kyc' })).toMatch(/features: a kyc \(enrolment\) workflow cannot include FACE_MATCH/);
     expect(wf({ features: ['SELFIE_DANCE'] })).toMatch(/VERIFIER_WORKFLOWS_FILE .*features/);
     expect(wf({ auto_decline: ['LOW_FACE_MATCH_SIMILARITY'] })).toMatch(/auto_decline/);

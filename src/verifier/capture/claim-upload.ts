@@ -1,8 +1,11 @@
 // Step 1: the upload must carry this page load's grant (X-Upload-Token), for this session token,
-// and the session must still be taking a capture. The grant is used up here, whatever follows.
+// and the session must still be taking a capture. The grant is used up here, whatever follows,
+// and so is the liveness challenge issued to it (FLASHING / ACTIVE_3D).
 import type { Context } from 'koa';
+import type { Challenge } from '../../liveness/index.ts';
 import type { VerifierDeps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
+import { K } from '../keys.ts';
 import { captureWindowOver } from '../sessions/lifecycle.ts';
 import { loadSession } from '../sessions/repo.ts';
 import type { SessionRecord } from '../sessions/types.ts';
@@ -10,15 +13,20 @@ import type { Workflow } from '../workflows.ts';
 import { takeGrant } from './upload-grant.ts';
 import type { UploadGrant } from './upload-grant.ts';
 
-export type ClaimedUpload = { grantId: string; grant: UploadGrant; record: SessionRecord; workflow: Workflow };
+export type ClaimedUpload = { grantId: string; grant: UploadGrant; record: SessionRecord; workflow: Workflow; challenge: Challenge | undefined };
 
 export const EXPIRED = () => new ApiError(410, { outcome: 'expired', detail: 'This verification has expired.' });
-const STALE = () => new ApiError(409, { outcome: 'stale', detail: 'This upload is not valid any more; reload the page.' });
+export const STALE = () => new ApiError(409, { outcome: 'stale', detail: 'This upload is not valid any more; reload the page.' });
 
-export async function claimUpload(deps: VerifierDeps, ctx: Context): Promise<ClaimedUpload> {
+/** The X-Upload-Token header, if it can be a grant id at all. */
+export function grantIdOf(ctx: Context): string {
   const grantId = ctx.get('x-upload-token');
   if (!grantId || grantId.length > 64) throw STALE();
-  const grant = await takeGrant(deps.store, grantId);
+  return grantId;
+}
+
+/** The session a grant was handed out for, if it is still this grant's turn to capture. */
+export async function sessionForGrant(deps: VerifierDeps, ctx: Context, grantId: string, grant: UploadGrant | undefined): Promise<{ record: SessionRecord; workflow: Workflow }> {
   if (!grant || grant.session_token !== ctx.params.token) throw STALE();
   const record = await loadSession(deps.store, grant.session_id);
   if (!record) throw EXPIRED();
@@ -29,5 +37,13 @@ export async function claimUpload(deps: VerifierDeps, ctx: Context): Promise<Cla
   const workflow = deps.workflows.get(record.workflow_id);
   // The workflow was removed from the file since the session began: nothing sensible to run.
   if (!workflow) throw EXPIRED();
-  return { grantId, grant, record, workflow };
+  return { record, workflow };
+}
+
+export async function claimUpload(deps: VerifierDeps, ctx: Context): Promise<ClaimedUpload> {
+  const grantId = grantIdOf(ctx);
+  const grant = await takeGrant(deps.store, grantId);
+  const challenge = grant ? await deps.store.take<Challenge>(K.challenge(grantId)) : undefined;
+  const { record, workflow } = await sessionForGrant(deps, ctx, grantId, grant);
+  return { grantId, grant: grant!, record, workflow, challenge };
 }

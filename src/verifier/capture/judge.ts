@@ -13,7 +13,7 @@ export function clientOf(ctx: Context): StepInput['client'] {
 }
 
 export async function judge(deps: VerifierDeps, ctx: Context, claimed: ClaimedUpload, capture: Capture, analysis: FaceAnalysis, media: StepInput['media']): Promise<Verdict> {
-  const blocks = await runFeatureSteps({ deps, session: claimed.record, workflow: claimed.workflow, capture, analysis, client: clientOf(ctx), media });
+  const blocks = await runFeatureSteps({ deps, session: claimed.record, workflow: claimed.workflow, capture, challenge: claimed.challenge, analysis, client: clientOf(ctx), media });
   return { ...blocks, status: sessionStatusOf(blocks) };
 }
 

@@ -52,8 +52,9 @@ export function showSessionPage(deps: VerifierDeps) {
     const workflow = record ? deps.workflows.get(record.workflow_id) : undefined;
     const config = {
       state,
-      // The page records the PASSIVE burst only when the workflow judges liveness (docs/liveness.md).
+      // PASSIVE: the page records a burst; FLASHING / ACTIVE_3D: it asks for a challenge (docs/liveness.md).
       liveness: workflow?.features.includes('LIVENESS') ? (workflow.liveness?.method ?? null) : null,
+      challengeUrl: `${base}/challenge`,
       uploadUrl: `${base}/capture`,
       statusUrl: `${base}/status`,
       uploadToken: state === 'capture' ? uploadId : null,

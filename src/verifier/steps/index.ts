@@ -4,7 +4,7 @@
 import type { FeatureStatus, SessionStatus } from '../../didit/index.ts';
 import { FACE_MATCH_NODE, faceMatchStep } from './face-match.ts';
 import { ipAnalysisStep } from './ip-analysis.ts';
-import { LIVENESS_NODE, livenessStep } from './liveness.ts';
+import { LIVENESS_NODE, livenessStep } from './liveness/index.ts';
 import type { FeatureBlocks, StepInput } from './types.ts';
 import { statusForRisk } from './types.ts';
 import { warning } from './warnings.ts';

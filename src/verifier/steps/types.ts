@@ -2,25 +2,33 @@
 // feature's block of the decision; the capture pipeline runs the workflow's steps in order.
 import type { FeatureStatus } from '../../didit/index.ts';
 import type { FaceAnalysis } from '../../face/index.ts';
+import type { Challenge } from '../../liveness/index.ts';
 import type { VerifierDeps } from '../deps.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import type { Thresholds, Workflow } from '../workflows.ts';
 
-/** One JPEG frame of the PASSIVE burst; `t` in ms from the burst's first frame. */
+/** One JPEG frame of a PASSIVE burst (`t` in ms from its first frame) or of a challenge recording (from the challenge's start). */
 export type BurstFrame = { bytes: Buffer; t: number };
 
 /**
  * What the hosted page uploaded: the still (what the face engine analyses) and, for workflows with
- * LIVENESS, the burst recorded around it (`captureIndex` = the frame taken with the still).
+ * LIVENESS, the PASSIVE burst recorded around it (`captureIndex` = the frame taken with the still)
+ * or the recording of a FLASHING / ACTIVE_3D challenge (naming the challenge it answers).
  * Held in memory only, for the request's lifetime.
  */
-export type Capture = { image: Buffer; burst?: { frames: BurstFrame[]; captureIndex: number } };
+export type Capture = {
+  image: Buffer;
+  burst?: { frames: BurstFrame[]; captureIndex: number };
+  recording?: { frames: BurstFrame[]; challengeId: string };
+};
 
 export type StepInput = {
-  deps: Pick<VerifierDeps, 'store' | 'config'>;
+  deps: Pick<VerifierDeps, 'store' | 'config' | 'face'>;
   session: SessionRecord;
   workflow: Workflow;
   capture: Capture;
+  /** The FLASHING / ACTIVE_3D challenge the server issued to this upload's grant, if any. */
+  challenge?: Challenge | undefined;
   analysis: FaceAnalysis;
   client: { ip: string | null; userAgent: string | null };
   /** URLs of retained media, null when the workflow does not retain media. */

@@ -22,6 +22,12 @@ const CATALOGUE: Record<string, Text> = {
     long: 'Only a still was uploaded. A still alone cannot show a live person (a photo of a photo is a good still), so PASSIVE liveness needs the burst of frames the capture page records around it.',
   },
   LIVENESS_BURST_INVALID: { short: 'Liveness burst unusable', long: 'The burst of frames uploaded with the capture could not be decoded.' },
+  LIVENESS_RECORDING_MISSING: {
+    short: 'No challenge recording',
+    long: 'Only a still was uploaded. FLASHING and ACTIVE_3D liveness need the recording of the challenge the capture page showed.',
+  },
+  LIVENESS_RECORDING_INVALID: { short: 'Challenge recording unusable', long: 'The frames of the challenge recording could not be decoded.' },
+  LIVENESS_RECORDING_NO_FACE: { short: 'No face in the challenge recording', long: 'No face was found in the frames recorded during the liveness challenge.' },
   NOT_ENROLLED_NO_VENDOR_DATA: { short: 'Template not stored', long: 'The session has no vendor_data, so the enrolled face could not be stored for anyone.' },
 };
 

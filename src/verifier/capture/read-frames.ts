@@ -1,0 +1,111 @@
+// The multipart/form-data uploads of a liveness workflow (docs/verifier.md, "Capture upload"):
+//  - PASSIVE: the still + a ~1 s burst (`frame`s, `times` from the first frame, `capture_index`);
+//  - FLASHING / ACTIVE_3D: the still + the challenge recording (`frame`s, `times` from the start of
+//    the challenge, `challenge_id`).
+// Sizes are bounded before parsing (whole body) and per part after; anything malformed is a 400.
+import sharp from 'sharp';
+import { PORTRAIT_IMAGE_MAX_BYTES } from '../../didit/index.ts';
+import { ApiError } from '../http/errors.ts';
+import type { BurstFrame, Capture } from '../steps/types.ts';
+
+export type FramesShape = 'burst' | 'recording';
+
+type Limits = { maxFrames: number; minFrames: number; maxSpanMs: number };
+
+export const FRAME_MAX_BYTES = 100 * 1024;
+/** Frames are 320×240 (burst, FLASHING) or 640×480 (ACTIVE_3D); a small JPEG can still declare a huge image. */
+export const FRAME_MAX_SIDE = 640;
+export const LIMITS: Record<FramesShape, Limits> = {
+  burst: { maxFrames: 16, minFrames: 2, maxSpanMs: 5000 },
+  // FLASHING ≈ 4 s at 15 fps (≈ 60 frames), ACTIVE_3D ≈ 10 s at 5 fps (≈ 50 frames).
+  recording: { maxFrames: 96, minFrames: 2, maxSpanMs: 20_000 },
+};
+
+/** The still + every frame at its cap + multipart headers and the small text fields. */
+export function bodyLimit(shape: FramesShape): number {
+  return PORTRAIT_IMAGE_MAX_BYTES + LIMITS[shape].maxFrames * FRAME_MAX_BYTES + 64 * 1024;
+}
+
+const malformed = (detail: string) => new ApiError(400, { outcome: 'error', detail });
+const tooLarge = (detail: string) => new ApiError(413, { outcome: 'error', detail });
+
+export const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+
+async function readForm(body: Buffer, contentType: string): Promise<FormData> {
+  try {
+    // undici's multipart parser (Node's fetch), on a body we already hold and bounded.
+    return await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw malformed('The capture is not valid multipart/form-data.');
+  }
+}
+
+async function readStill(form: FormData): Promise<Buffer> {
+  const still = form.get('still');
+  if (!(still instanceof Blob)) throw malformed('The capture needs a still.');
+  if (still.size > PORTRAIT_IMAGE_MAX_BYTES) throw tooLarge('The still is larger than 1 MB.');
+  const image = Buffer.from(await still.arrayBuffer());
+  if (!isJpeg(image)) throw malformed('The still is not a JPEG image.');
+  return image;
+}
+
+function readTimes(form: FormData, count: number, limits: Limits): number[] {
+  const times = form.get('times');
+  if (typeof times !== 'string') throw malformed('The capture needs times.');
+  let t: unknown;
+  try {
+    t = JSON.parse(times);
+  } catch {
+    throw malformed('times is not a JSON array.');
+  }
+  if (!Array.isArray(t) || t.length !== count) throw malformed('times must give one timestamp per frame.');
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > limits.maxSpanMs || (i > 0 && v < (t[i - 1] as number))) {
+      throw malformed('times must be increasing milliseconds from the start.');
+    }
+  }
+  return t as number[];
+}
+
+async function readFrames(form: FormData, limits: Limits): Promise<BurstFrame[]> {
+  const frames = form.getAll('frame');
+  if (frames.length > limits.maxFrames) throw malformed(`The upload has more than ${limits.maxFrames} frames.`);
+  if (frames.length < limits.minFrames) throw malformed(`The upload needs at least ${limits.minFrames} frames.`);
+  const times = readTimes(form, frames.length, limits);
+  const out: BurstFrame[] = [];
+  let size = '';
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (!(f instanceof Blob)) throw malformed('Each frame must be a file part.');
+    if (f.size > FRAME_MAX_BYTES) throw tooLarge('A frame is larger than 100 KB.');
+    const bytes = Buffer.from(await f.arrayBuffer());
+    if (!isJpeg(bytes)) throw malformed('A frame is not a JPEG image.');
+    // Header only (no decode): the pixel size is checked before anything decodes dozens of them.
+    const meta = await sharp(bytes).metadata().catch(() => null);
+    if (!meta?.width || !meta.height) throw malformed('A frame is not a JPEG image.');
+    if (Math.max(meta.width, meta.height) > FRAME_MAX_SIDE) throw tooLarge(`A frame is larger than ${FRAME_MAX_SIDE} px.`);
+    const thisSize = `${meta.width}x${meta.height}`;
+    if (size && thisSize !== size) throw malformed('The frames must all have one size.');
+    size = thisSize;
+    out.push({ bytes, t: times[i]! });
+  }
+  return out;
+}
+
+/** Parse an already size-bounded multipart body into a Capture of the given shape. */
+export async function parseFramesUpload(body: Buffer, contentType: string, shape: FramesShape): Promise<Capture> {
+  const form = await readForm(body, contentType);
+  const image = await readStill(form);
+  if (shape === 'recording') {
+    const challengeId = form.get('challenge_id');
+    if (typeof challengeId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(challengeId)) throw malformed('The recording needs the challenge_id it answers.');
+    return { image, recording: { frames: await readFrames(form, LIMITS.recording), challengeId } };
+  }
+  const index = form.get('capture_index');
+  if (typeof index !== 'string') throw malformed('The capture needs the fields still, frame, times and capture_index.');
+  const frames = await readFrames(form, LIMITS.burst);
+  const captureIndex = Number(index);
+  if (!/^\d{1,2}$/.test(index) || captureIndex >= frames.length) throw malformed('capture_index must name one of the frames.');
+  return { image, burst: { frames, captureIndex } };
+}

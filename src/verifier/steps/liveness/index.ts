@@ -1,0 +1,20 @@
+// LIVENESS: presentation-attack detection by src/liveness (docs/liveness.md), one file per method.
+// Its `attack` (score ≤ 30) is the LIVENESS_FACE_ATTACK risk (auto-declined by default); otherwise
+// the score is judged against the workflow's own review/decline thresholds (LOW_LIVENESS_SCORE).
+import type { LivenessCheck, LivenessMethod } from '../../../didit/index.ts';
+import type { StepInput } from '../types.ts';
+import { active3d } from './active-3d.ts';
+import { flashing } from './flashing.ts';
+import { passive } from './passive.ts';
+
+export { LIVENESS_NODE } from './verdict.ts';
+
+const METHODS: Record<LivenessMethod, (input: StepInput) => Promise<LivenessCheck>> = {
+  PASSIVE: passive,
+  FLASHING: flashing,
+  ACTIVE_3D: active3d,
+};
+
+export async function livenessStep(input: StepInput): Promise<LivenessCheck[]> {
+  return [await METHODS[input.workflow.liveness!.method](input)];
+}
