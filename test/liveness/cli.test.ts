@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveness } from '../../src/liveness/cli.ts';
 import { parseChallenge } from '../../src/liveness/challenge.ts';
 
+import { generateActiveFrames } from '../../src/liveness/synthetic/active.ts';
 import { generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
 import { generatePassiveSample } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources, DEFAULT_FACES_DIR } from '../../src/liveness/synthetic/head.ts';
@@ -44,9 +45,15 @@ beforeAll(async () => {
   flashBox = box(flash.face.box);
   flashChallenge = path.join(dir, 'flash.json');
   fs.writeFileSync(flashChallenge, JSON.stringify(flash.challenge));
+  // ACTIVE_3D: a genuine answer and the same turns in the wrong order, for one challenge
+  for (const kind of ['bona_fide', 'wrong_order'] as const) {
+    const a = await generateActiveFrames(kind, 3, faces, undefined, { zoom: 0.75 });
+    fs.writeFileSync(path.join(dir, `active-${kind}.y4m`), writeY4m(a.frames.map((f) => f.image), a.challenge.fps));
+    fs.writeFileSync(path.join(dir, `active-${kind}.json`), JSON.stringify(a.challenge));
+  }
   fs.writeFileSync(path.join(dir, 'clip.mp4'), Buffer.from('not really a video'));
   fs.writeFileSync(path.join(dir, 'bad.json'), '{"v":1}');
-}, 120_000);
+}, 240_000);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -102,6 +109,16 @@ describe('output', () => {
     expect(r.code).toBe(0);
     expect(r.out.lines[0]).toMatchObject({ method: 'FLASHING', live: true });
   });
+
+  it('checks an ACTIVE_3D recording against its challenge with the face engine', async () => {
+    const file = (k: string) => path.join(dir, `active-${k}.y4m`);
+    const ok = await run(['--method', 'ACTIVE_3D', '--challenge', path.join(dir, 'active-bona_fide.json'), file('bona_fide')]);
+    expect(ok.code).toBe(0);
+    expect(ok.out.lines[0]).toMatchObject({ file: file('bona_fide'), method: 'ACTIVE_3D', live: true, warnings: [] });
+    const wrong = await run(['--method', 'ACTIVE_3D', '--challenge', path.join(dir, 'active-wrong_order.json'), file('wrong_order')]);
+    expect(wrong.out.lines[0]).toMatchObject({ method: 'ACTIVE_3D', live: false });
+    expect((wrong.out.lines[0]!.warnings as Array<{ risk: string }>).map((w) => w.risk)).toContain('CHALLENGE_ORDER');
+  }, 120_000);
 
   it('needs ffmpeg for other video formats and says so', async () => {
     const prev = process.env.LIVENESS_FFMPEG;
