@@ -6,7 +6,8 @@
 import { combine } from './combine.ts';
 import { binnedGreyOf, scaleBox } from './image.ts';
 import { borderSignal } from './signals/border.ts';
-import { motionSignal } from './signals/motion.ts';
+import { deviceMotionSignal } from './signals/device-motion.ts';
+import { motionFromTracking, trackBurst } from './signals/motion.ts';
 import { glareSignal, moireSignal, printSignal } from './signals/screen.ts';
 import type { FaceGeometry, Frame, LivenessResult, RgbImage, SignalResult } from './types.ts';
 import { livenessWarning } from './warnings.ts';
@@ -38,7 +39,9 @@ export function passiveLiveness(input: PassiveInput): LivenessResult {
     const ref = input.still ?? b0;
     const burstFace = input.burstFace ?? { box: scaleBox(input.face.box, b0.width / ref.width) };
     if (input.still) signals.push(consistencySignal(input.still, input.burst[captureIndex]?.image));
-    signals.push(motionSignal(input.burst, burstFace, { captureIndex }));
+    const tracking = trackBurst(input.burst, burstFace, { captureIndex });
+    if ('signal' in tracking) signals.push(tracking);
+    else signals.push(motionFromTracking(tracking, input.burst.length), deviceMotionSignal(input.burst, tracking));
     if (!input.still) signals.push(...singleFrameSignals(input.burst[captureIndex]!.image, burstFace).filter((s) => s.signal !== 'screen_moire'));
   }
   return combine('PASSIVE', signals, performance.now() - t0);

@@ -49,6 +49,7 @@ export type SignalName =
   | 'screen_glare'
   | 'print_texture'
   | 'motion'
+  | 'device_motion'
   | 'capture_consistency'
   | 'flash_response'
   | 'flash_shading'

@@ -15,6 +15,7 @@ const CATALOGUE: Record<string, { short: string; long: string }> = {
   STATIC_BURST: { short: 'No motion in the burst', long: 'The face did not move at all during the capture burst; a live face always moves a little.' },
   FROZEN_FRAMES: { short: 'Frozen frames', long: 'All frames of the capture burst are identical: a still image injected as the camera (virtual camera) or a frozen stream.' },
   FLAT_MOTION: { short: 'Face moves as a flat plane', long: 'The motion of the face and its surroundings across the burst is explained by one flat plane, as a photo or screen moved in front of the camera.' },
+  DEVICE_MOTION: { short: 'Face moves with a hand-held frame', long: 'Straight edges around the face (a phone, a sheet of paper) move together with the face against the room behind them, as a device or photo held in front of the camera does.' },
   FLASH_SEQUENCE_MISMATCH: { short: 'Reflected colours do not follow the challenge', long: 'The light reflected by the face does not follow the colour sequence shown on the screen, or follows it with the wrong timing.' },
   FLAT_SHADING: { short: 'Flat shading under the flash', long: 'The screen light reflected by the face is spread like on a flat surface, not with the shading of a 3D face (nose and cheeks).' },
   CHALLENGE_ORDER: { short: 'Head turns in the wrong order', long: 'The head-turn directions were not performed in the order the challenge asked for.' },

@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { passiveLiveness, consistencySignal } from '../../src/liveness/passive.ts';
 import { borderSignal } from '../../src/liveness/signals/border.ts';
-import { motionSignal } from '../../src/liveness/signals/motion.ts';
+import { deviceMotionSignal } from '../../src/liveness/signals/device-motion.ts';
+import { motionSignal, trackBurst } from '../../src/liveness/signals/motion.ts';
 import { glareSignal, moireSignal, printSignal } from '../../src/liveness/signals/screen.ts';
 import { generatePassiveSample, type PassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
@@ -21,6 +22,9 @@ const WANT: Array<[SampleKind, number[]]> = [
   ['print_handheld', [1, 2, 3]],
   ['print_static', [1]],
   ['injected_still', [1]],
+  // hand-held replays whose moving phone edges are measurable (calibration seeds)
+  ['phone_video', [1, 9, 10]],
+  ['phone_photo', [13, 14]],
 ];
 
 beforeAll(async () => {
@@ -137,6 +141,44 @@ describe('motion', () => {
       .map((s) => motionSignal(s.burst, s.burstFace, { captureIndex: s.captureIndex }).score);
     expect(Math.min(...bona)).toBeGreaterThan(0.6);
     expect(mean(flat)).toBeLessThan(mean(bona) - 0.3);
+  });
+});
+
+describe('device_motion', () => {
+  const dm = (s: PassiveSample) => {
+    const t = trackBurst(s.burst, s.burstFace, { captureIndex: s.captureIndex });
+    if ('signal' in t) throw new Error(`not tracked: ${t.reason}`);
+    return deviceMotionSignal(s.burst, t);
+  };
+
+  it('sees the edges of a hand-held phone move with the face against the room (video and photo replays)', () => {
+    for (const [kind, seed] of [['phone_video', 1], ['phone_video', 9], ['phone_video', 10], ['phone_photo', 13], ['phone_photo', 14]] as const) {
+      const r = dm(get(kind, seed));
+      expect(r.score, `${kind}/${seed}: ${JSON.stringify(r.details)}`).toBeLessThan(0.2);
+      expect(r.warning?.risk).toBe('DEVICE_MOTION');
+      expect(Number(r.details?.maxShift)).toBeGreaterThan(1);
+    }
+  });
+
+  it('finds no moving frame in live captures, nor on a print that stands still', () => {
+    for (const seed of WANT[0]![1]) {
+      const r = dm(get('bona_fide', seed));
+      expect(r.score, `bona fide ${seed}: ${JSON.stringify(r.details)}`).toBe(1);
+      expect(r.warning).toBeUndefined();
+    }
+    const st = dm(get('print_static', 1));
+    expect(st.score, JSON.stringify(st.details)).toBe(1);
+    expect(Number(st.details?.measured)).toBeGreaterThan(0);
+    expect(Number(st.details?.maxShift)).toBeLessThan(0.3);
+  });
+
+  it('turns a phone-video replay from live into not live in the combination', () => {
+    const s = get('phone_video', 9);
+    const r = passiveLiveness({ still: s.still, face: s.stillFace, burst: s.burst, captureIndex: s.captureIndex, burstFace: s.burstFace });
+    expect(r.applied).toContain('device_motion');
+    expect(r.live).toBe(false);
+    const motion = r.signals.find((x) => x.signal === 'motion')!;
+    expect(motion.score).toBeGreaterThan(0.5); // the recorded person's parallax looks live to the motion signal
   });
 });
 

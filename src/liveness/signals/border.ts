@@ -29,9 +29,9 @@ export const BORDER = {
   scoreOne: 0.9,
 } as const;
 
-type Side = 'left' | 'right' | 'top' | 'bottom';
+export type Side = 'left' | 'right' | 'top' | 'bottom';
 
-interface Segment {
+export interface Segment {
   /** Line normal angle (radians, 0..π) and offset: x cosθ + y sinθ = ρ. */
   theta: number;
   rho: number;
@@ -39,7 +39,7 @@ interface Segment {
   length: number;
 }
 
-interface SideHit { side: Side; seg: Segment; angle: number; coverage: number; distance: number }
+export interface SideHit { side: Side; seg: Segment; angle: number; coverage: number; distance: number }
 
 export function borderSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   const W0 = img.width, H0 = img.height;
@@ -184,7 +184,8 @@ export function findSegments(g: GreyImage, minLength: number): Segment[] {
   return segs;
 }
 
-function classify(segs: readonly Segment[], box: Box): SideHit[] {
+/** Straight segments that run beside, above or below the face (candidate sides of a device or sheet). */
+export function classify(segs: readonly Segment[], box: Box): SideHit[] {
   const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
   const fw = box.width, fh = box.height;
   const hits: SideHit[] = [];

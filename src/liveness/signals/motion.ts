@@ -30,6 +30,9 @@ export const MOTION = {
   trackedFrames: 5,
   maxFacePoints: 45,
   maxRingPoints: 35,
+  /** Points in the rest of the frame (the room beyond a hand-held device), for the device-motion signal. */
+  maxOuterPoints: 40,
+  minOuterCornerness: 0.5,
   /** Mean absolute difference (grey levels) under which two frames count as identical. */
   identicalMad: 0.05,
   /** Face motion (px) under which the burst counts as static. */
@@ -51,9 +54,32 @@ export const MOTION = {
   staticScore: 0.35,
 } as const;
 
-interface Track { ref: Point; face: boolean; err: number; at: Map<number, Point> }
+interface Track { ref: Point; face: boolean; err: number; at: Map<number, Point>; outer?: boolean }
+
+/** What the tracking step hands to the motion signals (the burst-level evidence). */
+export interface BurstTracking {
+  /** Tracks of face points, ring points (around the face, inside `region`) and outer points (the rest of the frame). */
+  tracks: Track[];
+  targets: number[];
+  refIndex: number;
+  /** Face box and tracking region in work pixels (≈ 320 px wide). */
+  box: { x: number; y: number; width: number; height: number };
+  /** Grey pyramids of the capture frame and of every tracked frame (work pixels). */
+  ref: Pyramid;
+  pyramids: Map<number, Pyramid>;
+  sigma: number;
+  bin: number;
+  identicalPairs: number;
+  nFace: number;
+}
 
 export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts: MotionOptions = {}): SignalResult {
+  const t = trackBurst(frames, face, opts);
+  return 'signal' in t ? t : motionFromTracking(t, frames.length);
+}
+
+/** Points on and around the face tracked from the capture frame to a few burst frames, or the signal result when that is not possible. */
+export function trackBurst(frames: readonly Frame[], face: FaceGeometry, opts: MotionOptions = {}): BurstTracking | SignalResult {
   if (frames.length < 4) return { signal: 'motion', applies: false, score: 1, reason: `burst of ${frames.length} frames (4 or more needed)` };
   const w0 = frames[0]!.image.width, h0 = frames[0]!.image.height;
   if (frames.some((f) => f.image.width !== w0 || f.image.height !== h0)) return { signal: 'motion', applies: false, score: 1, reason: 'burst frames differ in size' };
@@ -85,14 +111,14 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   const grey = (i: number) => { let g = greyCache.get(i); if (!g) { g = binnedGreyOf(frames[i]!.image, bin); greyCache.set(i, g); } return g; };
   const W = grey(refIndex).width, H = grey(refIndex).height;
 
-  // 2. points on and around the face in the reference frame
+  // 2. points on and around the face in the reference frame, and (fewer) in the rest of the frame
   const region = clipBox({ x: box.x - 0.75 * box.width, y: box.y - 0.6 * box.height, width: box.width * 2.5, height: box.height * 2.4 }, W, H);
   if (!region || box.width < 16) return { signal: 'motion', applies: false, score: 1, reason: 'face too small in the burst' };
   const ref = buildPyramid(grey(refIndex), 2);
   const sigma = noiseSigma(grey(refIndex));
   const inner = { x: box.x + 0.12 * box.width, y: box.y + 0.1 * box.height, x1: box.x + 0.88 * box.width, y1: box.y + 0.95 * box.height };
   const step = Math.max(4, Math.round(box.width / 9));
-  const faceC: Array<{ p: Point; c: number }> = [], ringC: Array<{ p: Point; c: number }> = [];
+  const faceC: Array<{ p: Point; c: number }> = [], ringC: Array<{ p: Point; c: number }> = [], outerC: Array<{ p: Point; c: number }> = [];
   for (let y = region.y + 8; y < region.y + region.height - 8; y += step) {
     for (let x = region.x + 8; x < region.x + region.width - 8; x += step) {
       const c = cornerness(ref, x, y);
@@ -103,10 +129,19 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
       else if (!nearFace) ringC.push({ p: { x, y }, c });
     }
   }
+  const ostep = Math.max(5, Math.round(W / 32));
+  for (let y = 8; y < H - 8; y += ostep) {
+    for (let x = 8; x < W - 8; x += ostep) {
+      if (x >= region.x && x < region.x + region.width && y >= region.y && y < region.y + region.height) continue;
+      const c = cornerness(ref, x, y);
+      if (c >= MOTION.minOuterCornerness) outerC.push({ p: { x, y }, c });
+    }
+  }
   const strongest = (a: Array<{ p: Point; c: number }>, n: number) => a.sort((u, v) => v.c - u.c).slice(0, n);
   const tracks: Track[] = [
     ...strongest(faceC, MOTION.maxFacePoints).map((c) => ({ ref: c.p, face: true, err: 0, at: new Map<number, Point>() })),
     ...strongest(ringC, MOTION.maxRingPoints).map((c) => ({ ref: c.p, face: false, err: 0, at: new Map<number, Point>() })),
+    ...strongest(outerC, MOTION.maxOuterPoints).map((c) => ({ ref: c.p, face: false, outer: true, err: 0, at: new Map<number, Point>() })),
   ];
   for (const t of tracks) t.err = Math.hypot(MOTION.noiseScale * trackingError(ref, t.ref.x, t.ref.y, sigma), MOTION.noiseFloor);
   const nFace = tracks.filter((t) => t.face).length;
@@ -115,8 +150,10 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   // 3. track reference → each target frame, and back (the reference windows are sampled once)
   const refPts = tracks.map((t) => t.ref);
   const refTemplates = new LKTemplates();
+  const pyramids = new Map<number, Pyramid>();
   for (const j of targets) {
     const tgt: Pyramid = buildPyramid(grey(j), 2);
+    pyramids.set(j, tgt);
     const fw = trackLK(ref, tgt, refPts, { templates: refTemplates });
     // back-track only the points whose forward track converged (the others are dropped anyway)
     const fwOk: number[] = [];
@@ -139,13 +176,20 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
       for (const k of good) tracks[k]!.at.set(j, fw.pts[k]!);
     }
   }
+  return { tracks, targets, refIndex, box, ref, pyramids, sigma, bin, identicalPairs, nFace };
+}
 
+/** The motion signal from the tracks: parallax of the face and rigidity of its surroundings. */
+export function motionFromTracking(tr: BurstTracking, nFrames: number): SignalResult {
+  const { tracks, targets, sigma, identicalPairs, nFace } = tr;
+  const frames = { length: nFrames };
   // 4. per frame: face motion, normalised non-planarity of the face, rigidity of face + surroundings
   const perFrame: Array<{ m: number; q: number; coh: number | null }> = [];
   const tau = 0.35;
   for (const j of targets) {
     const fs: Point[] = [], fd: Point[] = [], fe: number[] = [], rs: Point[] = [], rd: Point[] = [];
     for (const t of tracks) {
+      if (t.outer) continue;
       const q = t.at.get(j);
       if (!q) continue;
       if (t.face) { fs.push(t.ref); fd.push(q); fe.push(t.err); } else { rs.push(t.ref); rd.push(q); }
@@ -179,7 +223,7 @@ export function motionSignal(frames: readonly Frame[], face: FaceGeometry, opts:
   const cohs = moving.map((f) => f.coh).filter((c): c is number => c !== null);
   const coherence = cohs.length ? median(cohs) : null;
   const details: Record<string, number | string | boolean> = {
-    frames: frames.length, tracked: targets.length, facePoints: nFace, ringPoints: tracks.length - nFace, imageNoise: round(sigma, 2),
+    frames: frames.length, tracked: targets.length, facePoints: nFace, ringPoints: tracks.filter((t) => !t.face && !t.outer).length, imageNoise: round(sigma, 2),
     maxMotion: round(maxMotion, 2), movingFrames: moving.length, nonPlanar: round(nonPlanar, 2),
     coherence: coherence === null ? 'n/a' : round(coherence, 2), identicalPairs,
   };
