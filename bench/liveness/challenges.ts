@@ -2,21 +2,40 @@
  * FLASHING and ACTIVE_3D on synthetic answers: BPCER of genuine answers and APCER per attack kind.
  *
  *   PATH=node_modules/.bin:$PATH node bench/liveness/challenges.ts [--flashing 10] [--active 30] [--e2e 2]
+ *       [--e2e-kinds bona_fide,flat_photo] [--save DIR | --load DIR] [--why]
  *
  * FLASHING: rendered recordings (320×240, 15 fps) of genuine and attack answers.
  * ACTIVE_3D: landmark/pose/embedding tracks as the face engine reports them (geometric, fast), and
- * with --e2e N, N rendered 640×480 recordings per kind analysed by the real face engine (slow).
+ * with --e2e N, N rendered 640×480 recordings per kind (5 fps, JPEG 0.85, as the capture page sends
+ * them) analysed by the real face engine (slow). --save DIR keeps the engine's analyses (one JSON per
+ * recording) and --load DIR re-validates them without rendering or the engine. Every refused genuine
+ * answer and every accepted attack is explained: the failing step, and per step the turn measured
+ * (engine yaw / pitch, landmark pitch) against the degrees asked and the turn actually performed.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Active3dChallenge } from '../../src/liveness/challenge.ts';
 import { active3dLiveness, analyzeRecording, flashingLiveness } from '../../src/liveness/methods.ts';
 import { encodeJpeg } from '../../src/liveness/image.ts';
-import { ACTIVE_KINDS, generateActiveFrames, generateActiveTrack } from '../../src/liveness/synthetic/active.ts';
+import { measureTrack, type PoseSample } from '../../src/liveness/signals/active.ts';
+import { ACTIVE_KINDS, generateActiveFrames, generateActiveTrack, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
 import { FLASH_KINDS, generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
 import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
 import type { LivenessResult } from '../../src/liveness/types.ts';
 
-const { values } = parseArgs({ options: { flashing: { type: 'string', default: '10' }, active: { type: 'string', default: '30' }, e2e: { type: 'string', default: '0' }, seed0: { type: 'string', default: '1001' } } });
+const { values } = parseArgs({
+  options: {
+    flashing: { type: 'string', default: '10' }, active: { type: 'string', default: '30' }, e2e: { type: 'string', default: '0' }, seed0: { type: 'string', default: '1001' },
+    'e2e-kinds': { type: 'string', default: ACTIVE_KINDS.join(',') }, save: { type: 'string' }, load: { type: 'string' }, why: { type: 'boolean', default: true },
+  },
+});
 const faces = await loadFaceSources();
+const why: string[] = [];
+function flushWhy(): void {
+  if (why.length) console.log(`explained (refused genuine, accepted attacks):\n${why.join('\n')}\n`);
+  why.length = 0;
+}
 const seed0 = Number(values.seed0);
 
 function report(title: string, rows: Array<{ kind: string; r: LivenessResult }>): void {
@@ -53,30 +72,81 @@ if (na > 0) {
   const rows: Array<{ kind: string; r: LivenessResult }> = [];
   for (const kind of ACTIVE_KINDS) for (let i = 0; i < na; i++) {
     const s = generateActiveTrack(kind, seed0 + i, faces);
-    rows.push({ kind, r: active3dLiveness({ challenge: s.challenge, samples: s.samples }) });
+    const r = active3dLiveness({ challenge: s.challenge, samples: s.samples });
+    rows.push({ kind, r });
+    if (values.why && r.live === (kind !== 'bona_fide')) why.push(explain(kind, seed0 + i, s.challenge, s.samples, r));
   }
   report(`ACTIVE_3D: ${na} engine-like landmark tracks per kind (seeds ${seed0}..${seed0 + na - 1})`, rows);
+  flushWhy();
 }
 
 const ne = Number(values.e2e);
 if (ne > 0) {
-  const { createFaceEngine } = await import('../../src/face/index.ts');
-  const engine = await createFaceEngine();
+  const kinds = values['e2e-kinds']!.split(',').filter(Boolean) as ActiveKind[];
+  for (const k of kinds) if (!ACTIVE_KINDS.includes(k)) throw new Error(`unknown kind ${k}`);
+  const engine = values.load ? null : await (await import('../../src/face/index.ts')).createFaceEngine();
   const rows: Array<{ kind: string; r: LivenessResult }> = [];
   const times: number[] = [];
   try {
-    for (const kind of ['bona_fide', 'wrong_order', 'flat_photo', 'still_photo', 'replay_other_challenge'] as const) for (let i = 0; i < ne; i++) {
-      const s = await generateActiveFrames(kind, seed0 + i, faces);
-      const encoded = await Promise.all(s.frames.map(async (f) => ({ bytes: await encodeJpeg(f.image, 85), t: f.t })));
-      const t0 = performance.now();
-      const samples = await analyzeRecording(engine, encoded);
-      const r = active3dLiveness({ challenge: s.challenge, samples });
-      times.push(performance.now() - t0);
+    for (const kind of kinds) for (let i = 0; i < ne; i++) {
+      const seed = seed0 + i;
+      let rec: SavedRecording;
+      if (values.load) rec = JSON.parse(fs.readFileSync(path.join(values.load, `${kind}-${seed}.json`), 'utf8')) as SavedRecording;
+      else {
+        const s = await generateActiveFrames(kind, seed, faces);
+        const encoded = await Promise.all(s.frames.map(async (f) => ({ bytes: await encodeJpeg(f.image, 85), t: f.t })));
+        const t0 = performance.now();
+        const samples = await analyzeRecording(engine!, encoded, { concurrency: 2 });
+        times.push(performance.now() - t0);
+        rec = { kind, seed, challenge: s.challenge, performed: s.performed, samples: samples.map((x) => ({ t: x.t, face: x.face && { landmarks: x.face.landmarks, pose: x.face.pose, embedding: x.face.embedding ? Array.from(x.face.embedding) : null } })) };
+        if (values.save) { fs.mkdirSync(values.save, { recursive: true }); fs.writeFileSync(path.join(values.save, `${kind}-${seed}.json`), JSON.stringify(rec)); }
+      }
+      const t1 = performance.now();
+      const r = active3dLiveness({ challenge: rec.challenge, samples: rec.samples });
+      if (!values.load) times[times.length - 1]! += performance.now() - t1;
       rows.push({ kind, r });
+      if (values.why && r.live === (kind !== 'bona_fide')) why.push(explain(kind, seed, rec.challenge, rec.samples, r, rec.performed));
     }
   } finally {
-    await engine.close();
+    await engine?.close();
   }
   times.sort((a, b) => a - b);
-  report(`ACTIVE_3D end to end: ${ne} rendered 640×480 recordings per kind through the face engine (analysis + validation p50 ${times[times.length >> 1]!.toFixed(0)} ms per recording of ~50 frames)`, rows);
+  const cost = times.length ? `analysis + validation p50 ${times[times.length >> 1]!.toFixed(0)} ms per recording of ~50 frames` : `engine analyses loaded from ${values.load}`;
+  report(`ACTIVE_3D end to end: ${ne} rendered 640×480 recordings per kind (seeds ${seed0}..${seed0 + ne - 1}, 5 fps, JPEG 0.85) through the face engine (${cost})`, rows);
+  flushWhy();
+}
+
+interface SavedRecording {
+  kind: ActiveKind;
+  seed: number;
+  challenge: Active3dChallenge;
+  performed?: Array<{ t: number; yaw: number; pitch: number }>;
+  samples: PoseSample[];
+}
+
+/** Why a genuine answer was refused or an attack accepted: the failing step, and per step the turn measured vs asked (vs performed). */
+function explain(kind: string, seed: number, ch: Active3dChallenge, samples: readonly PoseSample[], r: LivenessResult, performed?: SavedRecording['performed']): string {
+  const lines: string[] = [];
+  const sig = (name: string) => r.signals.find((x) => x.signal === name);
+  const fails = r.warnings.filter((w) => w.risk !== 'LIVENESS_FACE_ATTACK' && w.risk !== 'LOW_LIVENESS_SCORE').map((w) => `${w.risk} ${JSON.stringify(w.additional_data ?? {})}`);
+  lines.push(`  ${kind} seed ${seed}: score ${r.score.toFixed(1)} ${r.live ? 'ACCEPTED' : 'refused'}; ${fails.join('; ') || 'no warning'}; parallax ${JSON.stringify(sig('parallax_3d')?.details ?? {})}`);
+  const seen = samples.filter((s) => s.face && s.t >= 0) as Array<PoseSample & { face: NonNullable<PoseSample['face']> }>;
+  if (seen.length < 2) return lines.join('\n');
+  const tr = measureTrack(ch, seen);
+  const pts = [...tr.at.values()];
+  lines.push(`    lead-in pose yaw ${tr.by.toFixed(1)} pitch ${tr.bp.toFixed(1)}; face in ${seen.length}/${samples.length} frames`);
+  for (const [i, st] of ch.steps.entries()) {
+    const t1 = st.atMs + ch.stepTimeoutMs;
+    const win = pts.filter((p) => p.t >= st.atMs - 150 && p.t <= t1 + 600);
+    const axisYaw = st.direction === 'left' || st.direction === 'right';
+    const sign = st.direction === 'left' || st.direction === 'up' ? 1 : -1;
+    const fmt = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(0);
+    const measure = (p: (typeof pts)[number]) => (axisYaw ? p.dy : p.dp) * sign;
+    const best = win.reduce((b, p) => (measure(p) > measure(b) ? p : b), win[0] ?? pts[0]!);
+    const perf = performed?.filter((q) => q.t >= st.atMs - 150 && q.t <= t1 + 600).map((q) => (axisYaw ? q.yaw : q.pitch) * sign);
+    const track = win.map((p) => `${p.t}:${axisYaw ? fmt(p.dy) : `${fmt(p.dpPose)}/${fmt(p.dpLm)}`}${p.state === 'centre' ? '' : p.state[0]}`).join(' ');
+    lines.push(`    step ${i + 1} ${st.direction.padEnd(5)} asked ${st.degrees}° at ${st.atMs} ms (limit ${t1}): best ${axisYaw ? 'yaw' : 'pitch'} ${fmt(measure(best))}° at ${best.t}${perf?.length ? `, performed peak ${fmt(Math.max(...perf))}°` : ''}`);
+    lines.push(`      ${axisYaw ? 't:yaw' : 't:pitch(pose/landmarks)'} ${track}`);
+  }
+  return lines.join('\n');
 }

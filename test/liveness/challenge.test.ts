@@ -6,9 +6,11 @@ import {
 } from '../../src/liveness/challenge.ts';
 import { active3dLiveness, flashingLiveness } from '../../src/liveness/methods.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
+import { ACTIVE, activeSignals, measureTrack, type PoseSample } from '../../src/liveness/signals/active.ts';
 import { generateActiveTrack } from '../../src/liveness/synthetic/active.ts';
 import { generateFlashingSample, type FlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
-import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
+import { buildHead, headLandmarks, loadFaceSources, renderHead, type FaceSource } from '../../src/liveness/synthetic/head.ts';
+import { canvas } from '../../src/liveness/synthetic/canvas.ts';
 
 let faces: FaceSource[];
 beforeAll(async () => { faces = await loadFaceSources(); });
@@ -128,6 +130,94 @@ describe('ACTIVE_3D validation (landmark tracks as the face engine reports them)
     expect(second.live).toBe(false);
     expect(second.attack).toBe(true);
     expect(second.warnings.map((w) => w.risk)).toContain('CHALLENGE_REPLAYED');
+  });
+});
+
+describe('synthetic head on a large turn', () => {
+  it('draws the whole face turned 35° and 41° (the face swings far from the pivot), as much as frontal', () => {
+    const head = buildHead(faces.find((f) => Math.abs(f.pose.yaw) < 10)!, [0.8, 0.6, 0.5]);
+    const drawn = (yaw: number, pitch = 0) => {
+      const c = canvas(640, 480);
+      renderHead(c, head, { yaw, pitch, roll: 0, cx: 320, cy: 220, scale: 1.3, dist: 4 }, { ambient: 0.6, diffuse: 0.4, dir: [0, 0, 1] });
+      let n = 0;
+      for (let i = 0; i < c.width * c.height; i++) if (c.data[i * 3]! > 0) n++;
+      return n;
+    };
+    const frontal = drawn(0);
+    // a turned face is foreshortened (cos 41° ≈ 0.75) and its far cheek hidden, not missing (before the fix: 25% of it at 35°)
+    for (const [yaw, pitch] of [[35, 0], [-35, 0], [-41, 0], [0, -25], [0, 25]] as const) expect(drawn(yaw, pitch), `yaw ${yaw} pitch ${pitch}`).toBeGreaterThan(0.55 * frontal);
+  });
+});
+
+describe('ACTIVE_3D reach: a share of the asked degrees, held two frames', () => {
+  // A head answering every step with the same share of the asked degrees: landmarks of the head
+  // model at that pose, and the pose as reported (so pose and landmarks agree).
+  const answer = (share: number, opts: { spikeOnly?: boolean; skipLast?: boolean } = {}) => {
+    const ch = createChallenge('ACTIVE_3D', seededRng(11), 0) as Active3dChallenge;
+    const head = buildHead(faces.find((f) => Math.abs(f.pose.yaw) < 10)!, [0.8, 0.6, 0.5]);
+    const samples: PoseSample[] = [];
+    for (let t = 0; t <= ch.totalTimeoutMs; t += 200) {
+      let yaw = 0, pitch = 0;
+      for (const [i, st] of ch.steps.entries()) {
+        if (opts.skipLast && i === ch.steps.length - 1) continue;
+        const u = t - st.atMs;
+        if (u >= 600 && u < (opts.spikeOnly ? 800 : 1400)) {
+          const deg = share * st.degrees;
+          if (st.direction === 'left') yaw = deg; else if (st.direction === 'right') yaw = -deg;
+          else if (st.direction === 'up') pitch = deg; else pitch = -deg;
+        }
+      }
+      const { landmarks } = headLandmarks(head, { yaw, pitch, roll: 0, cx: 320, cy: 230, scale: 1.3, dist: 4 });
+      samples.push({ t, face: { landmarks, pose: { yaw, pitch, roll: 0 } } });
+    }
+    return { ch, samples, track: activeSignals(ch, samples).find((x) => x.signal === 'challenge_track')! };
+  };
+
+  it('counts a turn from reachFraction (0.6) of the asked degrees', () => {
+    const ch = createChallenge('ACTIVE_3D', seededRng(11), 0) as Active3dChallenge;
+    const seen = answer(1).samples as Array<PoseSample & { face: NonNullable<PoseSample['face']> }>;
+    const { thr } = measureTrack(ch, seen);
+    expect(ACTIVE.reachFraction).toBe(0.6);
+    expect(thr.yaw).toBeCloseTo(0.6 * 18, 6);
+    expect(thr.pitch).toBeCloseTo(0.6 * 12, 6);
+  });
+
+  it('accepts people who turn less than asked (0.7 of the degrees: 12.6° for 18°, 8.4° for 12°)', () => {
+    const { track } = answer(0.7);
+    expect(track.score, JSON.stringify(track)).toBe(1);
+  });
+
+  it('refuses turns of half the asked degrees (within what a flat picture turned reads)', () => {
+    const { track } = answer(0.5);
+    expect(track.score).toBeLessThan(0.1);
+    expect(track.warning?.risk).toBe('CHALLENGE_TIMEOUT');
+  });
+
+  it('does not count a turn seen in a single analysed frame, nor a missing last step', () => {
+    const spike = answer(1.2, { spikeOnly: true }).track;
+    expect(spike.score).toBeLessThan(0.1);
+    const missing = answer(1, { skipLast: true }).track;
+    expect(missing.warning?.risk).toBe('CHALLENGE_TIMEOUT');
+    expect((missing.warning?.additional_data as { step?: number }).step).toBe(4);
+  });
+
+  it('accepts the synthetic genuine answers (15–35° left/right, 12–30° up, 10–22° down) on 20 seeds', () => {
+    for (let seed = 21; seed <= 40; seed++) {
+      const s = generateActiveTrack('bona_fide', seed, faces);
+      const r = active3dLiveness({ challenge: s.challenge, samples: s.samples });
+      expect(r.live, `seed ${seed}: ${JSON.stringify(r.signals.map((x) => [x.signal, x.score, x.details]))}`).toBe(true);
+    }
+  });
+
+  it('still refuses every attack kind on 10 seeds each', () => {
+    for (const kind of ['wrong_order', 'too_late', 'flat_photo', 'replay_other_challenge', 'different_face', 'still_photo'] as const) {
+      for (let seed = 21; seed <= 30; seed++) {
+        const s = generateActiveTrack(kind, seed, faces);
+        const r = active3dLiveness({ challenge: s.challenge, samples: s.samples });
+        expect(r.live, `${kind} seed ${seed}`).toBe(false);
+        expect(r.attack, `${kind} seed ${seed}`).toBe(true);
+      }
+    }
   });
 });
 

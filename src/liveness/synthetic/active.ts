@@ -34,7 +34,9 @@ function perform(rng: Rng, dirs: readonly Direction[], atMs: readonly number[], 
   const moves = dirs.map((d, i) => {
     const start = atMs[i]! + uniform(rng, delay[0], delay[1]);
     const rise = uniform(rng, 300, 600), hold = uniform(rng, 450, 800), back = uniform(rng, 300, 500);
-    const amp = TARGET[d][0] !== 0 ? uniform(rng, 24, 30) : uniform(rng, 17, 24);
+    // what people do when asked (whatever the degrees asked): turn left/right by 15–35°, look up by
+    // 12–30°, look down less (10–22°)
+    const amp = TARGET[d][0] !== 0 ? uniform(rng, 15, 35) : d === 'up' ? uniform(rng, 12, 30) : uniform(rng, 10, 22);
     return { d, start, rise, hold, back, amp };
   });
   return {
@@ -142,6 +144,8 @@ export interface ActiveFramesSample {
   attack: boolean;
   challenge: Active3dChallenge;
   frames: Frame[];
+  /** The head pose offset (deg, relative to the person's own frontal pose) actually rendered in each frame. */
+  performed: Array<{ t: number; yaw: number; pitch: number }>;
 }
 
 /** Rendered frames of the answer (640×480 JPEG-decoded by default), for runs through the face engine. */
@@ -158,13 +162,15 @@ export async function generateActiveFrames(kind: ActiveKind, seed: number, faces
   const cam = randomCamera(rng);
   const micro = liveMotion(rng, uniform(rng, 0.3, 1.2));
   const frames: Frame[] = [];
+  const performed: ActiveFramesSample['performed'] = [];
   let frozen: Frame['image'] | null = null;
   for (const t of p.times) {
     let img: Frame['image'];
+    const off = p.frozen ? { yaw: 0, pitch: 0 } : p.perf.at(t);
+    performed.push({ t, yaw: off.yaw, pitch: off.pitch });
     if (p.frozen && frozen) img = frozen;
     else {
       const person = people[p.identityAt(t)]!;
-      const off = p.frozen ? { yaw: 0, pitch: 0 } : p.perf.at(t);
       const pose = micro.pose(t, { ...person.base, yaw: person.base.yaw + off.yaw, pitch: person.base.pitch + off.pitch });
       const c = cloneCanvas(room);
       renderPerson(c, person, pose, micro.body(t));
@@ -173,5 +179,5 @@ export async function generateActiveFrames(kind: ActiveKind, seed: number, faces
     }
     frames.push({ image: img, t });
   }
-  return { kind, attack: kind !== 'bona_fide', challenge: p.ch, frames };
+  return { kind, attack: kind !== 'bona_fide', challenge: p.ch, frames, performed };
 }

@@ -204,8 +204,13 @@ export function renderHead(c: Canvas, h: HeadModel, pose: HeadPose, light: Light
   const w0 = pose.dist * 2 * h.ea / (pose.dist * 2 * h.ea - 0.75 * h.ea);
   const s = pose.scale * w0;
   const reach = 1.35 * Math.max(h.ea, h.eb) * s + 4;
-  const x0 = Math.max(0, Math.floor(pose.cx - reach)), x1 = Math.min(c.width - 1, Math.ceil(pose.cx + reach));
-  const y0 = Math.max(0, Math.floor(pose.cy - reach)), y1 = Math.min(c.height - 1, Math.ceil(pose.cy + reach));
+  // The face swings around the pivot behind it: on a large turn (≳ 25°) its centre lands far from
+  // (cx, cy), so the drawn window reaches it too and Newton is restarted from it (below).
+  // (Small turns keep the original window: renders of micro-motion are unchanged.)
+  const fc = proj(h.ex, h.ey, { x: 0, y: 0 });
+  const gx = Math.abs(fc.x - pose.cx) > 0.1 * reach ? fc.x : pose.cx, gy = Math.abs(fc.y - pose.cy) > 0.1 * reach ? fc.y : pose.cy;
+  const x0 = Math.max(0, Math.floor(Math.min(pose.cx, gx) - reach)), x1 = Math.min(c.width - 1, Math.ceil(Math.max(pose.cx, gx) + reach));
+  const y0 = Math.max(0, Math.floor(Math.min(pose.cy, gy) - reach)), y1 = Math.min(c.height - 1, Math.ceil(Math.max(pose.cy, gy) + reach));
   const tl = lum(h.tone) || 1;
   const tone: Colour = [h.tone[0] / tl, h.tone[1] / tl, h.tone[2] / tl];
   const L = light.dir;
@@ -215,10 +220,12 @@ export function renderHead(c: Canvas, h: HeadModel, pose: HeadPose, light: Light
   for (let y = y0; y <= y1; y++) {
     let warm = false, wu = 0, wv = 0;
     for (let x = x0; x <= x1; x++) {
-      // Newton on proj(u, v) = (x, y), warm-started from the previous pixel of the row.
+      // Newton on proj(u, v) = (x, y), warm-started from the previous pixel of the row; a cold start
+      // that fails is retried from the face centre's projection.
       let u = warm ? wu : h.ex + (x - pose.cx) / s, v = warm ? wv : h.ey + (y - pose.cy) / s;
       let err = 0;
-      for (let it = 0; it < 8; it++) {
+      for (let it = 0, retried = warm; it < 8 || (!retried && err > 0.3); it++) {
+        if (it === 8) { retried = true; it = 0; u = h.ex + (x - fc.x) / s; v = h.ey + (y - fc.y) / s; }
         proj(u, v, p);
         const ex = x - p.x, ey = y - p.y;
         err = Math.abs(ex) + Math.abs(ey);
