@@ -3,7 +3,11 @@
 // nocamera (QR code hand-off, polls until the phone finishes), unsupported, expired, error.
 // Workflows with PASSIVE liveness: pressing "Take selfie" records a burst of 12 frames 80 ms apart
 // (320×240, JPEG 0.85) with the 640×480 still taken at frame 6, and uploads them together as
-// multipart/form-data (docs/verifier.md); no instruction is shown. Other workflows upload one JPEG.
+// multipart/form-data (docs/verifier.md); no instruction is shown. FLASHING and ACTIVE_3D: the press
+// asks the server for a single-use challenge, shows it (full-screen colours, or head-turn
+// instructions under the mirrored preview) while recording frames timed from its start, takes the
+// still as part of it, and uploads still + frames + times + challenge id the same way. Other
+// workflows upload one JPEG.
 (function () {
   'use strict';
 
@@ -23,6 +27,7 @@
   var lastCue = '';
   var busy = false;
   var faceDetector = null;
+  var recording = false;
   var reducedMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
   function show(name, focus) {
@@ -35,6 +40,7 @@
   }
 
   function setCue(key, good) {
+    if (recording) return; // a challenge's instructions own the cue while it is shown
     var text = texts[key] || '';
     if (viewfinder) viewfinder.classList.toggle('good', !!good);
     // Only a change is announced, so screen readers are not flooded every few hundred ms.
@@ -88,6 +94,10 @@
     }, function () { return true; });
   }
 
+  function cameraConstraints() {
+    return { facingMode: 'user', width: { ideal: 1280 }, height: { ideal: 720 } };
+  }
+
   function startCamera() {
     show('capture', false);
     takeButton.disabled = true;
@@ -95,7 +105,7 @@
       if (!present) { show('nocamera'); pollStatus(); return; }
       return navigator.mediaDevices.getUserMedia({
         audio: false,
-        video: { facingMode: 'user', width: { ideal: 1280 }, height: { ideal: 720 } },
+        video: cameraConstraints(),
       }).then(function (s) {
         stream = s;
         video.srcObject = s;
@@ -136,6 +146,7 @@
   }
 
   function checkFrame() {
+    if (recording) return;
     var light = lighting();
     if (!light) return;
     if (light.face < 55) return setCue('cueTooDark');
@@ -236,8 +247,323 @@
     });
   }
 
+  // ---- FLASHING and ACTIVE_3D challenges (docs/liveness.md: what the capture page records) ----
+  // The server stamps the challenge when it answers, so the sequence starts as soon as the answer
+  // arrives; t0 is when its first thing (black lead-in / "look straight at the camera") is shown,
+  // and every frame's t is from t0. The still the face match uses is part of the same performance,
+  // drawn at the end of the lead-in: looking straight at the camera (ACTIVE_3D), not yet under a
+  // coloured screen (FLASHING).
+  var CHALLENGE_MAX_FRAMES = 96, CHALLENGE_FRAME_MAX_BYTES = 100 * 1024;
+  var CHALLENGE_QUALITY = 0.85, CHALLENGE_MIN_QUALITY = 0.1, STILL_QUALITY = 0.9;
+  var FLASH_MIN_STEP_MS = 300;
+  var ACTIVE_BACK_AFTER_MS = 1200; // "now look back at the camera" this long after each instruction
+  var DIRECTION_TEXT = { left: 'activeLeft', right: 'activeRight', up: 'activeUp', down: 'activeDown' };
+  var captureSection = document.getElementById('state-capture');
+  var flashOverlay = document.getElementById('flash-overlay');
+  var flashVideo = document.getElementById('flash-video');
+  var flashText = document.getElementById('flash-text');
+  var directionEl = document.getElementById('direction');
+  var challengeUrl = config.challengeUrl || (config.uploadUrl ? config.uploadUrl.replace(/\/capture$/, '/challenge') : '');
+
+  // Same as challengeDurationMs and flashColourAt in src/liveness/challenge.ts.
+  function challengeDurationMs(ch) {
+    if (ch.method !== 'FLASHING') return ch.totalTimeoutMs;
+    var sum = 0;
+    for (var i = 0; i < ch.steps.length; i++) sum += ch.steps[i].ms;
+    return ch.leadInMs + sum + ch.maxLagMs;
+  }
+
+  function flashColourAt(ch, t) {
+    var edge = ch.leadInMs;
+    if (t < edge) return [0, 0, 0];
+    for (var i = 0; i < ch.steps.length; i++) {
+      var s = ch.steps[i];
+      if (t < edge + s.ms) return [s.rgb[0] / 255, s.rgb[1] / 255, s.rgb[2] / 255];
+      edge += s.ms;
+    }
+    return [0, 0, 0];
+  }
+
+  function usableChallenge(ch) {
+    if (!ch || typeof ch.id !== 'string' || !(ch.fps > 0) || !(ch.frameWidth > 0) || !Array.isArray(ch.steps)) return false;
+    // Never faster than the 300–500 ms per colour the notice was written for (photosensitivity).
+    if (ch.method === 'FLASHING') return ch.steps.every(function (s) { return s && s.ms >= FLASH_MIN_STEP_MS && s.rgb && s.rgb.length === 3; }) && challengeDurationMs(ch) > 0;
+    if (ch.method === 'ACTIVE_3D') return ch.steps.every(function (s) { return s && DIRECTION_TEXT.hasOwnProperty(s.direction) && s.atMs >= 0; }) && ch.totalTimeoutMs > 0;
+    return false;
+  }
+
+  function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  function encodeJpeg(canvas, quality) {
+    return new Promise(function (resolve) { canvas.toBlob(resolve, 'image/jpeg', quality); });
+  }
+
+  // The still: 640 px wide at the camera's aspect ratio, JPEG 0.9 (as the PASSIVE still).
+  function grabStill() {
+    var canvas = document.createElement('canvas');
+    canvas.width = STILL_WIDTH;
+    canvas.height = Math.round(STILL_WIDTH * video.videoHeight / video.videoWidth);
+    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    return encodeJpeg(canvas, STILL_QUALITY).then(function (blob) {
+      if (blob && blob.size <= config.maxBytes) return blob;
+      return encodeJpeg(canvas, 0.75).then(function (b) {
+        if (b && b.size <= config.maxBytes) return b;
+        throw new Error('still too large');
+      });
+    });
+  }
+
+  // Exposure and white balance are locked for FLASHING where the browser allows (auto-exposure
+  // fighting the flash lowers the response). Only the modes the camera reports are asked for (Chrome
+  // refuses the whole set for one it lacks), and the camera's own constraints are repeated
+  // (applyConstraints replaces the whole set). Failures, and cameras that cannot, are ignored.
+  function videoTrack() {
+    return stream && stream.getVideoTracks ? stream.getVideoTracks()[0] || null : null;
+  }
+
+  function exposureConstraints(mode) {
+    var track = videoTrack();
+    if (!track || !track.applyConstraints) return null;
+    var caps = null, out = cameraConstraints(), set = {}, any = false;
+    try { caps = track.getCapabilities ? track.getCapabilities() : null; } catch (e) { caps = null; }
+    ['exposureMode', 'whiteBalanceMode'].forEach(function (k) {
+      if (!caps || (caps[k] && caps[k].indexOf && caps[k].indexOf(mode) >= 0)) { set[k] = mode; any = true; }
+    });
+    if (!any) return null;
+    out.advanced = [set];
+    return out;
+  }
+
+  function setExposureMode(mode) {
+    var track = videoTrack(), constraints = exposureConstraints(mode), p;
+    if (!constraints) return Promise.resolve(false);
+    try { p = Promise.resolve(track.applyConstraints(constraints)); } catch (e) { return Promise.resolve(false); }
+    // Waits at most 700 ms; resolves true when a change was asked for (to be undone afterwards).
+    return Promise.race([p.catch(function () { /* ignored */ }), wait(700)]).then(function () { return true; });
+  }
+
+  function fetchChallenge() {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, 30000) : null;
+    return fetch(challengeUrl, {
+      method: 'POST',
+      headers: { 'X-Upload-Token': uploadToken },
+      cache: 'no-store',
+      signal: controller ? controller.signal : undefined,
+    }).then(function (res) {
+      if (timer) clearTimeout(timer);
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        if (res.ok && body.challenge && usableChallenge(body.challenge)) return body.challenge;
+        if (res.status === 409 || body.outcome === 'stale') { window.location.reload(); return null; }
+        if (res.status === 410 || body.outcome === 'expired') { stopCamera(); show('expired'); return null; }
+        if (res.status === 503 || body.outcome === 'busy') {
+          body.outcome = 'busy';
+          retry(body);
+          return null;
+        }
+        throw new Error('challenge refused');
+      });
+    });
+  }
+
+  function announce(key) {
+    lastCue = '';
+    cueEl.textContent = texts[key] || '';
+  }
+
+  function showDirection(dir) {
+    if (!directionEl) return;
+    directionEl.className = 'direction' + (dir ? ' dir-' + dir : '');
+    directionEl.hidden = !dir;
+  }
+
+  // Black or white text, whichever contrasts more with the screen colour (WCAG relative luminance).
+  function textColourOn(c) {
+    function lin(v) { return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+    var l = 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+    return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000' : '#fff';
+  }
+
+  var shownColour = '';
+  function setFlashColour(c) {
+    var css = 'rgb(' + Math.round(c[0] * 255) + ', ' + Math.round(c[1] * 255) + ', ' + Math.round(c[2] * 255) + ')';
+    if (css === shownColour) return;
+    shownColour = css;
+    flashOverlay.style.backgroundColor = css;
+    if (flashText) flashText.style.color = textColourOn(c);
+  }
+
+  function startDisplay(ch) {
+    if (viewfinder) viewfinder.classList.remove('good');
+    if (ch.method === 'FLASHING') {
+      shownColour = '';
+      setFlashColour([0, 0, 0]);
+      flashOverlay.hidden = false;
+      announce('flashKeepFace');
+    } else {
+      if (captureSection) captureSection.classList.add('challenge-active');
+      cueEl.setAttribute('aria-live', 'assertive'); // a late instruction is a wrong one
+      showDirection(null);
+      announce('activeLookStraight');
+      if (cueEl.scrollIntoView) cueEl.scrollIntoView({ block: 'nearest' }); // the instruction in view
+    }
+  }
+
+  function stopDisplay() {
+    if (flashOverlay) flashOverlay.hidden = true;
+    if (flashVideo) flashVideo.srcObject = null;
+    if (captureSection) captureSection.classList.remove('challenge-active');
+    cueEl.setAttribute('aria-live', 'polite');
+    showDirection(null);
+    recording = false;
+    lastCue = '';
+    setCue('cueFit');
+  }
+
+  // Shows the challenge and records it: frames of frameWidth px at the camera's aspect ratio, JPEG
+  // 0.85 (lower if one exceeds 100 KB), at ch.fps from t0 until the challenge's duration has passed.
+  function performChallenge(ch) {
+    return new Promise(function (resolve, reject) {
+      var duration = challengeDurationMs(ch);
+      // At ch.fps; spread wider only if that would exceed the frame limit over the duration.
+      var interval = Math.max(1000 / ch.fps, duration / (CHALLENGE_MAX_FRAMES - 1));
+      var fw = Math.round(ch.frameWidth), fh = Math.round(fw * video.videoHeight / video.videoWidth);
+      var flashing = ch.method === 'FLASHING';
+      var frames = [], times = [], pending = [], timers = [];
+      var quality = CHALLENGE_QUALITY, t0 = 0, slot = 0, raf = 0, started = false, ended = false, still = null;
+
+      function later(fn, ms) { timers.push(setTimeout(guard(fn), Math.max(0, ms))); }
+      function guard(fn) {
+        return function () {
+          if (ended) return;
+          try { fn(); } catch (e) { stop(); reject(e); }
+        };
+      }
+      function stop() {
+        ended = true;
+        timers.forEach(clearTimeout);
+        if (raf) cancelAnimationFrame(raf);
+      }
+
+      function encodeFrame(canvas, idx, q) {
+        return encodeJpeg(canvas, q).then(function (blob) {
+          if (!blob) throw new Error('frame encoding failed');
+          if (blob.size <= CHALLENGE_FRAME_MAX_BYTES) { frames[idx] = blob; return; }
+          if (q <= CHALLENGE_MIN_QUALITY) throw new Error('frame too large');
+          // This frame again, and the later ones, at a lower quality.
+          quality = Math.max(CHALLENGE_MIN_QUALITY, Math.min(quality, q - 0.1));
+          return encodeFrame(canvas, idx, quality);
+        });
+      }
+
+      function drawFrame() {
+        if (times.length >= CHALLENGE_MAX_FRAMES) return;
+        var canvas = document.createElement('canvas');
+        canvas.width = fw;
+        canvas.height = fh;
+        var t = Math.round(performance.now() - t0);
+        if (times.length && t <= times[times.length - 1]) return;
+        canvas.getContext('2d').drawImage(video, 0, 0, fw, fh);
+        times.push(t);
+        var p = encodeFrame(canvas, times.length - 1, quality);
+        p.catch(function () { /* reported by end() */ });
+        pending.push(p);
+      }
+
+      function tick() {
+        var elapsed = performance.now() - t0;
+        if (elapsed > duration) return end();
+        drawFrame();
+        slot = Math.max(slot + 1, Math.floor(elapsed / interval) + 1); // a late timer skips missed slots
+        if (slot * interval > duration) later(end, t0 + duration - performance.now());
+        else later(tick, t0 + slot * interval - performance.now());
+      }
+
+      function paint() {
+        if (ended) return;
+        setFlashColour(flashColourAt(ch, performance.now() - t0));
+        raf = requestAnimationFrame(paint);
+      }
+
+      function instruct(key, dir) {
+        return function () { announce(key); showDirection(dir); };
+      }
+
+      function scheduleInstructions() {
+        for (var i = 0; i < ch.steps.length; i++) {
+          var step = ch.steps[i];
+          var next = i + 1 < ch.steps.length ? ch.steps[i + 1].atMs : duration;
+          later(instruct(DIRECTION_TEXT[step.direction], step.direction), t0 + step.atMs - performance.now());
+          var back = step.atMs + ACTIVE_BACK_AFTER_MS;
+          if (back + 300 <= next) later(instruct('activeBack', null), t0 + back - performance.now());
+        }
+      }
+
+      function end() {
+        if (ended) return;
+        stop();
+        Promise.all(pending).then(function () {
+          for (var i = 0; i < times.length; i++) if (!frames[i]) throw new Error('recording failed');
+          if (times.length < 2) throw new Error('recording failed');
+          resolve({ frames: frames, times: times, still: still });
+        }).catch(reject);
+      }
+
+      function start() {
+        if (started || ended) return;
+        started = true;
+        t0 = performance.now();
+        tick(); // frame 0, at t ≈ 0
+        if (flashing) raf = requestAnimationFrame(paint);
+        else scheduleInstructions();
+        later(function () {
+          still = grabStill();
+          still.catch(function () { /* reported by the upload */ });
+        }, t0 + Math.max(0, ch.leadInMs - 150) - performance.now());
+      }
+
+      startDisplay(ch);
+      // t0 is the animation frame that first paints the lead-in; a hidden page gets no animation frames.
+      raf = requestAnimationFrame(guard(start));
+      later(start, 100);
+    });
+  }
+
+  function challengeUpload() {
+    var flashing = config.liveness === 'FLASHING';
+    var locked = false, cleaned = false;
+    recording = true; // the live cues pause from the press
+    if (flashing && flashVideo) {
+      flashVideo.srcObject = stream; // the small preview on the overlay, ready before the sequence
+      var played = flashVideo.play();
+      if (played && played.catch) played.catch(function () { /* muted inline video plays anyway */ });
+    }
+    var ready = flashing ? setExposureMode('manual').then(function (ok) { locked = ok; }) : Promise.resolve();
+    function cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      stopDisplay();
+      if (locked) setExposureMode('continuous');
+    }
+    return ready.then(fetchChallenge).then(function (ch) {
+      if (!ch) return null;
+      return performChallenge(ch).then(function (rec) {
+        var still = rec.still || grabStill(); // (a recording stopped before its lead-in ended)
+        return still.then(function (stillBlob) {
+          var form = new FormData();
+          form.append('still', stillBlob, 'still.jpg');
+          rec.frames.forEach(function (f, n) { form.append('frame', f, 'frame' + n + '.jpg'); });
+          form.append('times', JSON.stringify(rec.times));
+          form.append('challenge_id', ch.id);
+          return { body: form, headers: {} };
+        });
+      });
+    }).then(function (upload) { cleanup(); return upload; }, function (err) { cleanup(); throw err; });
+  }
+
   function captureUpload() {
     if (config.liveness === 'PASSIVE') return recordBurst().then(function (form) { return { body: form, headers: {} }; });
+    if (config.liveness === 'FLASHING' || config.liveness === 'ACTIVE_3D') return challengeUpload();
     return captureJpeg().then(function (blob) { return { body: blob, headers: { 'Content-Type': 'image/jpeg' } }; });
   }
 
@@ -247,6 +573,7 @@
     takeButton.disabled = true;
     retryEl.hidden = true;
     captureUpload().then(function (upload) {
+      if (!upload) return; // the challenge request's answer was already shown (busy, expired, stale)
       show('processing');
       var controller = window.AbortController ? new AbortController() : null;
       var timer = controller ? setTimeout(function () { controller.abort(); }, 30000) : null;
@@ -282,6 +609,13 @@
   });
 
   if (config.state !== 'capture') return;
+  // Before the press: FLASHING users are warned that the screen will flash; ACTIVE_3D users that
+  // they will be asked to turn their head. The button keeps its name and gets the notice as description.
+  var notice = document.getElementById(config.liveness === 'FLASHING' ? 'flash-notice' : config.liveness === 'ACTIVE_3D' ? 'active-notice' : '');
+  if (notice) {
+    notice.hidden = false;
+    takeButton.setAttribute('aria-describedby', notice.id);
+  }
   takeButton.addEventListener('click', takeSelfie);
   window.addEventListener('pagehide', stopCamera);
   if (!supported()) { show('unsupported'); pollStatus(); return; }

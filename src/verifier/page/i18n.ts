@@ -21,6 +21,15 @@ const en = {
   cueCentre: 'Centre your face in the oval.',
   cueNoFace: 'We cannot see a face. Look straight at the camera.',
   cueGood: 'Good. Hold still and take your selfie.',
+  flashNotice: 'Photosensitivity warning: when you take your selfie, the screen flashes different colours for a few seconds. If flashing light can affect your health, do not continue.',
+  activeNotice: 'When you take your selfie, follow the instructions under the picture: you will be asked to turn your head a few times.',
+  flashKeepFace: 'Keep your face in the oval while the screen changes colour',
+  activeLookStraight: 'Look straight at the camera',
+  activeLeft: 'Turn your head to your left',
+  activeRight: 'Turn your head to your right',
+  activeUp: 'Look up',
+  activeDown: 'Look down',
+  activeBack: 'Now look back at the camera',
   privacy: 'Your selfie is used only for this check and is not kept.',
   privacyEnrol: 'The photo is not kept: we keep only an encrypted face template to recognise you next time.',
   processingTitle: 'Checking your selfie…',
@@ -77,6 +86,15 @@ const id: Messages = {
   cueCentre: 'Posisikan wajah di tengah oval.',
   cueNoFace: 'Wajah tidak terlihat. Lihat lurus ke kamera.',
   cueGood: 'Bagus. Tahan posisi dan ambil swafoto.',
+  flashNotice: 'Peringatan fotosensitivitas: saat Anda mengambil swafoto, layar akan berkedip dengan berbagai warna selama beberapa detik. Jika cahaya berkedip dapat mengganggu kesehatan Anda, jangan lanjutkan.',
+  activeNotice: 'Saat Anda mengambil swafoto, ikuti petunjuk di bawah gambar: Anda akan diminta menggerakkan kepala beberapa kali.',
+  flashKeepFace: 'Jaga wajah Anda tetap di dalam oval selama warna layar berubah',
+  activeLookStraight: 'Lihat lurus ke kamera',
+  activeLeft: 'Tolehkan kepala ke kiri Anda',
+  activeRight: 'Tolehkan kepala ke kanan Anda',
+  activeUp: 'Lihat ke atas',
+  activeDown: 'Lihat ke bawah',
+  activeBack: 'Sekarang lihat kembali ke kamera',
   privacy: 'Swafoto Anda hanya dipakai untuk pemeriksaan ini dan tidak disimpan.',
   privacyEnrol: 'Fotonya tidak disimpan: kami hanya menyimpan templat wajah terenkripsi untuk mengenali Anda lain kali.',
   processingTitle: 'Memeriksa swafoto Anda…',
@@ -121,6 +139,8 @@ export const MESSAGES: Record<Language, Messages> = { en, id };
 export const SCRIPT_TEXTS = [
   'cueFit', 'cueTooDark', 'cueBacklit', 'cueTooBright', 'cueCloser', 'cueFarther', 'cueCentre', 'cueNoFace', 'cueGood', 'busy',
   'retryNoFace', 'retryMultiple', 'retryQuality', 'attemptsLeft',
+  // FLASHING and ACTIVE_3D challenges: what the page announces while recording
+  'flashKeepFace', 'activeLookStraight', 'activeLeft', 'activeRight', 'activeUp', 'activeDown', 'activeBack',
 ] as const satisfies readonly (keyof Messages)[];
 
 export function scriptTexts(t: Messages): Record<string, string> {

@@ -1,0 +1,301 @@
+// Liveness challenges through the hosted page in Debian's Chromium. Two kinds of camera:
+//  - Chromium's fake camera playing a y4m file: a still photo (one frame) and a flat-plane motion
+//    video (a photo turned and tilted as a plane). Both must be refused by FLASHING and ACTIVE_3D
+//    (and the still by PASSIVE), and a recorded upload replayed later must be refused.
+//  - A canvas camera injected into the page (what a virtual camera does), playing an answer that
+//    Node renders for the challenge the server issued, in time with the page: a genuine answer is
+//    accepted end to end; the right turns in the wrong order, or too late, are refused.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeJpeg } from '../../src/liveness/image.ts';
+import type { Active3dChallenge, FlashingChallenge, Frame } from '../../src/liveness/index.ts';
+import { generateActiveFrames, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
+import { generateFlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
+import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
+import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { tempDir } from '../helpers/env.ts';
+import { api, portraitB64, selfieRgb, startTestVerifier } from '../helpers/verifier.ts';
+import type { TestVerifier } from '../helpers/verifier.ts';
+import { writeY4m } from '../helpers/y4m.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const face = lazyFaceEngine({ poolSize: 2 });
+const tmp = tempDir('challenge-browser');
+let v: TestVerifier;
+let faces: FaceSource[];
+let stillCamera: Browser;
+let flatCamera: Browser;
+let callbackServer: Server;
+let callbackUrl: string;
+const cspViolations: string[] = [];
+
+function launch(y4m: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${y4m}`,
+      // timers and rAF keep their pace in a headless tab
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+    ],
+  });
+}
+
+const rgbOf = (f: Frame) => Buffer.from(f.image.data.buffer, f.image.data.byteOffset, f.image.data.byteLength);
+
+beforeAll(async () => {
+  faces = await loadFaceSources();
+  const still = path.join(tmp.dir, 'still.y4m');
+  writeY4m(still, [await selfieRgb('amy', 1)], 640, 480);
+  // a printed photo turned and tilted as a plane (following some other head-turn challenge), 5 fps
+  const flat = await generateActiveFrames('flat_photo', 7, faces);
+  const flatY4m = path.join(tmp.dir, 'flat.y4m');
+  writeY4m(flatY4m, flat.frames.map(rgbOf), flat.frames[0]!.image.width, flat.frames[0]!.image.height, 5);
+  [stillCamera, flatCamera] = await Promise.all([launch(still), launch(flatY4m), face.warm()]);
+  v = await startTestVerifier({ face });
+  callbackServer = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<!doctype html><title>callback</title><p>back at the relying party</p>');
+  });
+  await new Promise<void>((r) => callbackServer.listen(0, '127.0.0.1', () => r()));
+  callbackUrl = `http://127.0.0.1:${(callbackServer.address() as { port: number }).port}/reauth/callback`;
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([stillCamera?.close(), flatCamera?.close()]);
+  await v?.stop();
+  await new Promise((r) => callbackServer?.close(r));
+  await face.close();
+  tmp.remove();
+});
+
+type Answer = (challenge: FlashingChallenge | Active3dChallenge) => Promise<Frame[]>;
+
+/**
+ * A canvas camera (640×480): grey until the page's challenge request returns; then Node renders
+ * the answer for that challenge, and the canvas plays it from the moment the page gets the
+ * challenge (the fetch resolves once the frames are ready, so the page starts in time with them),
+ * then shows the person as in the answer's lead-in (the screen's colours no longer on the face).
+ */
+const CANVAS_CAMERA = `(() => {
+  const W = 640, H = 480;
+  const canvas = document.createElement('canvas');
+  canvas.width = W; canvas.height = H;
+  const g = canvas.getContext('2d');
+  let frames = null, start = 0;
+  function draw() {
+    if (frames && start) {
+      const t = performance.now() - start;
+      // after the answer: the face as in the lead-in (no colour on it any more)
+      let f = frames[0];
+      if (t <= frames[frames.length - 1].t + 100) for (const x of frames) { if (x.t <= t) f = x; else break; }
+      g.drawImage(f.img, 0, 0, W, H);
+    } else { g.fillStyle = '#777'; g.fillRect(0, 0, W, H); }
+    requestAnimationFrame(draw);
+  }
+  draw();
+  navigator.mediaDevices.enumerateDevices = () => Promise.resolve([{ kind: 'videoinput', deviceId: 'canvas', label: 'canvas', groupId: '' }]);
+  navigator.mediaDevices.getUserMedia = () => Promise.resolve(canvas.captureStream(30));
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const res = await realFetch(url, init);
+    if (String(url).endsWith('/challenge') && res.ok) {
+      const { challenge } = await res.clone().json();
+      const rendered = await window.__renderAnswer(challenge);
+      frames = await Promise.all(rendered.map(async (r) => {
+        const bytes = Uint8Array.from(atob(r.jpeg), (c) => c.charCodeAt(0));
+        return { t: r.t, img: await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' })) };
+      }));
+      start = performance.now();
+    }
+    return res;
+  };
+})();`;
+
+/**
+ * Keeps a copy of what the page uploads (the multipart body as the page built it), so a test can
+ * replay it: Chromium does not hand file parts of a request body to the test's request events.
+ */
+const UPLOAD_RECORDER = `(() => {
+  const realFetch = window.fetch;
+  window.fetch = async function (url, init) {
+    if (String(url).endsWith('/capture') && init && init.body instanceof FormData) {
+      const copy = new Response(init.body);
+      const bytes = new Uint8Array(await copy.arrayBuffer());
+      let bin = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+      await window.__recordUpload(btoa(bin), copy.headers.get('content-type'));
+    }
+    return realFetch.apply(this, arguments);
+  };
+})();`;
+
+let lastUpload: { body: Buffer; contentType: string } | undefined;
+
+async function newPage(browser: Browser, answer?: Answer): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-GB' });
+  await context.exposeFunction('__recordUpload', (b64: string, contentType: string) => {
+    lastUpload = { body: Buffer.from(b64, 'base64'), contentType };
+  });
+  await context.addInitScript(UPLOAD_RECORDER);
+  if (answer) {
+    await context.exposeFunction('__renderAnswer', async (challenge: FlashingChallenge | Active3dChallenge) =>
+      Promise.all((await answer(challenge)).map(async (f) => ({ t: f.t, jpeg: (await encodeJpeg(f.image, 92)).toString('base64') }))));
+    await context.addInitScript(CANVAS_CAMERA);
+  }
+  const page = await context.newPage();
+  if (process.env.DEBUG_PAGE) page.on('console', (msg) => console.log('[page]', msg.text()));
+  if (process.env.DEBUG_PAGE) page.on('response', (r) => console.log('[resp]', r.status(), r.url()));
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+  });
+  return page;
+}
+
+type Upload = { url: string; token: string; contentType: string; body: Buffer };
+type Outcome = { status: string; sessionId: string; decision: any; risks: string[]; upload: Upload };
+
+/** One sign-in through the page: press "Take selfie", follow the challenge, land on the callback. */
+async function signIn(browser: Browser, workflowId: 'flashing' | 'active-3d' | 'reauth', answer?: Answer): Promise<Outcome> {
+  const extra = workflowId === 'reauth' ? { portrait_image: await portraitB64('amy', 2) } : {};
+  const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: workflowId, vendor_data: 'browser', callback: callbackUrl, ...extra });
+  const page = await newPage(browser, answer);
+  let upload: Upload | undefined;
+  lastUpload = undefined;
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().endsWith('/capture') && lastUpload) upload = { url: req.url(), token: req.headers()['x-upload-token']!, ...lastUpload };
+  });
+  await page.goto(s.url);
+  const take = page.getByRole('button', { name: 'Take selfie', exact: true });
+  await expect.poll(() => take.isEnabled(), { timeout: 15_000 }).toBe(true);
+  await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0);
+  // Before the press the page says what is coming (FLASHING: a photosensitivity notice).
+  if (workflowId === 'flashing') expect(await page.getByText('the screen flashes different colours', { exact: false }).isVisible()).toBe(true);
+  if (workflowId === 'active-3d') expect(await page.getByText('turn your head', { exact: false }).first().isVisible()).toBe(true);
+  await take.click();
+  // The callback, or whatever the page showed instead (a retry message, an error screen), as the failure.
+  const shown = async (sel: string) => {
+    await page.locator(sel).waitFor({ state: 'visible', timeout: 90_000 });
+    if (process.env.DEBUG_PAGE && lastUpload) {
+      const form = await new Response(new Uint8Array(lastUpload.body), { headers: { 'content-type': lastUpload.contentType } }).formData();
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync('/tmp/still-fail.jpg', Buffer.from(await (form.get('still') as Blob).arrayBuffer()));
+      const frames = form.getAll('frame') as Blob[];
+      writeFileSync('/tmp/frame-last.jpg', Buffer.from(await frames[frames.length - 1]!.arrayBuffer()));
+      writeFileSync('/tmp/frame-0.jpg', Buffer.from(await frames[0]!.arrayBuffer()));
+      console.log('times', form.get('times'));
+    }
+    throw new Error(`the page showed ${sel}: ${await page.locator(sel).textContent()}`);
+  };
+  await Promise.race([page.waitForURL((u) => u.toString().startsWith(callbackUrl), { timeout: 90_000 }), shown('#retry-message'), shown('#state-error')]);
+  const query = new URL(page.url()).searchParams;
+  expect(query.get('verificationSessionId')).toBe(s.session_id);
+  const decision = (await api(v, 'GET', `/v3/session/${s.session_id}/decision/`)).body;
+  await page.context().close();
+  expect(upload).toBeDefined();
+  return {
+    status: query.get('status')!,
+    sessionId: s.session_id,
+    decision,
+    risks: decision.liveness_checks[0].warnings.map((w: { risk: string }) => w.risk),
+    upload: upload!,
+  };
+}
+
+const activeAnswer = (kind: ActiveKind, seed: number): Answer => async (ch) => (await generateActiveFrames(kind, seed, faces, ch as Active3dChallenge, { zoom: 0.75 })).frames;
+const flashAnswer = (kind: FlashKind, seed: number): Answer => async (ch) => (await generateFlashingSample(kind, seed, faces, ch as FlashingChallenge)).frames;
+
+describe('a still photo fed as the camera', () => {
+  it('is refused by PASSIVE', async () => {
+    const r = await signIn(stillCamera, 'reauth');
+    expect(r.status).toBe('Declined');
+    expect(r.decision.liveness_checks[0]).toMatchObject({ method: 'PASSIVE', status: 'Declined' });
+    expect(r.risks).toContain('LIVENESS_FACE_ATTACK');
+  }, 60_000);
+
+  it('is refused by FLASHING: the face does not reflect the colours', async () => {
+    const r = await signIn(stillCamera, 'flashing');
+    expect(r.status).toBe('Declined');
+    expect(r.decision.liveness_checks[0]).toMatchObject({ method: 'FLASHING', status: 'Declined' });
+    expect(r.risks).toEqual(expect.arrayContaining(['FLASH_SEQUENCE_MISMATCH', 'LIVENESS_FACE_ATTACK']));
+  }, 60_000);
+
+  it('is refused by ACTIVE_3D: the head never turns', async () => {
+    const r = await signIn(stillCamera, 'active-3d');
+    expect(r.status).toBe('Declined');
+    expect(r.decision.liveness_checks[0]).toMatchObject({ method: 'ACTIVE_3D', status: 'Declined' });
+    expect(r.risks).toContain('LIVENESS_FACE_ATTACK');
+    expect(r.risks.some((x) => x === 'CHALLENGE_TIMEOUT' || x === 'CHALLENGE_ORDER')).toBe(true);
+  }, 90_000);
+});
+
+describe('a flat-plane motion video fed as the camera', () => {
+  it('is refused by FLASHING, and its upload replayed later is refused too', async () => {
+    const r = await signIn(flatCamera, 'flashing');
+    expect(r.status).toBe('Declined');
+    expect(r.risks).toContain('LIVENESS_FACE_ATTACK');
+    // the picture's brightness does not follow the colours (or only by chance, at a wrong lag)
+    expect(r.risks.some((x) => ['FLASH_SEQUENCE_MISMATCH', 'CHALLENGE_TIMEOUT', 'FLAT_SHADING'].includes(x))).toBe(true);
+
+    // the same bytes again with the same grant: spent
+    const again = await fetch(r.upload.url, { method: 'POST', headers: { 'content-type': r.upload.contentType, 'x-upload-token': r.upload.token }, body: new Uint8Array(r.upload.body) });
+    expect(again.status).toBe(409);
+
+    // the recorded response sent in a new session, with that page load's own grant and challenge
+    const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: 'flashing', vendor_data: 'replay' });
+    const page = await newPage(flatCamera);
+    await page.goto(s.url);
+    const config = JSON.parse((await page.locator('#capture-config').textContent())!);
+    const challenge = await page.evaluate(async (c) => (await fetch(c.challengeUrl, { method: 'POST', headers: { 'X-Upload-Token': c.uploadToken } })).json(), config);
+    expect(challenge.challenge.method).toBe('FLASHING');
+    await new Promise((res) => setTimeout(res, 4000)); // as long as the sequence takes
+    const replay = await fetch(new URL(config.uploadUrl, s.url), { method: 'POST', headers: { 'content-type': r.upload.contentType, 'x-upload-token': config.uploadToken }, body: new Uint8Array(r.upload.body) });
+    const replayed = await replay.json();
+    expect({ http: replay.status, ...replayed }).toMatchObject({ http: 200, status: 'Declined' });
+    const d = (await api(v, 'GET', `/v3/session/${s.session_id}/decision/`)).body;
+    expect(d.liveness_checks[0].warnings.map((w: { risk: string }) => w.risk)).toEqual(['CHALLENGE_INVALID']);
+    await page.context().close();
+  }, 90_000);
+
+  it('is refused by ACTIVE_3D: a picture turned as a plane has no parallax and misses the asked turns', async () => {
+    const r = await signIn(flatCamera, 'active-3d');
+    expect(r.status).toBe('Declined');
+    expect(r.decision.liveness_checks[0]).toMatchObject({ method: 'ACTIVE_3D', status: 'Declined' });
+    expect(r.risks).toContain('LIVENESS_FACE_ATTACK');
+  }, 90_000);
+});
+
+describe('answers played by a camera that follows the challenge', () => {
+  it('FLASHING: a face that reflects the sequence is Approved; the same face reflecting it late is refused', async () => {
+    const ok = await signIn(stillCamera, 'flashing', flashAnswer('bona_fide', 11));
+    expect(ok.decision.liveness_checks[0]).toMatchObject({ method: 'FLASHING', warnings: [] });
+    expect(ok.status).toBe('Approved');
+    const late = await signIn(stillCamera, 'flashing', flashAnswer('late_response', 11));
+    expect(late.status).toBe('Declined');
+    expect(late.risks).toContain('CHALLENGE_TIMEOUT');
+  }, 120_000);
+
+  it('ACTIVE_3D: the asked turns in order and time are Approved', async () => {
+    const r = await signIn(stillCamera, 'active-3d', activeAnswer('bona_fide', 11));
+    expect(r.decision.liveness_checks[0]).toMatchObject({ method: 'ACTIVE_3D', warnings: [] });
+    expect(r.status).toBe('Approved');
+  }, 120_000);
+
+  it('ACTIVE_3D: the asked turns in the wrong order are refused', async () => {
+    const r = await signIn(stillCamera, 'active-3d', activeAnswer('wrong_order', 12));
+    expect(r.status).toBe('Declined');
+    expect(r.risks).toContain('CHALLENGE_ORDER');
+  }, 120_000);
+
+  it('ACTIVE_3D: the asked turns, each after its time limit, are refused', async () => {
+    const r = await signIn(stillCamera, 'active-3d', activeAnswer('too_late', 13));
+    expect(r.status).toBe('Declined');
+    expect(r.risks.some((x) => x === 'CHALLENGE_TIMEOUT' || x === 'CHALLENGE_ORDER')).toBe(true);
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
+});
