@@ -4,25 +4,13 @@
 // of the still the match judged (same_face), or a photo could pass the match while another live
 // face answers the colours. The signals run in a liveness worker.
 import type { LivenessCheck } from '../../../didit/index.ts';
-import { isFaceError } from '../../../face/index.ts';
 import type { FaceAnalysis } from '../../../face/index.ts';
 import type { FlashingChallenge } from '../../../liveness/index.ts';
-import { EngineBusy } from '../../capture/analyse-capture.ts';
 import type { BurstFrame, StepInput } from '../types.ts';
 import { useChallenge } from './challenge-use.ts';
+import { analyseFrame } from './frame-analysis.ts';
 import { declined, refusedChallenge, verdictOf } from './verdict.ts';
 import { runLiveness } from './workers.ts';
-
-/** The engine's analysis of one recorded frame; null when it holds no usable face. */
-export async function analyseFrame(input: StepInput, frame: BurstFrame): Promise<FaceAnalysis | null> {
-  try {
-    return await input.deps.face.analyze(frame.bytes, { qualityGate: false, minFaceSize: 40 });
-  } catch (err) {
-    if (!isFaceError(err)) throw err;
-    if (err.code === 'BUSY') throw new EngineBusy();
-    return null;
-  }
-}
 
 function probeFrames(ch: FlashingChallenge, frames: readonly BurstFrame[]): BurstFrame[] {
   const lead = frames.filter((f) => f.t < ch.leadInMs).at(-1) ?? frames[0]!;
