@@ -52,8 +52,8 @@ async function prepare(workflowId: 'flashing' | 'active-3d', seed: number): Prom
   const s = await fetch(`${verifier.url}/v3/session/`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ workflow_id: workflowId, vendor_data: `bench-${seed}` }) }).then((r) => r.json() as Promise<{ url: string; session_id: string }>);
   const html = await (await fetch(s.url)).text();
   const cfg = JSON.parse(/id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!) as { uploadUrl: string; uploadToken: string; challengeUrl: string };
-  const issued = Date.now();
   const { challenge } = (await fetch(verifier.url + cfg.challengeUrl, { method: 'POST', headers: { 'x-upload-token': cfg.uploadToken } }).then((r) => r.json())) as { challenge: Challenge };
+  const issued = Date.now(); // the page starts the sequence when the challenge arrives
   // The page records 640×480 for ACTIVE_3D and 320×240 for FLASHING.
   const frames: Frame[] = challenge.method === 'FLASHING'
     ? (await generateFlashingSample('bona_fide', seed, faces, challenge as FlashingChallenge)).frames

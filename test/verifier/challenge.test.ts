@@ -33,8 +33,9 @@ type Started = { session_id: string; url: string; page: OpenedPage; issuedAt: nu
 async function startChallenge(workflowId: 'flashing' | 'active-3d'): Promise<Started & { challenge: any }> {
   const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: workflowId, vendor_data: 'someone' });
   const page = await openPage(s.url);
-  const issuedAt = Date.now();
   const c = await requestChallenge(s.url, page);
+  // the page starts when the answer arrives (the server stamped the challenge before it answered)
+  const issuedAt = Date.now();
   expect(c.status).toBe(200);
   return { session_id: s.session_id, url: s.url, page, issuedAt, challenge: c.body.challenge };
 }
