@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, REPO_ROOT } from '../../src/config.ts';
 import { hashApiKey, loadVerifierConfig } from '../../src/verifier/config.ts';
-import { defaultWorkflowIds, loadWorkflows } from '../../src/verifier/workflows.ts';
+import { defaultWorkflowIds } from '../../src/verifier/workflows.ts';
 import { tempDir } from '../helpers/env.ts';
 
 const tmp = tempDir('verifier-config');
@@ -37,12 +37,6 @@ describe('verifier configuration', () => {
     expect(loadVerifierConfig({ DATA_DIR: dataDir(), VERIFIER_PORT: '4100' }).publicUrl).toBe('http://localhost:4100');
     expect(loadVerifierConfig({ DATA_DIR: dataDir(), VERIFIER_PUBLIC_URL: 'https://verify.example.com/' }).publicUrl).toBe('https://verify.example.com');
     expect(c.workflowsFile).toBe(path.join(REPO_ROOT, 'config', 'workflows.json'));
-    // the IdP's sign-in and enrolment judge PASSIVE liveness; the challenge methods are there to name
-    const shipped = loadWorkflows(c.workflowsFile, false);
-    expect(defaultWorkflowIds(shipped)).toEqual({ reauth: '7da965a5-253b-44ca-b547-32b2d41885d4', enrol: '676b21b8-72a1-488e-8abc-3e4e5123e907' });
-    expect(shipped.map((w) => [w.workflow_type, w.liveness?.method])).toEqual([
-      ['biometric_authentication', 'PASSIVE'], ['biometric_authentication', 'FLASHING'], ['biometric_authentication', 'ACTIVE_3D'], ['kyc', 'PASSIVE'],
-    ]);
     expect(c.sessionExpiryMs).toBe(7 * 86_400_000);
     expect(c.webhookTimeoutMs).toBe(5000);
     expect(c.webhookRetryDelaysMs).toEqual([60_000, 240_000]);
@@ -127,7 +121,11 @@ describe('verifier configuration', () => {
       expect(w.liveness?.method).toBe('PASSIVE');
       expect(w.retain_media).toBe(false);
     }
-    expect(JSON.parse(readFileSync(c.workflowsFile, 'utf8')).workflows).toHaveLength(2);
+    // after the defaults, a sign-in workflow for each challenge method, for API clients to name
+    expect(JSON.parse(readFileSync(c.workflowsFile, 'utf8')).workflows).toHaveLength(4);
+    expect(c.workflows.map((w) => [w.workflow_type, w.liveness?.method, w.retain_media])).toEqual([
+      ['biometric_authentication', 'PASSIVE', false], ['biometric_authentication', 'FLASHING', false], ['biometric_authentication', 'ACTIVE_3D', false], ['kyc', 'PASSIVE', false],
+    ]);
     expect(loadVerifierConfig({ DATA_DIR: dataDir(), VERIFIER_RETAIN_MEDIA: 'true', VERIFIER_WORKFLOWS_FILE: workflowsFile({ workflows: [{ workflow_id: 'k', workflow_type: 'kyc', features: ['IP_ANALYSIS'] }] }) }).workflows[0]!.retain_media).toBe(true);
   });
 });
