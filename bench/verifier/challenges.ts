@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { createLogger } from '../../src/logger.ts';
 import { encodeJpeg } from '../../src/liveness/image.ts';
 import { challengeDurationMs, type Active3dChallenge, type Challenge, type FlashingChallenge, type Frame } from '../../src/liveness/index.ts';
@@ -60,7 +61,10 @@ async function prepare(workflowId: 'flashing' | 'active-3d', seed: number): Prom
     : (await generateActiveFrames('bona_fide', seed, faces, challenge as Active3dChallenge)).frames;
   const form = new FormData();
   const jpeg = async (f: Frame, q: number) => new Blob([new Uint8Array(await encodeJpeg(f.image, q))], { type: 'image/jpeg' });
-  form.append('still', await jpeg(frames[Math.max(0, frames.findIndex((f) => f.t > 300))]!, 90), 'still.jpg');
+  // the page's still: 640 px wide, drawn from the camera at the end of the lead-in
+  const lead = frames[Math.max(0, frames.findIndex((f) => f.t > 300))]!.image;
+  const still = await sharp(lead.data, { raw: { width: lead.width, height: lead.height, channels: 3 } }).resize(640).jpeg({ quality: 90 }).toBuffer();
+  form.append('still', new Blob([new Uint8Array(still)], { type: 'image/jpeg' }), 'still.jpg');
   for (const f of frames) form.append('frame', await jpeg(f, 85), 'frame.jpg');
   form.append('times', JSON.stringify(frames.map((f) => Math.round(f.t))));
   form.append('challenge_id', challenge.id);

@@ -3,6 +3,7 @@
 // the challenge the server issued (src/liveness/synthetic), judged by the real face engine and the
 // liveness workers. Server-chosen, single-use challenges bound to the page load; answers that are
 // replayed, early, late, in the wrong order, or a still are refused.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJpeg } from '../../src/liveness/image.ts';
 import type { Active3dChallenge, FlashingChallenge, Frame } from '../../src/liveness/index.ts';
@@ -40,11 +41,12 @@ async function startChallenge(workflowId: 'flashing' | 'active-3d'): Promise<Sta
   return { session_id: s.session_id, url: s.url, page, issuedAt, challenge: c.body.challenge };
 }
 
-/** As the page uploads it: JPEG 0.85 frames, times from the challenge's start, a still from the lead-in. */
-async function asUpload(frames: readonly Frame[], challengeId: string, shiftMs = 0): Promise<RecordingUpload> {
+/** As the page uploads it: JPEG 0.85 frames, times from the challenge's start, a 640 px still from the lead-in. */
+async function asUpload(frames: readonly Frame[], challengeId: string): Promise<RecordingUpload> {
   const jpegs = await Promise.all(frames.map((f) => encodeJpeg(f.image, 85)));
-  const still = await encodeJpeg(frames[Math.max(0, frames.findIndex((f) => f.t > 300))]!.image, 90);
-  return { still, frames: jpegs, times: frames.map((f) => Math.round(f.t) + shiftMs), challengeId };
+  const lead = frames[Math.max(0, frames.findIndex((f) => f.t > 300))]!.image;
+  const still = await sharp(lead.data, { raw: { width: lead.width, height: lead.height, channels: 3 } }).resize(640).jpeg({ quality: 90 }).toBuffer();
+  return { still, frames: jpegs, times: frames.map((f) => Math.round(f.t)), challengeId };
 }
 
 /** Uploads no sooner than the sequence could have been shown (the server refuses earlier answers). */
