@@ -8,7 +8,6 @@ import type { Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,13 +15,13 @@ import { REPO_ROOT, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startStack } from '../../src/run.ts';
 import type { RunningStack } from '../../src/run.ts';
+import { launchWithCamera } from '../helpers/chromium.ts';
 import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { freePort, TEST_CLIENTS } from '../helpers/server.ts';
 import { selfieRgb } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The relying party's redirect_uri: a tiny server of the test's own (Chromium refuses port 1,
 // and Playwright does not route requests reached through a redirect).
 let REDIRECT = '';
@@ -43,16 +42,6 @@ const FACE_ONLY_WORKFLOWS = {
   ],
 };
 
-function launch(camera: string) {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${camera}`,
-    ],
-  });
-}
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -117,7 +106,7 @@ beforeAll(async () => {
   const howardCam = path.join(tmp.dir, 'howard1.y4m');
   writeY4m(amyCam, [await selfieRgb('amy', 2)], 640, 480);
   writeY4m(howardCam, [await selfieRgb('howard', 1)], 640, 480);
-  [stack, amyBrowser, otherBrowser] = await Promise.all([startStack(config, env, createLogger('info', sink)), launch(amyCam), launch(howardCam)]);
+  [stack, amyBrowser, otherBrowser] = await Promise.all([startStack(config, env, createLogger('info', sink)), launchWithCamera(amyCam), launchWithCamera(howardCam)]);
 }, 120_000);
 
 afterAll(async () => {

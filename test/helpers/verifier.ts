@@ -168,13 +168,18 @@ export async function captureOnce(sessionUrl: string, jpeg: Buffer, page?: Opene
 /** What the capture page uploads for a LIVENESS workflow (multipart/form-data, docs/verifier.md). */
 export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number };
 
-export function burstForm(u: BurstUpload): FormData {
+/** still + frames + times, and the method's own fields (capture_index, or challenge_id). */
+function framesForm(u: { still: Buffer; frames: Buffer[]; times: number[] }, fields: Record<string, string>): FormData {
   const form = new FormData();
   form.append('still', new Blob([new Uint8Array(u.still)], { type: 'image/jpeg' }), 'still.jpg');
   u.frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame${i}.jpg`));
   form.append('times', JSON.stringify(u.times));
-  form.append('capture_index', String(u.captureIndex));
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
   return form;
+}
+
+export function burstForm(u: BurstUpload): FormData {
+  return framesForm(u, { capture_index: String(u.captureIndex) });
 }
 
 const samples = new Map<string, Promise<BurstUpload>>();
@@ -217,12 +222,7 @@ export async function requestChallenge(sessionUrl: string, page: OpenedPage, upl
 export type RecordingUpload = { still: Buffer; frames: Buffer[]; times: number[]; challengeId: string };
 
 export function recordingForm(u: RecordingUpload): FormData {
-  const form = new FormData();
-  form.append('still', new Blob([new Uint8Array(u.still)], { type: 'image/jpeg' }), 'still.jpg');
-  u.frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame${i}.jpg`));
-  form.append('times', JSON.stringify(u.times));
-  form.append('challenge_id', u.challengeId);
-  return form;
+  return framesForm(u, { challenge_id: u.challengeId });
 }
 
 // ---- a webhook receiver ----

@@ -6,16 +6,15 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { launchWithCamera } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/env.ts';
 import { api, portraitB64, selfieRgb, startReceiver, startTestVerifier, waitFor } from '../helpers/verifier.ts';
 import type { Receiver, TestVerifier } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const face = lazyFaceEngine({ poolSize: 2 });
 const tmp = tempDir('verifier-browser');
 let v: TestVerifier;
@@ -30,14 +29,7 @@ beforeAll(async () => {
   writeY4m(camera, [await selfieRgb('amy', 1)], 640, 480);
   [receiver, browser] = await Promise.all([
     startReceiver(),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-video-capture=${camera}`,
-      ],
-    }),
+    launchWithCamera(camera),
     face.warm(),
   ]);
   v = await startTestVerifier({ face, env: { VERIFIER_WEBHOOK_URL: receiver.url } });

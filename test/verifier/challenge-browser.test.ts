@@ -8,7 +8,6 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJpeg } from '../../src/liveness/image.ts';
@@ -17,12 +16,12 @@ import { generateActiveFrames, type ActiveKind } from '../../src/liveness/synthe
 import { generateFlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
 import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { launchWithCamera } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/env.ts';
 import { api, portraitB64, selfieRgb, startTestVerifier } from '../helpers/verifier.ts';
 import type { TestVerifier } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const face = lazyFaceEngine({ poolSize: 2 });
 const tmp = tempDir('challenge-browser');
 let v: TestVerifier;
@@ -32,19 +31,6 @@ let flatCamera: Browser;
 let callbackServer: Server;
 let callbackUrl: string;
 const cspViolations: string[] = [];
-
-function launch(y4m: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${y4m}`,
-      // timers and rAF keep their pace in a headless tab
-      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    ],
-  });
-}
 
 const rgbOf = (f: Frame) => Buffer.from(f.image.data.buffer, f.image.data.byteOffset, f.image.data.byteLength);
 
@@ -56,7 +42,7 @@ beforeAll(async () => {
   const flat = await generateActiveFrames('flat_photo', 7, faces);
   const flatY4m = path.join(tmp.dir, 'flat.y4m');
   writeY4m(flatY4m, flat.frames.map(rgbOf), flat.frames[0]!.image.width, flat.frames[0]!.image.height, 5);
-  [stillCamera, flatCamera] = await Promise.all([launch(still), launch(flatY4m), face.warm()]);
+  [stillCamera, flatCamera] = await Promise.all([launchWithCamera(still), launchWithCamera(flatY4m), face.warm()]);
   v = await startTestVerifier({ face });
   callbackServer = createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');
