@@ -47,6 +47,48 @@ export interface GenerateOptions {
   burstQuality?: number | null;
   /** Override camera parameters (experiments: e.g. no noise). */
   camera?: Partial<CameraParams>;
+  /**
+   * Experiment (not used by the PASSIVE data set): the capture page modulates the brightness of
+   * the screen around the viewfinder during the burst, white (1) or dark grey (SCREEN_LIGHT.dark)
+   * per burst frame. Absent: the output is byte-identical to a generation without it.
+   */
+  screenLight?: ScreenLightOptions;
+}
+
+export interface ScreenLightOptions {
+  /** 0 (dark grey) or 1 (white) per burst frame; the page shows pattern[i] from the moment frame i − 1 is taken. */
+  pattern: readonly number[];
+  /** Light on a face in front of the screen at full white, in the units of FLASHING's flashGain (default: random SCREEN_LIGHT.gain). */
+  gain?: number;
+}
+
+/**
+ * The page's background is far dimmer than FLASHING's full-screen colour: the viewfinder covers
+ * about half of the screen, the page cannot force maximum brightness, and the dark level is a grey,
+ * not black. A quarter of FLASHING's 0.15–0.8 light on the face.
+ */
+export const SCREEN_LIGHT = {
+  gain: [0.0375, 0.2] as const,
+  /** Dark grey (#404040 ≈ 0.05 linear) relative to white. */
+  dark: 0.05,
+  /** The page's background before the burst (its usual white). */
+  rest: 1,
+  /** Screen + camera lag (ms) and exposure time (ms) over which the frame integrates the light. */
+  lagMs: [40, 180] as const,
+  exposureMs: [8, 33] as const,
+} as const;
+
+/** The screen's light level (0..1, relative to white) integrated by the frame taken at `t`. */
+export function screenLevelAt(pattern: readonly number[], intervalMs: number, t: number, lagMs: number, exposureMs: number): number {
+  const shown = (s: number): number => {
+    const i = Math.floor(s / intervalMs) + 1; // pattern[i] is shown from one interval before frame i
+    const on = i < 0 ? SCREEN_LIGHT.rest : pattern[Math.min(pattern.length - 1, i)]!;
+    return on ? 1 : SCREEN_LIGHT.dark;
+  };
+  let v = 0;
+  const n = 8;
+  for (let k = 0; k < n; k++) v += shown(t - lagMs - ((k + 0.5) / n) * exposureMs);
+  return v / n;
 }
 
 /** A smooth random 1D trajectory with amplitude `a`: sum of two sinusoids of random frequency/phase. */
@@ -134,6 +176,17 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
   const cam = { ...randomCamera(rng), ...opts.camera };
   const bcam = burstCamera(cam);
   const meta: Record<string, number | string | boolean> = {};
+  // screen light (experiment): drawn from its own generator so that everything else stays as without it
+  const sl = opts.screenLight ? (() => {
+    const lr = seededRng(seed * 7919 + kind.length * 104729 + kind.charCodeAt(0) + 0x51c4);
+    const gain = opts.screenLight!.gain ?? uniform(lr, SCREEN_LIGHT.gain[0], SCREEN_LIGHT.gain[1]);
+    const lag = uniform(lr, SCREEN_LIGHT.lagMs[0], SCREEN_LIGHT.lagMs[1]), exposure = uniform(lr, SCREEN_LIGHT.exposureMs[0], SCREEN_LIGHT.exposureMs[1]);
+    const levels = times.map((t) => screenLevelAt(opts.screenLight!.pattern, interval, t, lag, exposure));
+    meta.screenGain = Math.round(gain * 1000) / 1000; meta.screenLagMs = Math.round(lag); meta.screenExposureMs = Math.round(exposure);
+    return { gain, levels };
+  })() : null;
+  /** Screen light on the frame taken at burst index i (the still: captureIndex). */
+  const flashOf = (i: number): { colour: Colour; gain: number } | undefined => (sl ? { colour: [sl.levels[i]!, sl.levels[i]!, sl.levels[i]!], gain: sl.gain } : undefined);
   let stillCanvas: Canvas;
   let stillFace: FaceGeometry;
   const burstCanvases: Canvas[] = [];
@@ -152,17 +205,19 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
     const shx = wobble(rng, handheld ? uniform(rng, 0.5, 4) : 0), shy = wobble(rng, handheld ? uniform(rng, 0.5, 3) : 0), shr = wobble(rng, handheld ? uniform(rng, 0.05, 0.4) : 0);
     meta.confounder = confounder; meta.handheld = handheld;
     const tCap = times[captureIndex]!;
-    const frame = (t: number, zoom: number, base: Canvas): Canvas => {
+    const frame = (t: number, zoom: number, base: Canvas, i: number): Canvas => {
       const c = cloneCanvas(base);
       const p = zoom === 1 ? person : scalePerson(person, zoom);
       const pose = scalePose(motion.pose(t, person.base), zoom);
       const body = motion.body(t);
-      renderPerson(c, p, pose, { dx: body.dx * zoom, dy: body.dy * zoom });
+      const fl = flashOf(i);
+      if (fl) renderPerson(c, p, pose, { dx: body.dx * zoom, dy: body.dy * zoom }, { ...p.light, flash: fl.colour, flashGain: fl.gain });
+      else renderPerson(c, p, pose, { dx: body.dx * zoom, dy: body.dy * zoom });
       return handheld ? shake(c, shx(t) * zoom, shy(t) * zoom, shr(t)) : c;
     };
-    stillCanvas = frame(tCap, 1, room);
+    stillCanvas = frame(tCap, 1, room, captureIndex);
     stillFace = faceOf(headLandmarks(person.head, motion.pose(tCap, person.base)));
-    for (const t of times) burstCanvases.push(frame(t, 0.5, room2));
+    times.forEach((t, i) => burstCanvases.push(frame(t, 0.5, room2, i)));
     burstFace = faceOf(headLandmarks(person.head, scalePose(motion.pose(tCap, person.base), 0.5)));
     if (handheld) {
       // the shake moves the whole picture; the ground-truth box follows it approximately
@@ -192,9 +247,9 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
       Object.assign(meta, inst.meta);
       const room = renderRoom(rng, CAM_W, CAM_H, {});
       const room2 = downsample2(room);
-      stillCanvas = renderInstrument(inst, captureIndex, 1, room);
+      stillCanvas = renderInstrument(inst, captureIndex, 1, room, flashOf(captureIndex));
       stillFace = { box: inst.faceBox(captureIndex, 1) };
-      for (let i = 0; i < nFrames; i++) burstCanvases.push(renderInstrument(inst, i, 0.5, room2));
+      for (let i = 0; i < nFrames; i++) burstCanvases.push(renderInstrument(inst, i, 0.5, room2, flashOf(i)));
       burstFace = { box: inst.faceBox(captureIndex, 0.5) };
     }
   }
