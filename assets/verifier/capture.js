@@ -212,13 +212,21 @@
   // ---- PASSIVE burst (docs/liveness.md: what the capture page records) ----
   var BURST_FRAMES = 12, BURST_INTERVAL_MS = 80, BURST_CAPTURE_INDEX = 6, BURST_WIDTH = 320, STILL_WIDTH = 640;
 
-  function grab(width, quality) {
-    var w = video.videoWidth, h = video.videoHeight;
+  // The current camera frame drawn `width` px wide at the camera's aspect ratio (stills and frames alike).
+  function drawVideo(width) {
     var canvas = document.createElement('canvas');
     canvas.width = width;
-    canvas.height = Math.round(width * h / w); // same aspect ratio for the still and the frames
+    canvas.height = Math.round(width * video.videoHeight / video.videoWidth);
     canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    return canvas;
+  }
+
+  function encodeJpeg(canvas, quality) {
     return new Promise(function (resolve) { canvas.toBlob(resolve, 'image/jpeg', quality); });
+  }
+
+  function grab(width, quality) {
+    return encodeJpeg(drawVideo(width), quality);
   }
 
   function recordBurst() {
@@ -294,16 +302,9 @@
 
   function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
 
-  function encodeJpeg(canvas, quality) {
-    return new Promise(function (resolve) { canvas.toBlob(resolve, 'image/jpeg', quality); });
-  }
-
   // The still: 640 px wide at the camera's aspect ratio, JPEG 0.9 (as the PASSIVE still).
   function grabStill() {
-    var canvas = document.createElement('canvas');
-    canvas.width = STILL_WIDTH;
-    canvas.height = Math.round(STILL_WIDTH * video.videoHeight / video.videoWidth);
-    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    var canvas = drawVideo(STILL_WIDTH);
     return encodeJpeg(canvas, STILL_QUALITY).then(function (blob) {
       if (blob && blob.size <= config.maxBytes) return blob;
       return encodeJpeg(canvas, 0.75).then(function (b) {
@@ -427,7 +428,7 @@
       var duration = challengeDurationMs(ch);
       // At ch.fps; spread wider only if that would exceed the frame limit over the duration.
       var interval = Math.max(1000 / ch.fps, duration / (CHALLENGE_MAX_FRAMES - 1));
-      var fw = Math.round(ch.frameWidth), fh = Math.round(fw * video.videoHeight / video.videoWidth);
+      var fw = Math.round(ch.frameWidth);
       var flashing = ch.method === 'FLASHING';
       var frames = [], times = [], pending = [], timers = [];
       var quality = CHALLENGE_QUALITY, t0 = 0, slot = 0, raf = 0, started = false, ended = false, still = null;
@@ -458,12 +459,9 @@
 
       function drawFrame() {
         if (times.length >= CHALLENGE_MAX_FRAMES) return;
-        var canvas = document.createElement('canvas');
-        canvas.width = fw;
-        canvas.height = fh;
         var t = Math.round(performance.now() - t0);
         if (times.length && t <= times[times.length - 1]) return;
-        canvas.getContext('2d').drawImage(video, 0, 0, fw, fh);
+        var canvas = drawVideo(fw);
         times.push(t);
         var p = encodeFrame(canvas, times.length - 1, quality);
         p.catch(function () { /* reported by end() */ });

@@ -12,7 +12,8 @@
  * `ms` of a compare line is the engine time of its two analyses (a reused analysis counts its own time).
  * Embeddings and image content are never printed.
  */
-import { jsonLine, LocalFileError, readLocalFile } from '../cli-io.ts';
+import { eachArg, jsonLine, LocalFileError, readLocalFile } from '../cli-io.ts';
+import { UsageError } from '../usage-error.ts';
 import fs from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { compare, DEFAULT_THRESHOLDS, validateThresholds, type Thresholds } from './compare.ts';
@@ -39,7 +40,6 @@ options: --review N --decline N   thresholds, score 0-100 (default ${DEFAULT_THR
 const ANALYZE_USAGE = `usage: selfie-idp analyze [--no-quality-gate] IMAGE...
 `;
 
-class UsageError extends Error {}
 
 
 interface Parsed {
@@ -52,13 +52,7 @@ interface Parsed {
 
 function parseArgs(argv: readonly string[], allowPairs: boolean): Parsed {
   const out: Parsed = { positional: [], pairs: undefined, thresholds: { ...DEFAULT_THRESHOLDS }, qualityGate: true, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  for (const { arg: a, value, rest } of eachArg(argv)) {
     const num = (): number => {
       const v = Number(value());
       if (!Number.isFinite(v)) throw new UsageError(`${a} needs a number`);
@@ -69,7 +63,7 @@ function parseArgs(argv: readonly string[], allowPairs: boolean): Parsed {
     else if (a === '--review' && allowPairs) out.thresholds.review = num();
     else if (a === '--decline' && allowPairs) out.thresholds.decline = num();
     else if (a === '--no-quality-gate') out.qualityGate = false;
-    else if (a === '--') out.positional.push(...argv.slice(i + 1)), (i = argv.length);
+    else if (a === '--') out.positional.push(...rest());
     else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a}`);
     else out.positional.push(a);
   }

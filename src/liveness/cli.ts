@@ -19,7 +19,8 @@
  * Exit 0 when the run completed (whatever the per-file outcomes), 2 on bad usage, 1 if the face
  * engine could not start. Offline checks skip the single-use and expiry checks (no session store).
  */
-import { jsonLine, LocalFileError, readLocalFile } from '../cli-io.ts';
+import { eachArg, jsonLine, LocalFileError, readLocalFile } from '../cli-io.ts';
+import { UsageError } from '../usage-error.ts';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -57,7 +58,6 @@ options:
 const MAX_FILE_BYTES = 200 * 1024 * 1024;
 const VIDEO_EXT = new Set(['.mp4', '.webm', '.mov', '.mkv', '.avi', '.m4v', '.gif', '.mpg', '.mpeg', '.ogv', '.3gp']);
 
-class UsageError extends Error {}
 class InputError extends Error {
   readonly code: string;
   constructor(code: string, message = code) { super(message); this.code = code; }
@@ -77,13 +77,7 @@ interface Options {
 async function parseArgs(argv: readonly string[]): Promise<Options> {
   const o: Options = { method: 'PASSIVE', challenge: null, face: null, threshold: LIVE_THRESHOLD, verbose: false, files: [], newChallenge: null, help: false };
   let challengeFile: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  for (const { arg: a, value, rest } of eachArg(argv)) {
     if (a === '--help' || a === '-h') o.help = true;
     else if (a === '--method') {
       const m = value().toUpperCase();
@@ -103,7 +97,7 @@ async function parseArgs(argv: readonly string[]): Promise<Options> {
       const m = value().toUpperCase();
       if (m !== 'FLASHING' && m !== 'ACTIVE_3D') throw new UsageError('--new-challenge needs FLASHING or ACTIVE_3D');
       o.newChallenge = m;
-    } else if (a === '--') { o.files.push(...argv.slice(i + 1)); break; }
+    } else if (a === '--') o.files.push(...rest());
     else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a}`);
     else o.files.push(a);
   }

@@ -76,6 +76,17 @@ export function loadWorkflows(file: string, retainMediaDefault: boolean): Workfl
   return parsed.data.workflows.map((w) => ({ ...w, retain_media: w.retain_media ?? retainMediaDefault }));
 }
 
+/** The liveness method the workflow judges, if it has LIVENESS. */
+export function livenessMethodOf(workflow: Workflow): LivenessMethod | null {
+  return workflow.features.includes('LIVENESS') ? (workflow.liveness?.method ?? null) : null;
+}
+
+/** FLASHING and ACTIVE_3D: the methods whose page performs a server-chosen challenge. */
+export function usesChallenge(workflow: Workflow): boolean {
+  const m = livenessMethodOf(workflow);
+  return m === 'FLASHING' || m === 'ACTIVE_3D';
+}
+
 /** The first workflow of each type: what the IdP uses when it runs the embedded verifier. */
 export function defaultWorkflowIds(workflows: Workflow[]): { reauth: string | undefined; enrol: string | undefined } {
   return {

@@ -13,7 +13,7 @@
  * the (unmirrored) image's right, which is yaw > 0 in the face engine's convention; "up" is pitch > 0.
  */
 import type { Active3dChallenge, Direction } from '../challenge.ts';
-import { similarityFromCosine } from '../../face/compare.ts';
+import { cosine, similarityFromCosine } from '../../face/compare.ts';
 import { fitHomography, residuals } from '../geometry.ts';
 import { clamp01, median, percentile, ramp } from '../image.ts';
 import type { Point, SignalResult } from '../types.ts';
@@ -203,7 +203,7 @@ export function activeSignals(ch: Active3dChallenge, samples: readonly PoseSampl
     if (baseEmb.length) refs.push(meanVector(baseEmb));
     if (opts.reference) refs.push(opts.reference);
     if (!refs.length) refs.push(embs[0]!);
-    const sims = embs.map((e) => Math.min(...refs.map((r) => 100 * similarityFromCosine(cos(e, r)))));
+    const sims = embs.map((e) => Math.min(...refs.map((r) => 100 * similarityFromCosine(cosine(e, r)))));
     const low = percentile(sims, 10);
     const sScore = clamp01(0.03 + 0.97 * ramp(low, ACTIVE.differentFace, ACTIVE.sameFace));
     const sr: SignalResult = { signal: 'same_face', applies: true, score: round(sScore, 3), details: { lowestSimilarity: round(low, 1), frames: embs.length }, reason: sScore >= 0.5 ? 'the same face throughout' : 'the face changes during the challenge' };
@@ -227,10 +227,5 @@ function meanVector(vs: readonly ArrayLike<number>[]): number[] {
   return out;
 }
 
-function cos(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;

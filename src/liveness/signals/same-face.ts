@@ -3,19 +3,13 @@
  * capture still (the one the face match judges). Without it, a photo could pass the face match
  * while someone else's live face answers the challenge.
  */
-import { similarityFromCosine } from '../../face/compare.ts';
+import { cosine, similarityFromCosine } from '../../face/compare.ts';
 import { clamp01, ramp } from '../image.ts';
 import type { SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
 /** Face engine similarity (0–100): at or below `different` another person, from `same` the same one. */
 export const SAME_FACE = { different: 45, same: 60 } as const;
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
 
 /** The lowest similarity of the recording's faces to the reference decides (one swapped frame is enough). */
 export function sameFaceSignal(reference: ArrayLike<number> | null | undefined, embeddings: readonly ArrayLike<number>[]): SignalResult {

@@ -9,7 +9,7 @@ import { K } from '../keys.ts';
 import { captureWindowOver } from '../sessions/lifecycle.ts';
 import { loadSession } from '../sessions/repo.ts';
 import type { SessionRecord } from '../sessions/types.ts';
-import type { Workflow } from '../workflows.ts';
+import { usesChallenge, type Workflow } from '../workflows.ts';
 import { takeGrant } from './upload-grant.ts';
 import type { UploadGrant } from './upload-grant.ts';
 
@@ -43,7 +43,8 @@ export async function sessionForGrant(deps: VerifierDeps, ctx: Context, grantId:
 export async function claimUpload(deps: VerifierDeps, ctx: Context): Promise<ClaimedUpload> {
   const grantId = grantIdOf(ctx);
   const grant = await takeGrant(deps.store, grantId);
-  const challenge = grant ? await deps.store.take<Challenge>(K.challenge(grantId)) : undefined;
   const { record, workflow } = await sessionForGrant(deps, ctx, grantId, grant);
+  // Spent with the grant; only challenge workflows have one to read.
+  const challenge = usesChallenge(workflow) ? await deps.store.take<Challenge>(K.challenge(grantId)) : undefined;
   return { grantId, grant: grant!, record, workflow, challenge };
 }

@@ -6,13 +6,12 @@ import { readRawBody } from '../../http/body.ts';
 import { PORTRAIT_IMAGE_MAX_BYTES } from '../../didit/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Capture } from '../steps/types.ts';
-import type { Workflow } from '../workflows.ts';
+import { usesChallenge, type Workflow } from '../workflows.ts';
 import { bodyLimit, isJpeg, parseFramesUpload } from './read-frames.ts';
 
 export async function readCapture(ctx: Context, workflow: Workflow): Promise<Capture> {
   if (ctx.is('multipart/form-data')) {
-    const method = workflow.features.includes('LIVENESS') ? workflow.liveness?.method : undefined;
-    const shape = method === 'FLASHING' || method === 'ACTIVE_3D' ? 'recording' : 'burst';
+    const shape = usesChallenge(workflow) ? 'recording' : 'burst';
     return parseFramesUpload(await readRawBody(ctx, bodyLimit(shape)), ctx.get('content-type'), shape);
   }
   if (!ctx.is('image/jpeg')) throw new ApiError(415, { outcome: 'error', detail: 'The capture must be sent as image/jpeg or multipart/form-data.' });

@@ -11,13 +11,14 @@ import type { UploadGrant } from '../capture/upload-grant.ts';
 import type { VerifierDeps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { K } from '../keys.ts';
+import { livenessMethodOf } from '../workflows.ts';
 
 export function issueChallenge(deps: VerifierDeps) {
   return async (ctx: Context) => {
     const grantId = grantIdOf(ctx);
     const grant = await deps.store.get<UploadGrant>(K.upload(grantId));
     const { workflow } = await sessionForGrant(deps, ctx, grantId, grant);
-    const method = workflow.features.includes('LIVENESS') ? workflow.liveness?.method : undefined;
+    const method = livenessMethodOf(workflow);
     if (method !== 'FLASHING' && method !== 'ACTIVE_3D') {
       throw new ApiError(400, { outcome: 'error', detail: 'This verification does not use a liveness challenge.' });
     }

@@ -12,6 +12,7 @@ import { updateSession } from '../sessions/transition.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { MESSAGES, pickLanguage, scriptTexts } from './i18n.ts';
 import { qrSvg } from './qr.ts';
+import { livenessMethodOf } from '../workflows.ts';
 import { jsonForHtml, renderVerifierPage } from './render.ts';
 
 export const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -53,7 +54,7 @@ export function showSessionPage(deps: VerifierDeps) {
     const config = {
       state,
       // PASSIVE: the page records a burst; FLASHING / ACTIVE_3D: it asks for a challenge (docs/liveness.md).
-      liveness: workflow?.features.includes('LIVENESS') ? (workflow.liveness?.method ?? null) : null,
+      liveness: workflow ? livenessMethodOf(workflow) : null,
       challengeUrl: `${base}/challenge`,
       uploadUrl: `${base}/capture`,
       statusUrl: `${base}/status`,
@@ -74,7 +75,7 @@ export function showSessionPage(deps: VerifierDeps) {
         handoffUrl: url ? `${url}?handoff=1` : '',
         continueUrl: record && state === 'done' && !handoff ? callbackUrl(record) : null,
         // An enrolment keeps a template; a re-authentication keeps nothing: say which.
-        enrolment: record ? deps.workflows.get(record.workflow_id)?.workflow_type === 'kyc' : false,
+        enrolment: workflow?.workflow_type === 'kyc',
         configJson: jsonForHtml(config),
       },
       record ? (state === 'expired' ? 410 : 200) : 404,
