@@ -11,6 +11,7 @@
  * (first colour shown / first instruction shown), taken with performance.now() on the page.
  */
 import { cryptoRng, pick, uniform, type Rng } from './rng.ts';
+import { randomScreenPattern } from './signals/screen-light.ts';
 import type { LivenessMethod, LivenessWarning } from './types.ts';
 import { livenessWarning } from './warnings.ts';
 
@@ -64,7 +65,28 @@ export interface Active3dChallenge extends ChallengeBase {
   totalTimeoutMs: number;
 }
 
-export type Challenge = FlashingChallenge | Active3dChallenge;
+/**
+ * PASSIVE with screen light: no instruction to the user. During the burst the page switches the
+ * screen around the viewfinder between white and dark grey, pattern[i] shown from the moment frame
+ * i − 1 is taken (pattern[0] from the press), and back to white after the last frame. A live face
+ * is lit by it; an emissive replay reflects it only off its glass (signals/screen-light.ts).
+ * Changes come at most every 2 frames (160 ms): ≤ 2.5 flashes in the burst's second, under the
+ * 3 per second of WCAG 2.3.1.
+ */
+export interface ScreenLightChallenge extends ChallengeBase {
+  method: 'PASSIVE';
+  /** 0 = dark grey, 1 = white, one value per burst frame. */
+  pattern: number[];
+  /** Frames 0..frames-1 are taken intervalMs apart; the still with frame captureIndex. */
+  frames: number;
+  intervalMs: number;
+  captureIndex: number;
+  /** The two screen colours (CSS rgb components). */
+  light: readonly [number, number, number];
+  dark: readonly [number, number, number];
+}
+
+export type Challenge = FlashingChallenge | Active3dChallenge | ScreenLightChallenge;
 
 export const CHALLENGE_DEFAULTS = {
   /** How long an issued challenge may wait for its answer (page load, camera permission, recording, upload). */
@@ -72,6 +94,7 @@ export const CHALLENGE_DEFAULTS = {
   /** Slack added to the recording's own duration for the upload to reach the server. */
   uploadSlackMs: 20_000,
   flashing: { steps: 7, minStepMs: 300, maxStepMs: 500, leadInMs: 600, maxLagMs: 350, fps: 15 },
+  screenLight: { frames: 12, intervalMs: 80, captureIndex: 6, light: [255, 255, 255] as const, dark: [64, 64, 64] as const },
   active: { steps: 4, yawDegrees: 18, pitchDegrees: 12, leadInMs: 1000, minIntervalMs: 1800, maxIntervalMs: 2800, stepTimeoutMs: 1800, fps: 5 },
 } as const;
 
@@ -82,8 +105,17 @@ function randomId(rng: Rng): string {
 }
 
 /** A new challenge; `rng` defaults to crypto randomness (use seededRng only in tests). */
-export function createChallenge(method: Exclude<LivenessMethod, 'PASSIVE'>, rng: Rng = cryptoRng(), now = Date.now()): Challenge {
+export function createChallenge(method: 'PASSIVE', rng?: Rng, now?: number): ScreenLightChallenge;
+export function createChallenge(method: 'FLASHING', rng?: Rng, now?: number): FlashingChallenge;
+export function createChallenge(method: 'ACTIVE_3D', rng?: Rng, now?: number): Active3dChallenge;
+export function createChallenge(method: LivenessMethod, rng?: Rng, now?: number): Challenge;
+export function createChallenge(method: LivenessMethod, rng: Rng = cryptoRng(), now = Date.now()): Challenge {
   const base = { v: 1 as const, id: randomId(rng), issuedAt: now, expiresAt: now + CHALLENGE_DEFAULTS.ttlMs, frameWidth: 320, frameHeight: 240 };
+  if (method === 'PASSIVE') {
+    const d = CHALLENGE_DEFAULTS.screenLight;
+    // fps is informational for PASSIVE (frames are taken intervalMs apart)
+    return { ...base, method, fps: 1000 / d.intervalMs, pattern: randomScreenPattern(rng, d.frames), frames: d.frames, intervalMs: d.intervalMs, captureIndex: d.captureIndex, light: d.light, dark: d.dark };
+  }
   if (method === 'FLASHING') {
     const d = CHALLENGE_DEFAULTS.flashing;
     const names = Object.keys(FLASH_PALETTE) as FlashColour[];
@@ -122,6 +154,7 @@ export function createChallenge(method: Exclude<LivenessMethod, 'PASSIVE'>, rng:
 
 /** Length of the recording the challenge asks for, ms. */
 export function challengeDurationMs(ch: Challenge): number {
+  if (ch.method === 'PASSIVE') return ch.frames * ch.intervalMs;
   return ch.method === 'FLASHING' ? ch.leadInMs + ch.steps.reduce((s, x) => s + x.ms, 0) + ch.maxLagMs : ch.totalTimeoutMs;
 }
 
@@ -177,13 +210,18 @@ export function flashColourAt(ch: FlashingChallenge, t: number): [number, number
 /** Parse and check a challenge from JSON (CLI, storage); throws on anything malformed. */
 export function parseChallenge(json: unknown): Challenge {
   const c = json as Challenge;
-  if (!c || typeof c !== 'object' || c.v !== 1 || typeof c.id !== 'string' || !Array.isArray((c as { steps?: unknown }).steps)) throw new Error('not a liveness challenge');
+  if (!c || typeof c !== 'object' || c.v !== 1 || typeof c.id !== 'string') throw new Error('not a liveness challenge');
+  if (c.method !== 'PASSIVE' && !Array.isArray((c as { steps?: unknown }).steps)) throw new Error('not a liveness challenge');
   if (c.method === 'FLASHING') {
     for (const s of c.steps) if (!(s.colour in FLASH_PALETTE) || !(s.ms > 0)) throw new Error('bad FLASHING step');
     if (!(c.leadInMs >= 0) || !(c.maxLagMs >= 0)) throw new Error('bad FLASHING timing');
   } else if (c.method === 'ACTIVE_3D') {
     for (const s of c.steps) if (!['left', 'right', 'up', 'down'].includes(s.direction) || !(s.degrees > 0) || !(s.atMs >= 0)) throw new Error('bad ACTIVE_3D step');
     if (!(c.stepTimeoutMs > 0) || !(c.totalTimeoutMs > 0)) throw new Error('bad ACTIVE_3D timing');
+  } else if (c.method === 'PASSIVE') {
+    const p = c.pattern as unknown;
+    if (!Array.isArray(p) || p.length !== c.frames || !p.every((v) => v === 0 || v === 1)) throw new Error('bad PASSIVE screen-light pattern');
+    if (!(c.intervalMs > 0) || !(c.captureIndex >= 0 && c.captureIndex < c.frames)) throw new Error('bad PASSIVE timing');
   } else throw new Error('unknown challenge method');
   return c;
 }

@@ -238,13 +238,13 @@ export async function runLiveness(argv: string[], io: LivenessCliIo = {}): Promi
             const mid = Math.floor(m.frames.length / 2);
             const face = await faceIn(m.frames[mid]!.image);
             r = face ? flashingLiveness({ challenge: ch, frames: m.frames, face }) : noFace('FLASHING');
-          } else {
+          } else if (ch.method === 'ACTIVE_3D') {
             const e = await getEngine();
             const every = Math.max(1, Math.round(m.fps / ch.fps));
             const encoded = await Promise.all(m.frames.filter((_, i) => i % every === 0).map(async (f) => ({ bytes: await encodePng(f.image), t: f.t })));
             const samples = await analyzeRecording(e, encoded);
             r = active3dLiveness({ challenge: ch, samples });
-          }
+          } else throw new InputError('CHALLENGE_MISMATCH', `the challenge file is for ${ch.method}, not ${o.method}`);
         }
       } catch (err) {
         if (err instanceof InputError) { line(stdout, { file, error: err.code }); continue; }

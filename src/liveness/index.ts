@@ -15,7 +15,7 @@ export { passiveLiveness, singleFrameSignals, consistencySignal, type PassiveInp
 export { flashingLiveness, active3dLiveness, analyzeRecording, type ChallengeUse, type FlashingInput, type Active3dInput, type FaceAnalyzer } from './methods.ts';
 export {
   createChallenge, publicChallenge, checkChallengeUse, parseChallenge, challengeDurationMs, flashColourAt, CHALLENGE_DEFAULTS, FLASH_PALETTE,
-  type Challenge, type FlashingChallenge, type Active3dChallenge, type Direction, type FlashColour, type UsedSet,
+  type Challenge, type FlashingChallenge, type Active3dChallenge, type ScreenLightChallenge, type Direction, type FlashColour, type UsedSet,
 } from './challenge.ts';
 export { combine, WEIGHTS, ATTACK_THRESHOLD, LIVE_THRESHOLD } from './combine.ts';
 export { livenessWarning, LIVENESS_RISKS } from './warnings.ts';

@@ -8,6 +8,7 @@ import { binnedGreyOf, scaleBox } from './image.ts';
 import { borderSignal } from './signals/border.ts';
 import { deviceMotionSignal } from './signals/device-motion.ts';
 import { motionFromTracking, trackBurst } from './signals/motion.ts';
+import { screenLightSignal } from './signals/screen-light.ts';
 import { glareSignal, moireSignal, printSignal } from './signals/screen.ts';
 import type { FaceGeometry, Frame, LivenessResult, RgbImage, SignalResult } from './types.ts';
 import { livenessWarning } from './warnings.ts';
@@ -22,6 +23,12 @@ export interface PassiveInput {
   captureIndex?: number | undefined;
   /** Face in burst pixels; default: the still's face scaled to the burst size. */
   burstFace?: FaceGeometry | undefined;
+  /**
+   * The screen-light pattern the page showed during the burst (one 0/1 per burst frame, from a
+   * ScreenLightChallenge). Absent: screen_light does not apply (CLI on a plain video, workflows
+   * with screen light off).
+   */
+  screenPattern?: readonly number[] | undefined;
 }
 
 /** Single-frame signals on one image. */
@@ -42,6 +49,7 @@ export function passiveLiveness(input: PassiveInput): LivenessResult {
     const tracking = trackBurst(input.burst, burstFace, { captureIndex });
     if ('signal' in tracking) signals.push(tracking);
     else signals.push(motionFromTracking(tracking, input.burst.length), deviceMotionSignal(input.burst, tracking));
+    if (input.screenPattern) signals.push(screenLightSignal(input.burst, burstFace, input.screenPattern));
     if (!input.still) signals.push(...singleFrameSignals(input.burst[captureIndex]!.image, burstFace).filter((s) => s.signal !== 'screen_moire'));
   }
   return combine('PASSIVE', signals, performance.now() - t0);

@@ -15,6 +15,8 @@ export type PassiveJob = {
   frames: { bytes: Jpeg; t: number }[];
   face: FaceGeometry;
   captureIndex: number;
+  /** The screen-light pattern the page showed (ScreenLightChallenge.pattern), when the workflow uses it. */
+  screenPattern?: number[] | undefined;
 };
 
 /** A FLASHING recording; the challenge's use (fresh, single-use, in time) is checked by the caller. */

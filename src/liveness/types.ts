@@ -50,6 +50,7 @@ export type SignalName =
   | 'print_texture'
   | 'motion'
   | 'device_motion'
+  | 'screen_light'
   | 'capture_consistency'
   | 'flash_response'
   | 'flash_shading'

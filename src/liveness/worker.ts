@@ -20,7 +20,7 @@ async function run(job: LivenessJob): Promise<LivenessResult> {
     }
     default: {
       const [still, frames] = await Promise.all([decodeRgb(job.still), decodeFrames(job.frames)]);
-      return passiveLiveness({ still, face: job.face, burst: frames, captureIndex: job.captureIndex });
+      return passiveLiveness({ still, face: job.face, burst: frames, captureIndex: job.captureIndex, screenPattern: job.screenPattern });
     }
   }
 }
