@@ -5,6 +5,7 @@
  *
  *   PATH=node_modules/.bin:$PATH node bench/liveness/generate.ts [--out data/liveness-synthetic]
  *        [--seeds 1-20] [--kinds bona_fide,print_handheld,...] [--bona-fide-factor 3] [--y4m] [--png]
+ *        [--no-screen-light]
  *
  * Deterministic: the same kind and seed always give the same files.
  */
@@ -12,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodePng } from '../../src/liveness/image.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
+import { randomScreenPattern } from '../../src/liveness/signals/screen-light.ts';
 import { ATTACK_TYPES, generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
 import { writeY4m } from '../../src/liveness/y4m.ts';
@@ -24,6 +27,10 @@ const { values } = parseArgs({
     'bona-fide-factor': { type: 'string', default: '3' },
     y4m: { type: 'boolean', default: false },
     png: { type: 'boolean', default: false },
+    // PASSIVE as the page runs it by default: the screen around the viewfinder follows a random
+    // white/dark-grey pattern during the burst (ScreenLightChallenge). --no-screen-light: without.
+    'screen-light': { type: 'boolean', default: true },
+    'no-screen-light': { type: 'boolean', default: false },
   },
 });
 
@@ -49,7 +56,9 @@ for (const kind of kinds) {
   for (const seed of ks) {
     const dir = path.join(values.out!, kind, String(seed));
     if (fs.existsSync(path.join(dir, 'sample.json'))) continue;
-    const s = await generatePassiveSample(kind, seed, faces);
+    // the pattern a server would have issued for this session (deterministic per kind and seed)
+    const screenPattern = values['no-screen-light'] ? undefined : randomScreenPattern(seededRng(seed * 7907 + kind.length * 131 + kind.charCodeAt(0) + 0x5c1e), 12);
+    const s = await generatePassiveSample(kind, seed, faces, screenPattern ? { screenLight: { pattern: screenPattern } } : {});
     fs.mkdirSync(path.join(dir, 'frames'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'still.jpg'), s.stillJpeg!);
     s.burstJpeg!.forEach((b, i) => fs.writeFileSync(path.join(dir, 'frames', `${String(i).padStart(2, '0')}.jpg`), b));
@@ -57,7 +66,7 @@ for (const kind of kinds) {
     if (values.png) fs.writeFileSync(path.join(dir, 'still.png'), await encodePng(s.still));
     fs.writeFileSync(path.join(dir, 'sample.json'), JSON.stringify({
       kind, attack: s.attack, seed, source: s.file, stillFace: s.stillFace, burstFace: s.burstFace, captureIndex: s.captureIndex,
-      times: s.burst.map((f) => f.t), meta: s.meta,
+      times: s.burst.map((f) => f.t), meta: s.meta, ...(screenPattern ? { screenPattern } : {}),
     }) + '\n');
     n++;
   }

@@ -22,6 +22,8 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     faces: { type: 'string', default: DEFAULT_FACES_DIR },
     json: { type: 'string' },
+    // judge as if the page had not shown the pattern (screen_light left out)
+    'no-screen-light': { type: 'boolean', default: false },
   },
 });
 
@@ -43,7 +45,7 @@ for (const kind of kinds) {
     const dir = path.join(values.data!, kind, seedDir);
     const metaFile = path.join(dir, 'sample.json');
     if (!fs.existsSync(metaFile)) continue;
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { kind: string; attack: boolean; seed: number; stillFace: { box: Box }; captureIndex: number; times: number[] };
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { kind: string; attack: boolean; seed: number; stillFace: { box: Box }; captureIndex: number; times: number[]; screenPattern?: number[] };
     const seedNum = kind === 'bona_fide' ? Math.floor(meta.seed / 10) : meta.seed;
     if (!inSeeds(seedNum, values.seeds)) continue;
     const stillBytes = fs.readFileSync(path.join(dir, 'still.jpg'));
@@ -53,7 +55,7 @@ for (const kind of kinds) {
     const still = await decodeRgb(stillBytes);
     const burst: Frame[] = [];
     for (let i = 0; i < frameBytes.length; i++) burst.push({ image: await decodeRgb(frameBytes[i]!), t: meta.times[i]! });
-    const r = passiveLiveness({ still, face: { box: meta.stillFace.box }, burst, captureIndex: meta.captureIndex });
+    const r = passiveLiveness({ still, face: { box: meta.stillFace.box }, burst, captureIndex: meta.captureIndex, screenPattern: values['no-screen-light'] ? undefined : meta.screenPattern });
     const ms = performance.now() - t0;
     rows.push(toRow(kind, meta.seed, meta.attack, r, ms));
   }

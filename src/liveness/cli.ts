@@ -11,10 +11,12 @@
  *                                   (Debian's ffmpeg); without ffmpeg: {"file","error":"FFMPEG_NOT_FOUND"}
  *   --method FLASHING|ACTIVE_3D --challenge CHALLENGE.json   a recording (video) of that challenge,
  *                                   frame i at i·1000/fps ms from the challenge start
+ *   --method PASSIVE --challenge CHALLENGE.json   a burst (video, one frame per pattern value) taken
+ *                                   under that screen-light pattern: adds screen_light and light_shading
  *   --face X,Y,W,H                  face box (pixels) instead of running the face engine (PASSIVE/FLASHING)
  *   --threshold N                   live when score > N (default 50) and not an attack
  *   --verbose                       add "signals" (per-signal scores and measures) to each line
- *   --new-challenge FLASHING|ACTIVE_3D   print a fresh challenge as JSON and exit
+ *   --new-challenge PASSIVE|FLASHING|ACTIVE_3D   print a fresh challenge as JSON and exit
  *
  * Exit 0 when the run completed (whatever the per-file outcomes), 2 on bad usage, 1 if the face
  * engine could not start. Offline checks skip the single-use and expiry checks (no session store).
@@ -70,7 +72,7 @@ interface Options {
   threshold: number;
   verbose: boolean;
   files: string[];
-  newChallenge: 'FLASHING' | 'ACTIVE_3D' | null;
+  newChallenge: 'PASSIVE' | 'FLASHING' | 'ACTIVE_3D' | null;
   help: boolean;
 }
 
@@ -95,7 +97,7 @@ async function parseArgs(argv: readonly string[]): Promise<Options> {
     } else if (a === '--verbose') o.verbose = true;
     else if (a === '--new-challenge') {
       const m = value().toUpperCase();
-      if (m !== 'FLASHING' && m !== 'ACTIVE_3D') throw new UsageError('--new-challenge needs FLASHING or ACTIVE_3D');
+      if (m !== 'PASSIVE' && m !== 'FLASHING' && m !== 'ACTIVE_3D') throw new UsageError('--new-challenge needs PASSIVE, FLASHING or ACTIVE_3D');
       o.newChallenge = m;
     } else if (a === '--') o.files.push(...rest());
     else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a}`);
@@ -103,7 +105,7 @@ async function parseArgs(argv: readonly string[]): Promise<Options> {
   }
   if (o.help || o.newChallenge) return o;
   if (!o.files.length) throw new UsageError('no input files');
-  if (o.method !== 'PASSIVE') {
+  if (o.method !== 'PASSIVE' || challengeFile) {
     if (!challengeFile) throw new UsageError(`--method ${o.method} needs --challenge FILE`);
     let json: unknown;
     try {
@@ -117,7 +119,7 @@ async function parseArgs(argv: readonly string[]): Promise<Options> {
       throw new UsageError(`bad challenge ${challengeFile}: ${(e as Error).message}`);
     }
     if (o.challenge.method !== o.method) throw new UsageError(`challenge is for ${o.challenge.method}, not ${o.method}`);
-  } else if (challengeFile) throw new UsageError('--challenge needs --method FLASHING or ACTIVE_3D');
+  }
   return o;
 }
 
@@ -227,9 +229,10 @@ export async function runLiveness(argv: string[], io: LivenessCliIo = {}): Promi
             if (face && !o.face) face = scaleFace(face, m.image, await originalSize(m.bytes));
             r = face ? passiveLiveness({ still: m.image, face }) : noFace('PASSIVE');
           } else {
-            const mid = Math.floor(m.frames.length / 2);
+            const ch = o.challenge?.method === 'PASSIVE' ? o.challenge : undefined;
+            const mid = ch ? Math.min(ch.captureIndex, m.frames.length - 1) : Math.floor(m.frames.length / 2);
             const face = await faceIn(m.frames[mid]!.image);
-            r = face ? passiveLiveness({ still: m.frames[mid]!.image, face, burst: m.frames, captureIndex: mid }) : noFace('PASSIVE');
+            r = face ? passiveLiveness({ still: m.frames[mid]!.image, face, burst: m.frames, captureIndex: mid, screenPattern: ch?.pattern }) : noFace('PASSIVE');
           }
         } else {
           if (m.kind !== 'video') throw new InputError('VIDEO_REQUIRED', `${o.method} needs a recording (video) of the challenge`);

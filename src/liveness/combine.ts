@@ -12,7 +12,7 @@ import type { LivenessMethod, LivenessResult, LivenessWarning, SignalName, Signa
 import { livenessWarning } from './warnings.ts';
 
 export const WEIGHTS: Record<LivenessMethod, Partial<Record<SignalName, number>>> = {
-  PASSIVE: { device_border: 1, screen_moire: 1, motion: 1, device_motion: 1, screen_light: 1, capture_consistency: 1, screen_glare: 0.5, print_texture: 0.6 },
+  PASSIVE: { device_border: 1, screen_moire: 1, motion: 1, device_motion: 1, screen_light: 1, light_shading: 1, light_falloff: 1, capture_consistency: 1, screen_glare: 0.5, print_texture: 0.6 },
   FLASHING: { flash_response: 1, flash_shading: 1, challenge_track: 1, same_face: 1, device_border: 1, screen_moire: 1, screen_glare: 0.5, print_texture: 0.6 },
   ACTIVE_3D: { challenge_track: 1, parallax_3d: 1, same_face: 1, device_border: 1, screen_moire: 1, screen_glare: 0.5, print_texture: 0.6 },
 };

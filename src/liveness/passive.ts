@@ -8,6 +8,7 @@ import { binnedGreyOf, scaleBox } from './image.ts';
 import { borderSignal } from './signals/border.ts';
 import { deviceMotionSignal } from './signals/device-motion.ts';
 import { motionFromTracking, trackBurst } from './signals/motion.ts';
+import { lightSignals } from './signals/light-shading.ts';
 import { screenLightSignal } from './signals/screen-light.ts';
 import { glareSignal, moireSignal, printSignal } from './signals/screen.ts';
 import type { FaceGeometry, Frame, LivenessResult, RgbImage, SignalResult } from './types.ts';
@@ -49,7 +50,12 @@ export function passiveLiveness(input: PassiveInput): LivenessResult {
     const tracking = trackBurst(input.burst, burstFace, { captureIndex });
     if ('signal' in tracking) signals.push(tracking);
     else signals.push(motionFromTracking(tracking, input.burst.length), deviceMotionSignal(input.burst, tracking));
-    if (input.screenPattern) signals.push(screenLightSignal(input.burst, burstFace, input.screenPattern));
+    if (input.screenPattern) {
+      const light = screenLightSignal(input.burst, burstFace, input.screenPattern);
+      signals.push(light);
+      // the face follows the light: is it lit like a 3D face or like paper?
+      if (light.applies && light.score >= 0.5) signals.push(...lightSignals(input.burst, burstFace, input.screenPattern, light.details.lag, captureIndex));
+    }
     if (!input.still) signals.push(...singleFrameSignals(input.burst[captureIndex]!.image, burstFace).filter((s) => s.signal !== 'screen_moire'));
   }
   return combine('PASSIVE', signals, performance.now() - t0);

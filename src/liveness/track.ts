@@ -129,7 +129,7 @@ function bil(d: Float32Array, i00: number, i01: number, i10: number, i11: number
  * several targets. Only valid for that reference, those points and the same window size.
  */
 export class LKTemplates {
-  readonly entries = new Map<number, { T: Float32Array; GX: Float32Array; GY: Float32Array; a: number; b: number; c: number }>();
+  readonly entries = new Map<number, { T: Float32Array; GX: Float32Array; GY: Float32Array; a: number; b: number; c: number; sT: number }>();
 }
 
 export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts: { half?: number; iterations?: number; templates?: LKTemplates } = {}): { pts: Point[]; ok: boolean[] } {
@@ -150,10 +150,10 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
       const w = R.width, h = R.height;
       const px = p0.x * s, py = p0.y * s;
       if (l < L - 1) { dx *= 2; dy *= 2; }
-      let a = 0, b = 0, c = 0, k = 0;
+      let a = 0, b = 0, c = 0, k = 0, sT = 0;
       let T: Float32Array = Ts, GX: Float32Array = GXs, GY: Float32Array = GYs;
       const hit = cache?.entries.get(pi * L + l);
-      if (hit) { T = hit.T; GX = hit.GX; GY = hit.GY; a = hit.a; b = hit.b; c = hit.c; } else {
+      if (hit) { T = hit.T; GX = hit.GX; GY = hit.GY; a = hit.a; b = hit.b; c = hit.c; sT = hit.sT; } else {
       if (cache) { T = new Float32Array(n); GX = new Float32Array(n); GY = new Float32Array(n); }
       const direct = Number.isInteger(px) && Number.isInteger(py) && px - half >= 0 && py - half >= 0 && px + half < w && py + half < h;
       const gxl = ref.gx[l]!, gyl = ref.gy[l]!;
@@ -178,15 +178,20 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
           }
           GX[k] = ix; GY[k] = iy;
           a += ix * ix; b += ix * iy; c += iy * iy;
+          sT += T[k]!;
         }
       }
-      if (cache) cache.entries.set(pi * L + l, { T, GX, GY, a, b, c });
+      if (cache) cache.entries.set(pi * L + l, { T, GX, GY, a, b, c, sT });
       }
       const det = a * c - b * b;
       if (det < 1e-6 * n * n) { good = false; break; }
       const Id = I.data;
+      // window gain: the light on the point may differ between the frames (PASSIVE screen light,
+      // auto-exposure); the target window is scaled to the template's brightness, from the
+      // previous iteration's window (first iteration: unscaled)
+      let gain = 1;
       for (let it = 0; it < iters; it++) {
-        let ex = 0, ey = 0;
+        let ex = 0, ey = 0, sI = 0;
         k = 0;
         const cx = px + dx;
         const inside = cx - half > 1 && cx + half < w - 2;
@@ -201,7 +206,9 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
               const x = px + wx + dx;
               const x0 = x | 0, fx = x - x0;
               const a0 = Id[r0 + x0]!, b0 = Id[r0 + x0 + 1]!, c0 = Id[r1 + x0]!, e0 = Id[r1 + x0 + 1]!;
-              const e = a0 + (b0 - a0) * fx + (c0 - a0 + (a0 - b0 - c0 + e0) * fx) * fy - T[k]!;
+              const v = a0 + (b0 - a0) * fx + (c0 - a0 + (a0 - b0 - c0 + e0) * fx) * fy;
+              const e = gain * v - T[k]!;
+              sI += v;
               ex += e * GX[k]!; ey += e * GY[k]!;
             }
             continue;
@@ -211,12 +218,15 @@ export function trackLK(ref: Pyramid, tgt: Pyramid, pts: readonly Point[], opts:
             if (x < 0) x = 0; else if (x > w - 1) x = w - 1;
             const x0 = x | 0, x1 = x0 + 1 < w ? x0 + 1 : x0, fx = x - x0;
             const a0 = Id[r0 + x0]!, b0 = Id[r0 + x1]!, c0 = Id[r1 + x0]!, e0 = Id[r1 + x1]!;
-            const e = a0 + (b0 - a0) * fx + (c0 - a0 + (a0 - b0 - c0 + e0) * fx) * fy - T[k]!;
+            const v = a0 + (b0 - a0) * fx + (c0 - a0 + (a0 - b0 - c0 + e0) * fx) * fy;
+            const e = gain * v - T[k]!;
+            sI += v;
             ex += e * GX[k]!; ey += e * GY[k]!;
           }
         }
         const ux = -(c * ex - b * ey) / det, uy = -(-b * ex + a * ey) / det;
         dx += ux; dy += uy;
+        gain = windowGain(sT, sI);
         if (Math.abs(ux) + Math.abs(uy) < 0.01) break;
       }
       if (!Number.isFinite(dx) || !Number.isFinite(dy) || Math.abs(dx) > w / 4 || Math.abs(dy) > h / 4) { good = false; break; }
@@ -247,7 +257,7 @@ export function refineLK(
   for (let k = 0; k < pts.length; k++) {
     const p = pts[k]!, J = jac[k]!;
     let dx = guesses[k]!.x - p.x, dy = guesses[k]!.y - p.y;
-    let a = 0, b = 0, c = 0, i = 0;
+    let a = 0, b = 0, c = 0, i = 0, sT = 0;
     const gx0 = ref.gx[0]!, gy0 = ref.gy[0]!;
     for (let wy = -half; wy <= half; wy++) {
       for (let wx = -half; wx <= half; wx++, i++) {
@@ -263,13 +273,15 @@ export function refineLK(
         const ix = bil(gx0, i00, i01, i10, i11, fx, fy), iy = bil(gy0, i00, i01, i10, i11, fx, fy);
         GX[i] = ix; GY[i] = iy;
         a += ix * ix; b += ix * iy; c += iy * iy;
+        sT += T[i]!;
       }
     }
     const det = a * c - b * b;
     let good = det > 1e-6 * n * n;
     const Id = I.data;
+    let gain = 1; // as in trackLK
     for (let it = 0; good && it < iters; it++) {
-      let ex = 0, ey = 0;
+      let ex = 0, ey = 0, sI = 0;
       i = 0;
       // the warped window lies within [1, w − 2] × [1, h − 2]: sample without clamping (same values)
       const rx = (Math.abs(J[0]) + Math.abs(J[1])) * half, ry = (Math.abs(J[2]) + Math.abs(J[3])) * half;
@@ -279,12 +291,15 @@ export function refineLK(
           for (let wx = -half; wx <= half; wx++, i++) {
             const tx = p.x + dx + J[0] * wx + J[1] * wy, ty = p.y + dy + J[2] * wx + J[3] * wy;
             const x0 = tx | 0, y0 = ty | 0;
-            const e = bil(Id, y0 * w + x0, y0 * w + x0 + 1, (y0 + 1) * w + x0, (y0 + 1) * w + x0 + 1, tx - x0, ty - y0) - T[i]!;
+            const v = bil(Id, y0 * w + x0, y0 * w + x0 + 1, (y0 + 1) * w + x0, (y0 + 1) * w + x0 + 1, tx - x0, ty - y0);
+            const e = gain * v - T[i]!;
+            sI += v;
             ex += e * GX[i]!; ey += e * GY[i]!;
           }
         }
         const ux = -(c * ex - b * ey) / det, uy = -(-b * ex + a * ey) / det;
         dx += ux; dy += uy;
+        gain = windowGain(sT, sI);
         if (Math.abs(ux) + Math.abs(uy) < 0.003) break;
         continue;
       }
@@ -295,12 +310,15 @@ export function refineLK(
           if (ty < 0) ty = 0; else if (ty > h - 1) ty = h - 1;
           const x0 = tx | 0, y0 = ty | 0;
           const x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
-          const e = bil(Id, y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1, tx - x0, ty - y0) - T[i]!;
+          const v = bil(Id, y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1, tx - x0, ty - y0);
+          const e = gain * v - T[i]!;
+          sI += v;
           ex += e * GX[i]!; ey += e * GY[i]!;
         }
       }
       const ux = -(c * ex - b * ey) / det, uy = -(-b * ex + a * ey) / det;
       dx += ux; dy += uy;
+      gain = windowGain(sT, sI);
       if (Math.abs(ux) + Math.abs(uy) < 0.003) break;
     }
     if (!Number.isFinite(dx) || !Number.isFinite(dy)) good = false;
@@ -308,6 +326,13 @@ export function refineLK(
     ok.push(good);
   }
   return { pts: out, ok };
+}
+
+/** Template sum over window sum, bounded: dark or empty windows keep (close to) unit gain. */
+function windowGain(sT: number, sI: number): number {
+  if (!(sI > 1) || !(sT > 1)) return 1;
+  const g = sT / sI;
+  return g < 0.5 ? 0.5 : g > 2 ? 2 : g;
 }
 
 /** Jacobian [∂x'/∂x, ∂x'/∂y, ∂y'/∂x, ∂y'/∂y] of a homography at a point. */

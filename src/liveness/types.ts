@@ -51,6 +51,8 @@ export type SignalName =
   | 'motion'
   | 'device_motion'
   | 'screen_light'
+  | 'light_shading'
+  | 'light_falloff'
   | 'capture_consistency'
   | 'flash_response'
   | 'flash_shading'

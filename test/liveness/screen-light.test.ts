@@ -1,7 +1,12 @@
-// screen_light (experiment): the face's brightness follows the screen's light pattern on a live
-// face, not on a replay shown on an emissive screen. Calibration seeds only.
+// PASSIVE screen light: the face's brightness follows the screen's light pattern on a live face,
+// not on a replay shown on an emissive screen (screen_light); a face lit by it is shaded like a 3D
+// surface, a print like paper (light_shading); the room beside a live face is not lit by it, the
+// paper around a printed face is (light_falloff). Calibration seeds only.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomScreenPattern, screenLightSignal } from '../../src/liveness/signals/screen-light.ts';
+import { lightSignals } from '../../src/liveness/signals/light-shading.ts';
+import { passiveLiveness } from '../../src/liveness/passive.ts';
+import { createChallenge } from '../../src/liveness/challenge.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
 import { generatePassiveSample, SCREEN_LIGHT, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
@@ -67,4 +72,67 @@ describe('screen_light', () => {
     const r = screenLightSignal(s.burst, s.burstFace, new Array(12).fill(1));
     expect(r.applies).toBe(false);
   }, 60_000);
+});
+
+async function lit(kind: SampleKind, seed: number, gain = MID) {
+  const pattern = randomScreenPattern(seededRng(seed * 31 + 17));
+  const s = await generatePassiveSample(kind, seed, faces, { screenLight: { pattern, gain } });
+  const sl = screenLightSignal(s.burst, s.burstFace, pattern);
+  const [shading, falloff] = lightSignals(s.burst, s.burstFace, pattern, sl.details.lag, s.captureIndex);
+  return { s, pattern, sl, shading: shading!, falloff: falloff! };
+}
+
+describe('light_shading and light_falloff', () => {
+  it('a live face: shaded like a 3D surface, the room beside it unlit', async () => {
+    for (const seed of [3, 5, 11]) {
+      const { shading, falloff } = await lit('bona_fide', seed);
+      expect(shading).toMatchObject({ signal: 'light_shading', applies: true });
+      expect(shading.score).toBeGreaterThan(0.9);
+      expect(falloff).toMatchObject({ signal: 'light_falloff', applies: true });
+      expect(falloff.score).toBeGreaterThan(0.9);
+    }
+  }, 90_000);
+
+  it('a print on a stand: lit evenly, and the paper beside the face as much as the face', async () => {
+    for (const seed of [7, 11, 13]) {
+      const { sl, shading, falloff } = await lit('print_static', seed);
+      expect(sl.score).toBeGreaterThan(0.8); // paper reflects the light as skin does: screen_light cannot tell
+      expect(shading.score).toBeLessThan(0.2);
+      expect(shading.warning?.risk).toBe('FLAT_SHADING');
+      expect(falloff.score).toBeLessThan(0.2);
+    }
+  }, 90_000);
+
+  it('does not apply when the pattern never reaches the face (too few lit or dark frames)', async () => {
+    const { s } = await lit('bona_fide', 3);
+    const [shading, falloff] = lightSignals(s.burst, s.burstFace, new Array(12).fill(1), 0, s.captureIndex);
+    expect(shading!.applies).toBe(false);
+    expect(falloff!.applies).toBe(false);
+  }, 60_000);
+});
+
+describe('PASSIVE with the screen-light pattern', () => {
+  it('a live face stays live; a video replay on a phone is refused as an attack', async () => {
+    const live = await lit('bona_fide', 3);
+    const r = passiveLiveness({ still: live.s.still, face: live.s.stillFace, burst: live.s.burst, captureIndex: live.s.captureIndex, screenPattern: live.pattern });
+    expect(r.applied).toEqual(expect.arrayContaining(['screen_light', 'light_shading', 'light_falloff']));
+    expect(r.live).toBe(true);
+    const replay = await lit('phone_video', 11);
+    const a = passiveLiveness({ still: replay.s.still, face: replay.s.stillFace, burst: replay.s.burst, captureIndex: replay.s.captureIndex, screenPattern: replay.pattern });
+    expect(a.attack).toBe(true);
+    expect(a.signals.find((x) => x.signal === 'screen_light')!.score).toBeLessThan(0.3);
+    // without the pattern the signals are not run (workflows with the screen light off)
+    const off = passiveLiveness({ still: live.s.still, face: live.s.stillFace, burst: live.s.burst, captureIndex: live.s.captureIndex });
+    expect(off.applied).not.toContain('screen_light');
+  }, 90_000);
+
+  it('the server-chosen pattern: 12 frames, crypto-random, both levels, no change in under 2 frames', () => {
+    const a = createChallenge('PASSIVE'), b = createChallenge('PASSIVE');
+    expect(a.id).not.toBe(b.id);
+    for (const ch of [a, b]) {
+      expect(ch).toMatchObject({ method: 'PASSIVE', frames: 12, intervalMs: 80, captureIndex: 6 });
+      expect(ch.pattern).toHaveLength(12);
+      expect(new Set(ch.pattern)).toEqual(new Set([0, 1]));
+    }
+  });
 });

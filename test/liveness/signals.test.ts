@@ -9,7 +9,10 @@ import { glareSignal, moireSignal, printSignal } from '../../src/liveness/signal
 import { generatePassiveSample, type PassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
 import { parseY4m, writeY4m } from '../../src/liveness/y4m.ts';
-import type { RgbImage } from '../../src/liveness/types.ts';
+import type { GreyImage, RgbImage } from '../../src/liveness/types.ts';
+import { buildPyramid, trackLK } from '../../src/liveness/track.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
+import { median } from '../../src/liveness/image.ts';
 
 let faces: FaceSource[];
 const samples = new Map<string, PassiveSample>();
@@ -224,5 +227,29 @@ describe('y4m', () => {
     for (let i = 0; i < a.length; i += 3) err += Math.abs(0.299 * (a[i]! - b[i]!) + 0.587 * (a[i + 1]! - b[i + 1]!) + 0.114 * (a[i + 2]! - b[i + 2]!));
     expect(err / (a.length / 3)).toBeLessThan(3);
     expect(() => parseY4m(Buffer.from('GIF89a...'))).toThrow(/y4m/);
+  });
+});
+
+describe('tracking under a changing light', () => {
+  // The PASSIVE screen light brightens the face by up to ~20 % between burst frames; the trackers
+  // assume constant brightness unless each window's gain is matched.
+  it('follows a sub-pixel shift of a picture whose brightness changed by 20 %', () => {
+    const w = 160, h = 120, rng = seededRng(9);
+    const blobs = Array.from({ length: 60 }, () => ({ x: rng.next() * w, y: rng.next() * h, r: 2 + rng.next() * 6, a: 40 + rng.next() * 120 }));
+    const render = (dx: number, dy: number, gain: number): GreyImage => {
+      const data = new Float32Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        let v = 60;
+        for (const b of blobs) v += b.a * Math.exp(-((x - dx - b.x) ** 2 + (y - dy - b.y) ** 2) / (2 * b.r * b.r));
+        data[y * w + x] = Math.min(255, v) * gain;
+      }
+      return { data, width: w, height: h };
+    };
+    const ref = buildPyramid(render(0, 0, 1), 2), tgt = buildPyramid(render(1.3, -0.7, 1.2), 2);
+    const pts = Array.from({ length: 25 }, (_, i) => ({ x: 30 + (i % 5) * 25, y: 25 + Math.floor(i / 5) * 17 }));
+    const { pts: out, ok } = trackLK(ref, tgt, pts);
+    const errs = out.map((p, i) => Math.hypot(p.x - pts[i]!.x - 1.3, p.y - pts[i]!.y + 0.7)).filter((_, i) => ok[i]);
+    expect(errs.length).toBeGreaterThan(20);
+    expect(median(errs)).toBeLessThan(0.1);
   });
 });

@@ -67,7 +67,7 @@ export function randomScreenPattern(rng: Rng, n = 12): number[] {
 }
 
 /** The pattern as the frames see it at a lag (frames; fractional lags interpolate). */
-function lagged(pattern: readonly number[], lag: number): number[] {
+export function laggedPattern(pattern: readonly number[], lag: number): number[] {
   const at = (j: number): number => (j < 0 ? SCREEN_LIGHT_SIGNAL.rest : pattern[Math.min(pattern.length - 1, j)]!);
   const lo = Math.floor(lag), f = lag - lo;
   return pattern.map((_, j) => (1 - f) * at(j - lo) + f * at(j - lo - 1));
@@ -104,7 +104,7 @@ function fit(pattern: readonly number[], ry: readonly number[], lags: readonly n
   let best = { r2: -Infinity, gain: 0, lag: 0 };
   const syy = ry.reduce((a, b) => a + b * b, 0);
   for (const lag of lags) {
-    const rx = detrend(lagged(pattern, lag));
+    const rx = detrend(laggedPattern(pattern, lag));
     let sxy = 0, sxx = 0;
     for (let j = 0; j < rx.length; j++) { sxy += rx[j]! * ry[j]!; sxx += rx[j]! * rx[j]!; }
     if (sxx < 1e-6 || syy <= 0) continue;

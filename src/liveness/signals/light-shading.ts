@@ -1,0 +1,245 @@
+/**
+ * light_shading (PASSIVE with screen light): the screen in front of the face is a light source.
+ * Per patch of the face, the brightening under the white screen over the dark grey one, divided
+ * by the patch's brightness under the dark grey (albedo and room light cancel), is constant or a
+ * smooth gradient on a flat print — every point of the paper faces the screen alike — and varies
+ * with the surface normal on a 3D face (nose ridge and cheeks face the screen, the sides of the face
+ * and the eye sockets less). The same measurement as FLASHING's flash_shading, on the ~1 s burst and
+ * a light about a quarter as strong, so it only speaks where the response is clearly measured.
+ *
+ * Screen light alone lets a print through (paper reflects the light as skin does); this is what
+ * tells the two apart. It does not apply where screen_light saw no response (an emissive replay is
+ * screen_light's to judge).
+ */
+import { leastSquares } from '../geometry.ts';
+import { clamp01, clipBox, ramp } from '../image.ts';
+import type { Box, FaceGeometry, Frame, Point, SignalResult } from '../types.ts';
+import { livenessWarning } from '../warnings.ts';
+import { laggedPattern } from './screen-light.ts';
+
+export const LIGHT_SHADING = {
+  /** Face grid (patches per side) over the inner face box. */
+  grid: 6,
+  /** Frames whose lagged screen level is at least / at most this count as lit / dark. */
+  litLevel: 0.9,
+  darkLevel: 0.1,
+  /** Registration search (burst pixels) of each frame's face against the capture frame, then of each patch around it. */
+  searchPx: 4,
+  localPx: 2,
+  /** Patches darker than this (grey levels, under the dark screen) or clipped are left out. */
+  minLevel: 12,
+  /** Mean relative response below which the shading cannot be measured (not evidence either way). */
+  minResponse: 0.03,
+  /** RMS residual of the relative response after a plane fit: flat up to `flat`, 3D from `curved`. */
+  flat: 0.05,
+  curved: 0.1,
+  /** Regions beside the face: this far out from the face box and this wide (face widths), searched ± px. */
+  sideGap: 0.5,
+  sideWidth: 0.3,
+  sideSearchPx: 4,
+  /** Response beside the face over the face's: up to `falloffLive` a room, from `falloffFlat` the same surface. */
+  falloffLive: 0.15,
+  falloffFlat: 0.35,
+} as const;
+
+function innerBox(b: Box): Box {
+  return { x: b.x + 0.12 * b.width, y: b.y + 0.12 * b.height, width: 0.76 * b.width, height: 0.8 * b.height };
+}
+
+/** Luma of the frame, one value per pixel. */
+function luma(f: Frame): Float32Array {
+  const d = f.image.data, n = f.image.width * f.image.height, out = new Float32Array(n);
+  for (let i = 0, o = 0; i < n; i++, o += 3) out[i] = 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
+  return out;
+}
+
+/**
+ * Integer offset of the face in `img` relative to `ref` (zero-mean normalised correlation over the
+ * box, so the screen light's brightness change does not bias it).
+ */
+function register(ref: Float32Array, img: Float32Array, w: number, h: number, box: Box, r: number): Point {
+  const b = clipBox(box, w, h);
+  if (!b) return { x: 0, y: 0 };
+  const x0 = Math.max(r, b.x), y0 = Math.max(r, b.y), x1 = Math.min(w - r, b.x + b.width), y1 = Math.min(h - r, b.y + b.height);
+  if (x1 - x0 < 8 || y1 - y0 < 8) return { x: 0, y: 0 };
+  let best = { x: 0, y: 0 }, bestC = -Infinity;
+  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+    let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
+    for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
+      const a = ref[y * w + x]!, v = img[(y + dy) * w + x + dx]!;
+      sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
+    }
+    const cov = sab - (sa * sb) / n, va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
+    const c = cov / Math.sqrt(Math.max(1e-9, va * vb));
+    if (c > bestC) { bestC = c; best = { x: dx, y: dy }; }
+  }
+  return best;
+}
+
+function integral(d: ArrayLike<number>, w: number, h: number): Float64Array {
+  const I = new Float64Array((w + 1) * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) { row += d[y * w + x]!; I[(y + 1) * (w + 1) + x + 1] = I[y * (w + 1) + x + 1]! + row; }
+  }
+  return I;
+}
+
+/** Mean over box b shifted by (sub-pixel) d: bilinear blend of the four integer shifts' box means. */
+function boxMean(I: Float64Array, w: number, h: number, b: Box, d: Point): number {
+  const at = (ox: number, oy: number): number => {
+    const x0 = Math.max(0, Math.min(w, Math.round(b.x + ox))), x1 = Math.max(0, Math.min(w, Math.round(b.x + b.width + ox)));
+    const y0 = Math.max(0, Math.min(h, Math.round(b.y + oy))), y1 = Math.max(0, Math.min(h, Math.round(b.y + b.height + oy)));
+    const n = (x1 - x0) * (y1 - y0);
+    if (n <= 0) return 0;
+    const W = w + 1;
+    return (I[y1 * W + x1]! - I[y1 * W + x0]! - I[y0 * W + x1]! + I[y0 * W + x0]!) / n;
+  };
+  const fx = Math.floor(d.x), fy = Math.floor(d.y), ax = d.x - fx, ay = d.y - fy;
+  return (1 - ay) * ((1 - ax) * at(fx, fy) + ax * at(fx + 1, fy)) + ay * ((1 - ax) * at(fx, fy + 1) + ax * at(fx + 1, fy + 1));
+}
+
+/** Zero-mean normalised correlation of box b in ref with b shifted by integer (dx, dy) in img. */
+function ncc(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, dx: number, dy: number): number {
+  const x0 = Math.max(0, Math.round(b.x)), y0 = Math.max(0, Math.round(b.y));
+  const x1 = Math.min(w, Math.round(b.x + b.width)), y1 = Math.min(h, Math.round(b.y + b.height));
+  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
+  for (let y = y0; y < y1; y++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= h) continue;
+    for (let x = x0; x < x1; x++) {
+      const xx = x + dx;
+      if (xx < 0 || xx >= w) continue;
+      const a = ref[y * w + x]!, v = img[yy * w + xx]!;
+      sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
+    }
+  }
+  if (n < 4) return -1;
+  const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
+  return va > 1e-6 && vb > 1e-6 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : -1;
+}
+
+/** The patch's offset in img: best integer shift within ±r of `around`, refined to sub-pixel by parabolas. */
+function localOffset(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, around: Point, r: number): Point {
+  let best = { x: around.x, y: around.y }, bestC = -Infinity;
+  const c = new Map<string, number>();
+  const get = (dx: number, dy: number) => { const k = dx + ',' + dy; let v = c.get(k); if (v === undefined) { v = ncc(ref, img, w, h, b, dx, dy); c.set(k, v); } return v; };
+  for (let dy = around.y - r; dy <= around.y + r; dy++) for (let dx = around.x - r; dx <= around.x + r; dx++) {
+    const v = get(dx, dy);
+    if (v > bestC) { bestC = v; best = { x: dx, y: dy }; }
+  }
+  // a flat patch has no best shift: its mean does not depend on it
+  if (bestC < 0.3) return around;
+  const sub = (m: number, z: number, p: number) => { const den = m - 2 * z + p; return den < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (m - p)) / den)) : 0; };
+  const z = bestC;
+  return { x: best.x + sub(get(best.x - 1, best.y), z, get(best.x + 1, best.y)), y: best.y + sub(get(best.x, best.y - 1), z, get(best.x, best.y + 1)) };
+}
+
+/**
+ * light_shading and light_falloff from one pass over the burst.
+ * @param burst the burst frames (one per pattern value)
+ * @param face the face in burst pixels (at the capture frame)
+ * @param pattern the pattern the page showed
+ * @param lag the lag (frames) at which screen_light found the face following the pattern
+ */
+export function lightSignals(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[], lag: number, captureIndex: number): SignalResult[] {
+  const C = LIGHT_SHADING;
+  const n = Math.min(burst.length, pattern.length);
+  const level = laggedPattern(pattern.slice(0, n), lag);
+  const lit: number[] = [], dark: number[] = [];
+  level.forEach((v, i) => { if (v >= C.litLevel) lit.push(i); else if (v <= C.darkLevel) dark.push(i); });
+  if (lit.length < 2 || dark.length < 2) {
+    const reason = 'too few frames fully under the white or the dark screen';
+    return [{ signal: 'light_shading', applies: false, score: 1, reason }, { signal: 'light_falloff', applies: false, score: 1, reason }];
+  }
+  const w = burst[0]!.image.width, h = burst[0]!.image.height;
+  const ib = innerBox(face.box);
+  const ref = luma(burst[Math.min(n - 1, captureIndex)]!);
+  const frames = new Map<number, { l: Float32Array; I: Float64Array; K: Float64Array; o: Point }>();
+  for (const i of [...lit, ...dark]) {
+    const l = luma(burst[i]!);
+    frames.set(i, { l, I: integral(l, w, h), K: integral(l.map((v) => (v >= 250 ? 1 : 0)), w, h), o: register(ref, l, w, h, ib, C.searchPx) });
+  }
+  // Relative response (lit − dark) / dark of a region, each region at its own sub-pixel offset in
+  // each frame (a hand-held print or a head turns and tilts, so one shift per frame misaligns the
+  // edges, and a misaligned edge reads as uneven light); null when too dark or clipped.
+  const response = (b: Box, radius: number): number | null => {
+    let dm = 0, lm = 0, clip = 0;
+    for (const [idx, isLit] of [[dark, false], [lit, true]] as const) for (const i of idx) {
+      const f = frames.get(i)!;
+      const d = localOffset(ref, f.l, w, h, b, f.o, radius);
+      const v = boxMean(f.I, w, h, b, d) / idx.length;
+      clip = Math.max(clip, boxMean(f.K, w, h, b, d));
+      if (isLit) lm += v; else dm += v;
+    }
+    return dm < C.minLevel || clip > 0.02 ? null : (lm - dm) / dm;
+  };
+  const g = C.grid;
+  const vals: Array<[number, number]> = [];
+  for (let py = 0; py < g; py++) for (let px = 0; px < g; px++) {
+    const v = response({ x: ib.x + (px / g) * ib.width, y: ib.y + (py / g) * ib.height, width: ib.width / g, height: ib.height / g }, C.localPx);
+    if (v !== null) vals.push([py * g + px, v]);
+  }
+  if (vals.length < 12) {
+    const reason = 'the face was too dark or clipped to measure the light on it';
+    return [{ signal: 'light_shading', applies: false, score: 1, reason, details: { patches: vals.length } }, { signal: 'light_falloff', applies: false, score: 1, reason }];
+  }
+  const m = vals.reduce((a, v) => a + v[1], 0) / vals.length;
+  if (m < C.minResponse) {
+    const reason = 'the screen light on the face is too weak to measure';
+    return [{ signal: 'light_shading', applies: false, score: 1, reason, details: { response: round(m, 4) } }, { signal: 'light_falloff', applies: false, score: 1, reason }];
+  }
+  return [shading(vals, m, lit.length, dark.length), falloff(face.box, m, w, h, response)];
+}
+
+function shading(vals: ReadonlyArray<[number, number]>, m: number, lit: number, dark: number): SignalResult {
+  const C = LIGHT_SHADING, g = C.grid;
+  const rows = vals.map(([p]) => [1, (p % g) / g - 0.5, Math.floor(p / g) / g - 0.5]);
+  const ys = vals.map(([, v]) => v / m);
+  const c = leastSquares(rows, ys)!;
+  const res = ys.map((y, i) => y - (c[0]! + c[1]! * rows[i]![1]! + c[2]! * rows[i]![2]!));
+  const curvature = Math.sqrt(res.reduce((a, b) => a + b * b, 0) / res.length);
+  const score = clamp01(0.08 + 0.92 * ramp(curvature, C.flat, C.curved));
+  const r: SignalResult = {
+    signal: 'light_shading', applies: true, score: round(score, 3),
+    reason: score >= 0.5 ? "the screen's light varies across the face like on a 3D surface" : "the screen's light is spread like on a flat surface",
+    details: { curvature: round(curvature, 3), response: round(m, 4), patches: vals.length, lit, dark },
+  };
+  if (score < 0.5) r.warning = livenessWarning('FLAT_SHADING', score < 0.2 ? 'error' : 'warning', { curvature: round(curvature, 3) });
+  return r;
+}
+
+/**
+ * Light falls off with distance from the screen: beside a live face (at its height, clear of hair
+ * and ears) is the room, a metre or more away, lit a few percent as much as the face at 20–40 cm;
+ * the paper around a printed face is as close as the face and lit alike. The side that is lit less
+ * decides (hair or a raised hand near one side of a live face must not count against it).
+ */
+function falloff(fb: Box, m: number, w: number, h: number, response: (b: Box, radius: number) => number | null): SignalResult {
+  const C = LIGHT_SHADING;
+  const sides: number[] = [];
+  for (const dir of [-1, 1]) {
+    const vs: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const bw = C.sideWidth * fb.width;
+      const x = dir < 0 ? fb.x - C.sideGap * fb.width - bw : fb.x + fb.width + C.sideGap * fb.width;
+      const b = { x, y: fb.y + (k / 3) * 0.9 * fb.height, width: bw, height: 0.3 * fb.height };
+      if (b.x < 0 || b.y < 0 || b.x + b.width > w || b.y + b.height > h) continue;
+      const v = response(b, C.sideSearchPx);
+      if (v !== null) vs.push(v / m);
+    }
+    if (vs.length >= 2) sides.push(vs.sort((a, b) => a - b)[Math.floor(vs.length / 2)]!);
+  }
+  if (!sides.length) return { signal: 'light_falloff', applies: false, score: 1, reason: 'nothing measurable beside the face (face at the frame edge, or too dark)' };
+  const ratio = Math.min(...sides);
+  const score = clamp01(0.05 + 0.95 * (1 - ramp(ratio, C.falloffLive, C.falloffFlat)));
+  const r: SignalResult = {
+    signal: 'light_falloff', applies: true, score: round(score, 3),
+    reason: score >= 0.5 ? 'the screen lights the face, not the room beside it' : 'the screen lights the surface beside the face as much as the face (a picture)',
+    details: { ratio: round(ratio, 3), sides: sides.length },
+  };
+  if (score < 0.5) r.warning = livenessWarning('FLAT_SHADING', score < 0.2 ? 'error' : 'warning', { besideFace: round(ratio, 3) });
+  return r;
+}
+
+const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
