@@ -3,7 +3,10 @@
 // nocamera (QR code hand-off, polls until the phone finishes), unsupported, expired, error.
 // Workflows with PASSIVE liveness: pressing "Take selfie" records a burst of 12 frames 80 ms apart
 // (320×240, JPEG 0.85) with the 640×480 still taken at frame 6, and uploads them together as
-// multipart/form-data (docs/verifier.md); no instruction is shown. FLASHING and ACTIVE_3D: the press
+// multipart/form-data (docs/verifier.md); no instruction is shown. With screen light (config
+// screenLight) the press first asks the server for a single-use light pattern and, during the
+// burst, switches the page around the viewfinder between white and dark grey as it says; the upload
+// names the challenge. FLASHING and ACTIVE_3D: the press
 // asks the server for a single-use challenge, shows it (full-screen colours, or head-turn
 // instructions under the mirrored preview) while recording frames timed from its start, takes the
 // still as part of it, and uploads still + frames + times + challenge id the same way. Other
@@ -31,6 +34,7 @@
   var reducedMotion = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
   function show(name, focus) {
+    if (name !== 'processing') stopScreenLight(); // the light stays white while the selfie is checked
     var sections = document.querySelectorAll('section.state');
     for (var i = 0; i < sections.length; i++) sections[i].hidden = sections[i].id !== 'state-' + name;
     if (focus !== false) {
@@ -229,7 +233,11 @@
     return encodeJpeg(drawVideo(width), quality);
   }
 
-  function recordBurst() {
+  // The burst; `ch` (PASSIVE screen light) gives its shape and the light pattern shown during it.
+  function recordBurst(ch) {
+    var count = ch ? ch.frames : BURST_FRAMES;
+    var interval = ch ? ch.intervalMs : BURST_INTERVAL_MS;
+    var captureIndex = ch ? ch.captureIndex : BURST_CAPTURE_INDEX;
     return new Promise(function (resolve, reject) {
       var frames = [], times = [], pending = [], still = null, t0 = 0, i = 0;
       function tick() {
@@ -238,20 +246,88 @@
         times.push(Math.round(now - t0));
         // The still is drawn right after frame 6 from the same stream, so the server can check it.
         pending.push(grab(BURST_WIDTH, 0.85).then(function (idx) { return function (b) { frames[idx] = b; }; }(i)));
-        if (i === BURST_CAPTURE_INDEX) pending.push(grab(STILL_WIDTH, 0.9).then(function (b) { still = b; }));
+        if (i === captureIndex) pending.push(grab(STILL_WIDTH, 0.9).then(function (b) { still = b; }));
         i++;
-        if (i < BURST_FRAMES) { setTimeout(tick, Math.max(0, t0 + i * BURST_INTERVAL_MS - performance.now())); return; }
+        // Screen light: pattern[i] from the moment frame i − 1 is taken; white after the last frame.
+        if (ch) setScreenLevel(ch, i < count ? ch.pattern[i] : 1);
+        if (i < count) { setTimeout(guarded, Math.max(0, t0 + i * interval - performance.now())); return; }
         Promise.all(pending).then(function () {
           if (!still || frames.some(function (f) { return !f; })) return reject(new Error('burst encoding failed'));
           var form = new FormData();
           form.append('still', still, 'still.jpg');
           frames.forEach(function (f, n) { form.append('frame', f, 'frame' + n + '.jpg'); });
           form.append('times', JSON.stringify(times));
-          form.append('capture_index', String(BURST_CAPTURE_INDEX));
+          form.append('capture_index', String(captureIndex));
+          if (ch) form.append('challenge_id', ch.id);
           resolve(form);
         }, reject);
       }
-      tick();
+      function guarded() {
+        try { tick(); } catch (e) { reject(e); }
+      }
+      if (!ch) return guarded();
+      // pattern[0] is shown one interval before frame 0 (painted and reaching the face by then).
+      setScreenLevel(ch, ch.pattern[0]);
+      setTimeout(guarded, interval);
+    });
+  }
+
+  // ---- PASSIVE screen light (docs/liveness.md) ----
+  // The page's background is the light: the card around the viewfinder turns transparent, so the
+  // whole viewport is white from the press (the level the face is used to before the burst), then
+  // white or dark grey per the pattern during the burst, white again after it, and the page's own
+  // colours once any other state than "checking" is shown. Text keeps full contrast on both colours
+  // (CSS: body.screen-light / .screen-dark); the viewfinder keeps its own black frame.
+  var SCREEN_REST = [255, 255, 255];
+  var screenLightOn = false;
+
+  function rgbCss(c) { return 'rgb(' + c[0] + ', ' + c[1] + ', ' + c[2] + ')'; }
+
+  function startScreenLight() {
+    screenLightOn = true;
+    document.body.classList.add('screen-light');
+    document.body.classList.remove('screen-dark');
+    document.body.style.backgroundColor = rgbCss(SCREEN_REST);
+  }
+
+  function setScreenLevel(ch, on) {
+    if (!screenLightOn) return;
+    document.body.style.backgroundColor = rgbCss(on ? ch.light : ch.dark);
+    document.body.classList.toggle('screen-dark', !on);
+  }
+
+  function stopScreenLight() {
+    if (!screenLightOn) return;
+    screenLightOn = false;
+    document.body.classList.remove('screen-light', 'screen-dark');
+    document.body.style.backgroundColor = '';
+  }
+
+  function screenLightUpload() {
+    var locked = false;
+    recording = true; // the live cues pause from the press
+    if (viewfinder) viewfinder.classList.remove('good');
+    startScreenLight();
+    // Exposure and white balance locked (as for FLASHING) under the white rest level, asked for
+    // while the challenge is on its way; released once the burst is taken.
+    var lock = setExposureMode('manual').then(function (ok) { locked = ok; });
+    function release() {
+      recording = false;
+      if (locked) setExposureMode('continuous');
+      locked = false;
+    }
+    return Promise.all([fetchChallenge(), lock]).then(function (r) {
+      var ch = r[0];
+      if (!ch) return null; // busy, expired or stale: already shown
+      return recordBurst(ch).then(function (form) { return { body: form, headers: {} }; });
+    }).then(function (upload) {
+      release();
+      if (!upload) stopScreenLight();
+      return upload;
+    }, function (err) {
+      stopScreenLight();
+      // (the lock may still be on its way when the challenge request fails)
+      return lock.then(function () { release(); throw err; });
     });
   }
 
@@ -292,8 +368,30 @@
     return [0, 0, 0];
   }
 
+  // Screen light: 0/1 per frame, 2–16 frames (the burst's limits), each level held ≥ 2 frames (the
+  // screen changes at most every other frame: under 3 flashes a second at 80 ms).
+  function usableScreenLight(ch) {
+    function rgb(c) { return Array.isArray(c) && c.length === 3 && c.every(function (v) { return v >= 0 && v <= 255; }); }
+    var p = ch.pattern;
+    if (!Array.isArray(p) || !Number.isInteger(ch.frames) || !(ch.frames >= 2 && ch.frames <= 16) || p.length !== ch.frames) return false;
+    if (!(ch.intervalMs >= 40 && ch.intervalMs <= 500) || !Number.isInteger(ch.captureIndex) || !(ch.captureIndex >= 0 && ch.captureIndex < ch.frames)) return false;
+    if (!rgb(ch.light) || !rgb(ch.dark)) return false;
+    var run = 0;
+    for (var i = 0; i < p.length; i++) {
+      if (p[i] !== 0 && p[i] !== 1) return false;
+      if (i > 0 && p[i] !== p[i - 1]) {
+        if (run < 2) return false;
+        run = 0;
+      }
+      run++;
+    }
+    return run >= 2;
+  }
+
   function usableChallenge(ch) {
-    if (!ch || typeof ch.id !== 'string' || !(ch.fps > 0) || !(ch.frameWidth > 0) || !Array.isArray(ch.steps)) return false;
+    if (!ch || typeof ch.id !== 'string') return false;
+    if (ch.method === 'PASSIVE') return config.liveness === 'PASSIVE' && usableScreenLight(ch);
+    if (!(ch.fps > 0) || !(ch.frameWidth > 0) || !Array.isArray(ch.steps)) return false;
     // Never faster than the 300–500 ms per colour the notice was written for (photosensitivity).
     if (ch.method === 'FLASHING') return ch.steps.every(function (s) { return s && s.ms >= FLASH_MIN_STEP_MS && s.rgb && s.rgb.length === 3; }) && challengeDurationMs(ch) > 0;
     if (ch.method === 'ACTIVE_3D') return ch.steps.every(function (s) { return s && DIRECTION_TEXT.hasOwnProperty(s.direction) && s.atMs >= 0; }) && ch.totalTimeoutMs > 0;
@@ -560,7 +658,8 @@
   }
 
   function captureUpload() {
-    if (config.liveness === 'PASSIVE') return recordBurst().then(function (form) { return { body: form, headers: {} }; });
+    if (config.liveness === 'PASSIVE' && config.screenLight) return screenLightUpload();
+    if (config.liveness === 'PASSIVE') return recordBurst(null).then(function (form) { return { body: form, headers: {} }; });
     if (config.liveness === 'FLASHING' || config.liveness === 'ACTIVE_3D') return challengeUpload();
     return captureJpeg().then(function (blob) { return { body: blob, headers: { 'Content-Type': 'image/jpeg' } }; });
   }

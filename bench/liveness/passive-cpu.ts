@@ -1,7 +1,8 @@
 /**
  * CPU time of PASSIVE per session (decode of the still + burst, then passiveLiveness), one thread,
  * warm: median over `--runs` passes on sessions of every kind for `--seeds` from the generated set
- * (node bench/liveness/generate.ts). `--dump FILE` writes every signal's output (to diff before/after).
+ * (node bench/liveness/generate.ts), with the screen-light pattern each session was recorded under
+ * (`--no-screen-light`: without its signals). `--dump FILE` writes every signal's output (to diff before/after).
  *   PATH=node_modules/.bin:$PATH node bench/liveness/passive-cpu.ts --seeds 1001-1006 --runs 5
  */
 import fs from 'node:fs';
@@ -11,9 +12,10 @@ import { decodeRgb } from '../../src/liveness/image.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
 import type { Box, Frame } from '../../src/liveness/types.ts';
 
-const { values } = parseArgs({ options: { data: { type: 'string', default: 'data/liveness-synthetic' }, seeds: { type: 'string', default: '1001-1006' }, runs: { type: 'string', default: '5' }, dump: { type: 'string' } } });
+const { values } = parseArgs({ options: { data: { type: 'string', default: 'data/liveness-synthetic' }, seeds: { type: 'string', default: '1001-1006' }, runs: { type: 'string', default: '5' }, dump: { type: 'string' }, 'no-screen-light': { type: 'boolean', default: false } } });
+const noLight = values['no-screen-light'];
 const [s0, s1] = values.seeds!.split('-').map(Number) as [number, number];
-const sessions: Array<{ id: string; still: Buffer; frames: Buffer[]; meta: { stillFace: { box: Box }; captureIndex: number; times: number[] } }> = [];
+const sessions: Array<{ id: string; still: Buffer; frames: Buffer[]; meta: { stillFace: { box: Box }; captureIndex: number; times: number[]; screenPattern?: number[] } }> = [];
 for (const kind of fs.readdirSync(values.data!).sort()) {
   for (let s = s0; s <= (s1 ?? s0); s++) {
     for (const sub of [String(s), ...[0, 1, 2].map((k) => `${s}${k}`)]) {
@@ -36,7 +38,7 @@ for (let r = 0; r <= runs; r++) {
     const burst: Frame[] = [];
     for (let k = 0; k < s.frames.length; k++) burst.push({ image: await decodeRgb(s.frames[k]!), t: s.meta.times[k]! });
     const t1 = performance.now();
-    const res = passiveLiveness({ still, face: { box: s.meta.stillFace.box }, burst, captureIndex: s.meta.captureIndex });
+    const res = passiveLiveness({ still, face: { box: s.meta.stillFace.box }, burst, captureIndex: s.meta.captureIndex, screenPattern: noLight ? undefined : s.meta.screenPattern });
     const t2 = performance.now();
     if (r === 0) { out[s.id] = { score: res.score, signals: res.signals.map((x) => ({ ...x, warning: x.warning?.risk })) }; continue; } // warm-up pass
     dec[i]!.push(t1 - t0); sig[i]!.push(t2 - t1);

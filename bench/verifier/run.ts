@@ -1,7 +1,14 @@
 // End-to-end latency of the embedded verifier, as the IdP meets it: create a session → open the
-// hosted page → upload a capture → the signed webhook with the verdict arrives at a local
-// receiver. The shipped sign-in workflow (LIVENESS + FACE_MATCH + IP_ANALYSIS) against an
-// enrolled template, the real face engine, real HTTP. p50/p99 at 1, 4 and 8 concurrent sessions.
+// hosted page → (PASSIVE with screen light: ask for the light pattern) → upload a capture → the
+// signed webhook with the verdict arrives at a local receiver. The shipped sign-in workflow
+// (LIVENESS + FACE_MATCH + IP_ANALYSIS) against an enrolled template, the real face engine, real
+// HTTP. p50/p99 at 1, 4 and 8 concurrent sessions.
+//
+// With screen light each session's burst must be rendered for the pattern its page load was issued
+// (≈ 1 s of CPU in this process, the user's own time): sessions go in batches of the concurrency
+// level, each batch's sessions created, opened, issued their pattern and rendered one after the other
+// (not under load), then their uploads sent at once. `total` adds the phases (create + page +
+// challenge + upload + webhook); sessions/s counts the upload phase's wall time only.
 //
 // Run by hand: PATH=node_modules/.bin:$PATH node bench/verifier/run.ts [sessions-per-level=40] [--face-only]
 //   REDIS_URL=redis://127.0.0.1:6379 to use Redis (default: the embedded sqlite store).
@@ -18,7 +25,9 @@ import { loadVerifierConfig } from '../../src/verifier/config.ts';
 import { enrolFromImages } from '../../src/verifier/templates.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { startVerifier } from '../../src/verifier/server.ts';
-import { burstForm, liveBurst, type BurstUpload } from '../bursts.ts';
+import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
+import { usesScreenLight } from '../../src/verifier/workflows.ts';
+import { burstForm, liveBurst, screenLightAnswer, type BurstUpload, type LiveBurst } from '../bursts.ts';
 
 const faceOnly = process.argv.includes('--face-only');
 const perLevel = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 40);
@@ -81,18 +90,21 @@ const face = lazyFaceEngine(config.facePoolSize ? { poolSize: config.facePoolSiz
 await face.warm();
 const verifier = await startVerifier(config, createLogger('warn'), { face });
 const workflowId = verifier.workflowIds.reauth!;
+const screenLight = usesScreenLight(verifier.deps.workflows.get(workflowId)!);
 const users = ['amy', 'bernadette', 'leonard', 'sheldon'];
 // The sign-in workflow has PASSIVE liveness: each user uploads a synthetic bona fide still + burst.
 // They are enrolled from that still (this measures latency; face-match accuracy is docs/face-engine.md).
-const captures = new Map<string, BurstUpload>();
+const captures = new Map<string, LiveBurst>();
 for (const u of users) {
-  captures.set(u, await liveBurst(face, u));
+  captures.set(u, await liveBurst(face, u, { screenLight }));
   await enrolFromImages({ store: verifier.deps.store, face, templateKeyring: config.templateKeyring }, `bench-${u}`, [captures.get(u)!.still]);
 }
 
-type Sample = { total: number; create: number; open: number; upload: number; webhook: number; status: string };
+type Sample = { total: number; create: number; open: number; challenge: number; upload: number; webhook: number; status: string };
+type Prepared = { sessionId: string; uploadUrl: string; uploadToken: string; capture: BurstUpload; create: number; open: number; challenge: number };
 
-async function oneSession(i: number): Promise<Sample> {
+/** Create → open the page → (screen light) the challenge, timed; then the burst rendered for it, not timed. */
+async function prepare(i: number): Promise<Prepared> {
   const user = users[i % users.length]!;
   // One vendor_data per session (an unfinished session of the same vendor would be handed back),
   // each enrolled with the user's template; done before the clock starts.
@@ -106,19 +118,48 @@ async function oneSession(i: number): Promise<Sample> {
   }).then((r) => r.json() as Promise<{ session_id: string; url: string }>);
   const t1 = performance.now();
   const html = await (await fetch(created.url)).text();
-  const cfg = JSON.parse(/id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!) as { uploadUrl: string; uploadToken: string };
+  const cfg = JSON.parse(/id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!) as { uploadUrl: string; uploadToken: string; challengeUrl: string; screenLight: boolean };
   const t2 = performance.now();
-  const verdict = new Promise<number>((resolve) => waiting.set(created.session_id, resolve));
-  const capture = captures.get(user)!;
-  const upload = await fetch(verifier.url + cfg.uploadUrl, {
-    method: 'POST',
-    headers: { 'x-upload-token': cfg.uploadToken, ...(faceOnly ? { 'content-type': 'image/jpeg' } : {}) },
-    body: faceOnly ? new Uint8Array(capture.still) : burstForm(capture),
-  }).then((r) => r.json() as Promise<{ status: string }>);
+  let capture: BurstUpload = captures.get(user)!;
+  let t3 = t2;
+  if (cfg.screenLight && !faceOnly) {
+    const res = await fetch(verifier.url + cfg.challengeUrl, { method: 'POST', headers: { 'x-upload-token': cfg.uploadToken } });
+    const { challenge } = (await res.json()) as { challenge: ScreenLightChallenge };
+    t3 = performance.now();
+    capture = await screenLightAnswer(user, captures.get(user)!.seed, challenge);
+  }
+  return { sessionId: created.session_id, uploadUrl: cfg.uploadUrl, uploadToken: cfg.uploadToken, capture, create: t1 - t0, open: t2 - t1, challenge: t3 - t2 };
+}
+
+/** The upload → its answer → the webhook, timed. */
+async function upload(p: Prepared): Promise<Sample> {
+  const verdict = new Promise<number>((resolve) => waiting.set(p.sessionId, resolve));
   const t3 = performance.now();
-  const t4 = await verdict;
-  waiting.delete(created.session_id);
-  return { total: t4 - t0, create: t1 - t0, open: t2 - t1, upload: t3 - t2, webhook: Math.max(0, t4 - t3), status: upload.status };
+  const answer = await fetch(verifier.url + p.uploadUrl, {
+    method: 'POST',
+    headers: { 'x-upload-token': p.uploadToken, ...(faceOnly ? { 'content-type': 'image/jpeg' } : {}) },
+    body: faceOnly ? new Uint8Array(p.capture.still) : burstForm(p.capture),
+  }).then((r) => r.json() as Promise<{ status: string }>);
+  const t4 = performance.now();
+  const t5 = await verdict;
+  waiting.delete(p.sessionId);
+  const webhook = Math.max(0, t5 - t4);
+  return { total: p.create + p.open + p.challenge + (t4 - t3) + webhook, create: p.create, open: p.open, challenge: p.challenge, upload: t4 - t3, webhook, status: answer.status };
+}
+
+/** `count` sessions, `concurrency` uploads at a time; returns the samples and the upload phases' wall time (s). */
+async function level(concurrency: number, count: number, first: number): Promise<{ samples: Sample[]; seconds: number }> {
+  const samples: Sample[] = [];
+  let seconds = 0;
+  for (let done = 0; done < count; ) {
+    const batch: Prepared[] = [];
+    for (let k = 0; k < Math.min(concurrency, count - done); k++) batch.push(await prepare(first + done + k));
+    const started = performance.now();
+    samples.push(...(await Promise.all(batch.map(upload))));
+    seconds += (performance.now() - started) / 1000;
+    done += batch.length;
+  }
+  return { samples, seconds };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -127,24 +168,19 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (x: number) => `${Math.round(x)}`.padStart(5);
 
-console.log(`verifier e2e bench (${faceOnly ? 'face-only workflow, single JPEG' : 'shipped sign-in workflow with PASSIVE liveness, still + burst'}): ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
-console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | upload p50 | webhook p50 | sessions/s | statuses');
+const what = faceOnly ? 'face-only workflow, single JPEG' : `shipped sign-in workflow with PASSIVE liveness, still + burst${screenLight ? ' under screen light' : ''}`;
+console.log(`verifier e2e bench (${what}): ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
+console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | challenge p50 | upload p50 | webhook p50 | sessions/s | statuses');
 // Warm-up (JIT, connection pools), not counted.
-await Promise.all([0, 1, 2, 3].map((i) => oneSession(1000 + i)));
+await level(4, 4, 1000);
+let next = 0;
 for (const c of levels) {
-  const samples: Sample[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: c }, async () => {
-      while (next < perLevel) samples.push(await oneSession(next++));
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  const { samples, seconds } = await level(c, perLevel, next);
+  next += perLevel;
   const totals = samples.map((s) => s.total);
   const statuses = Object.entries(samples.reduce<Record<string, number>>((a, s) => ((a[s.status] = (a[s.status] ?? 0) + 1), a), {})).map(([k, n]) => `${k}×${n}`).join(' ');
   console.log(
-    `${String(c).padStart(11)} | ${ms(pct(totals, 50))}  | ${ms(pct(totals, 99))}  | ${ms(Math.max(...totals))}  | ${ms(pct(samples.map((s) => s.create), 50))}      | ${ms(pct(samples.map((s) => s.open), 50))}    | ${ms(pct(samples.map((s) => s.upload), 50))}      | ${ms(pct(samples.map((s) => s.webhook), 50))}       | ${(samples.length / seconds).toFixed(1).padStart(10)} | ${statuses}`,
+    `${String(c).padStart(11)} | ${ms(pct(totals, 50))}  | ${ms(pct(totals, 99))}  | ${ms(Math.max(...totals))}  | ${ms(pct(samples.map((s) => s.create), 50))}      | ${ms(pct(samples.map((s) => s.open), 50))}    | ${ms(pct(samples.map((s) => s.challenge), 50))}         | ${ms(pct(samples.map((s) => s.upload), 50))}      | ${ms(pct(samples.map((s) => s.webhook), 50))}       | ${(samples.length / seconds).toFixed(1).padStart(10)} | ${statuses}`,
   );
 }
 if (badSignatures) console.log(`!! ${badSignatures} deliveries failed signature verification`);

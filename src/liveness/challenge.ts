@@ -192,6 +192,8 @@ export function checkChallengeUse(
   const start = Math.max(ch.issuedAt, opts.startedAt ?? ch.issuedAt);
   const dur = challengeDurationMs(ch);
   if (ch.method === 'FLASHING' && now - start < dur - ch.maxLagMs) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'answered before the sequence could be shown' }) };
+  // the burst itself takes (frames − 1) intervals after the pattern arrives
+  if (ch.method === 'PASSIVE' && now - start < (ch.frames - 1) * ch.intervalMs) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'answered before the light pattern could be shown' }) };
   if (now - start > dur + CHALLENGE_DEFAULTS.uploadSlackMs) return { ok: false, warning: livenessWarning('CHALLENGE_TIMEOUT', 'error', { elapsedMs: now - start }) };
   return { ok: true };
 }

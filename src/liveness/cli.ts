@@ -14,7 +14,7 @@
  *   --method PASSIVE --challenge CHALLENGE.json   a burst (video, one frame per pattern value) taken
  *                                   under that screen-light pattern: adds screen_light and light_shading
  *   --face X,Y,W,H                  face box (pixels) instead of running the face engine (PASSIVE/FLASHING)
- *   --threshold N                   live when score > N (default 50) and not an attack
+ *   --threshold N                   live when score > N (default 50; 40 for a PASSIVE burst with --challenge) and not an attack
  *   --verbose                       add "signals" (per-signal scores and measures) to each line
  *   --new-challenge PASSIVE|FLASHING|ACTIVE_3D   print a fresh challenge as JSON and exit
  *
@@ -29,7 +29,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { createChallenge, parseChallenge, type Challenge } from './challenge.ts';
-import { LIVE_THRESHOLD } from './combine.ts';
+import { LIVE_THRESHOLD, SCREEN_LIGHT_LIVE_THRESHOLD } from './combine.ts';
 import { decodeRgb, encodePng } from './image.ts';
 import { active3dLiveness, analyzeRecording, flashingLiveness, type FaceAnalyzer } from './methods.ts';
 import { passiveLiveness, singleFrameSignals } from './passive.ts';
@@ -52,7 +52,7 @@ options:
   --method PASSIVE|FLASHING|ACTIVE_3D   (FLASHING and ACTIVE_3D need --challenge and a video)
   --challenge FILE                      the challenge JSON the recording answers
   --face X,Y,W,H                        face box in pixels (skips the face engine for PASSIVE/FLASHING)
-  --threshold N                         live when score > N (default ${LIVE_THRESHOLD}) and not an attack
+  --threshold N                         live when score > N (default ${LIVE_THRESHOLD}; ${SCREEN_LIGHT_LIVE_THRESHOLD} for a PASSIVE burst with its screen-light challenge) and not an attack
   --verbose                             include per-signal scores
   --new-challenge FLASHING|ACTIVE_3D    print a new challenge JSON and exit
 `;
@@ -69,7 +69,7 @@ interface Options {
   method: LivenessMethod;
   challenge: Challenge | null;
   face: Box | null;
-  threshold: number;
+  threshold: number | null;
   verbose: boolean;
   files: string[];
   newChallenge: 'PASSIVE' | 'FLASHING' | 'ACTIVE_3D' | null;
@@ -77,7 +77,7 @@ interface Options {
 }
 
 async function parseArgs(argv: readonly string[]): Promise<Options> {
-  const o: Options = { method: 'PASSIVE', challenge: null, face: null, threshold: LIVE_THRESHOLD, verbose: false, files: [], newChallenge: null, help: false };
+  const o: Options = { method: 'PASSIVE', challenge: null, face: null, threshold: null, verbose: false, files: [], newChallenge: null, help: false };
   let challengeFile: string | null = null;
   for (const { arg: a, value, rest } of eachArg(argv)) {
     if (a === '--help' || a === '-h') o.help = true;
@@ -254,7 +254,7 @@ export async function runLiveness(argv: string[], io: LivenessCliIo = {}): Promi
         throw err;
       }
       const out: Record<string, unknown> = {
-        file, live: !r.attack && r.score > o.threshold, score: r.score, method: r.method, warnings: r.warnings, ms: Math.round(performance.now() - t0),
+        file, live: o.threshold === null ? r.live : !r.attack && r.score > o.threshold, score: r.score, method: r.method, warnings: r.warnings, ms: Math.round(performance.now() - t0),
       };
       if (o.verbose) out.signals = r.signals.map((s) => ({ signal: s.signal, applies: s.applies, score: s.score, reason: s.reason, details: s.details }));
       line(stdout, out);

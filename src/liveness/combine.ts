@@ -21,6 +21,13 @@ export const WEIGHTS: Record<LivenessMethod, Partial<Record<SignalName, number>>
 export const ATTACK_THRESHOLD: Record<LivenessMethod, number> = { PASSIVE: 30, FLASHING: 30, ACTIVE_3D: 30 };
 /** Above: live under the default thresholds (CLI, benchmark). Workflows set their own review/decline thresholds. */
 export const LIVE_THRESHOLD = 50;
+/**
+ * PASSIVE with the screen-light signals: the operating point chosen on the calibration ROC (seeds
+ * 1–60: BPCER 2.2 %, APCER ≤ 5 % per attack type at 40; 6.1 % / 5 % at 50, where a lone
+ * three-sided room edge behind a live head, device_border 0.45, refuses it). The shipped PASSIVE
+ * workflows review at 40.
+ */
+export const SCREEN_LIGHT_LIVE_THRESHOLD = 40;
 
 export function combine(method: LivenessMethod, signals: readonly SignalResult[], ms = 0, opts: { liveThreshold?: number } = {}): LivenessResult {
   const weights = WEIGHTS[method];
@@ -34,7 +41,8 @@ export function combine(method: LivenessMethod, signals: readonly SignalResult[]
   }
   const score = Math.round(100 * Math.exp(logScore));
   const attack = score <= ATTACK_THRESHOLD[method];
-  const live = !attack && score > (opts.liveThreshold ?? LIVE_THRESHOLD);
+  const liveAt = opts.liveThreshold ?? (method === 'PASSIVE' && applied.includes('screen_light') ? SCREEN_LIGHT_LIVE_THRESHOLD : LIVE_THRESHOLD);
+  const live = !attack && score > liveAt;
   const warnings: LivenessWarning[] = signals.flatMap((s) => (s.warning && s.applies ? [s.warning] : []));
   if (attack) warnings.unshift(livenessWarning('LIVENESS_FACE_ATTACK', 'error', { score, signals: signals.filter((s) => s.applies && s.score < 0.5).map((s) => s.signal) }));
   else if (!live) warnings.unshift(livenessWarning('LOW_LIVENESS_SCORE', 'warning', { score }));

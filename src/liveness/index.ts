@@ -17,7 +17,7 @@ export {
   createChallenge, publicChallenge, checkChallengeUse, parseChallenge, challengeDurationMs, flashColourAt, CHALLENGE_DEFAULTS, FLASH_PALETTE,
   type Challenge, type FlashingChallenge, type Active3dChallenge, type ScreenLightChallenge, type Direction, type FlashColour, type UsedSet,
 } from './challenge.ts';
-export { combine, WEIGHTS, ATTACK_THRESHOLD, LIVE_THRESHOLD } from './combine.ts';
+export { combine, WEIGHTS, ATTACK_THRESHOLD, LIVE_THRESHOLD, SCREEN_LIGHT_LIVE_THRESHOLD } from './combine.ts';
 export { livenessWarning, LIVENESS_RISKS } from './warnings.ts';
 export type { PoseSample } from './signals/active.ts';
 export { decodeRgb } from './image.ts';

@@ -8,7 +8,7 @@ import { binnedGreyOf, scaleBox } from './image.ts';
 import { borderSignal } from './signals/border.ts';
 import { deviceMotionSignal } from './signals/device-motion.ts';
 import { motionFromTracking, trackBurst } from './signals/motion.ts';
-import { lightSignals } from './signals/light-shading.ts';
+import { faceRegistration, lightSignals } from './signals/light-shading.ts';
 import { screenLightSignal } from './signals/screen-light.ts';
 import { glareSignal, moireSignal, printSignal } from './signals/screen.ts';
 import type { FaceGeometry, Frame, LivenessResult, RgbImage, SignalResult } from './types.ts';
@@ -51,10 +51,12 @@ export function passiveLiveness(input: PassiveInput): LivenessResult {
     if ('signal' in tracking) signals.push(tracking);
     else signals.push(motionFromTracking(tracking, input.burst.length), deviceMotionSignal(input.burst, tracking));
     if (input.screenPattern) {
-      const light = screenLightSignal(input.burst, burstFace, input.screenPattern);
+      const offsets = faceRegistration(input.burst, burstFace, captureIndex);
+      const light = screenLightSignal(input.burst, burstFace, input.screenPattern, offsets);
       signals.push(light);
-      // the face follows the light: is it lit like a 3D face or like paper?
-      if (light.applies && light.score >= 0.5) signals.push(...lightSignals(input.burst, burstFace, input.screenPattern, light.details.lag, captureIndex));
+      // how the light falls on the face and beside it: a 3D face in a room, or paper / glass
+      // (they do not apply where no light reached the face)
+      if (light.applies) signals.push(...lightSignals(input.burst, burstFace, input.screenPattern, light.details.lag, captureIndex, offsets));
     }
     if (!input.still) signals.push(...singleFrameSignals(input.burst[captureIndex]!.image, burstFace).filter((s) => s.signal !== 'screen_moire'));
   }

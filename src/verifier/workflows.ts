@@ -22,7 +22,14 @@ const workflowSchema = z
     workflow_version: z.number().int().min(1).default(1),
     features: z.array(z.enum(FEATURES)).min(1).refine((f) => new Set(f).size === f.length, 'features must not repeat'),
     liveness: z
-      .object({ method: z.enum(LIVENESS_METHODS).default('PASSIVE') })
+      .object({
+        method: z.enum(LIVENESS_METHODS).default('PASSIVE'),
+        /**
+         * PASSIVE only (default true): during the burst the page switches the screen around the
+         * viewfinder between white and dark grey in a server-chosen, single-use pattern (a challenge).
+         */
+        screen_light: z.boolean().optional(),
+      })
       .and(thresholds)
       .optional(),
     face_match: thresholds.optional(),
@@ -35,6 +42,9 @@ const workflowSchema = z
   })
   .superRefine((w, ctx) => {
     if (w.features.includes('LIVENESS') && !w.liveness) ctx.addIssue({ code: 'custom', path: ['liveness'], message: 'required when features include LIVENESS' });
+    if (w.liveness && w.liveness.screen_light !== undefined && w.liveness.method !== 'PASSIVE') {
+      ctx.addIssue({ code: 'custom', path: ['liveness', 'screen_light'], message: `applies to the PASSIVE method only (this workflow's method is ${w.liveness.method})` });
+    }
     if (w.features.includes('FACE_MATCH') && !w.face_match) ctx.addIssue({ code: 'custom', path: ['face_match'], message: 'required when features include FACE_MATCH' });
     if (w.workflow_type === 'kyc' && w.features.includes('FACE_MATCH')) {
       // Enrolment creates the reference; matching it against itself would prove nothing.
@@ -51,7 +61,8 @@ export type Workflow = {
   workflow_type: WorkflowType;
   workflow_version: number;
   features: Feature[];
-  liveness?: (Thresholds & { method: LivenessMethod }) | undefined;
+  /** screen_light: PASSIVE with the screen-light challenge (true by default for PASSIVE; false for the other methods). */
+  liveness?: (Thresholds & { method: LivenessMethod; screen_light: boolean }) | undefined;
   face_match?: Thresholds | undefined;
   auto_decline: string[];
   retain_media: boolean;
@@ -73,7 +84,11 @@ export function loadWorkflows(file: string, retainMediaDefault: boolean): Workfl
   const ids = parsed.data.workflows.map((w) => w.workflow_id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new ConfigError([`VERIFIER_WORKFLOWS_FILE (${file}): workflow_id ${dup} appears twice`]);
-  return parsed.data.workflows.map((w) => ({ ...w, retain_media: w.retain_media ?? retainMediaDefault }));
+  return parsed.data.workflows.map((w) => ({
+    ...w,
+    liveness: w.liveness && { ...w.liveness, screen_light: w.liveness.method === 'PASSIVE' && (w.liveness.screen_light ?? true) },
+    retain_media: w.retain_media ?? retainMediaDefault,
+  }));
 }
 
 /** The liveness method the workflow judges, if it has LIVENESS. */
@@ -81,10 +96,15 @@ export function livenessMethodOf(workflow: Workflow): LivenessMethod | null {
   return workflow.features.includes('LIVENESS') ? (workflow.liveness?.method ?? null) : null;
 }
 
-/** FLASHING and ACTIVE_3D: the methods whose page performs a server-chosen challenge. */
+/** PASSIVE with screen light: the burst is recorded under a server-chosen light pattern. */
+export function usesScreenLight(workflow: Workflow): boolean {
+  return livenessMethodOf(workflow) === 'PASSIVE' && workflow.liveness!.screen_light;
+}
+
+/** FLASHING, ACTIVE_3D and PASSIVE with screen light: the page performs a server-chosen challenge. */
 export function usesChallenge(workflow: Workflow): boolean {
   const m = livenessMethodOf(workflow);
-  return m === 'FLASHING' || m === 'ACTIVE_3D';
+  return m === 'FLASHING' || m === 'ACTIVE_3D' || usesScreenLight(workflow);
 }
 
 /** The first workflow of each type: what the IdP uses when it runs the embedded verifier. */

@@ -15,6 +15,7 @@ import type { RunningVerifier } from '../../src/verifier/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from './env.ts';
+import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
 import { freePort } from './server.ts';
@@ -24,23 +25,35 @@ export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 
 const thresholds = (review: number, decline: number) => ({ review_threshold: review, decline_threshold: decline });
 
-/** Workflows for tests. Face-match tests use `face-only`, with liveness off explicitly. */
+/**
+ * Workflows for tests. Face-match tests use `face-only`, with liveness off explicitly. The PASSIVE
+ * ones use screen light (the default: the upload answers a challenge), except `reauth-plain`.
+ */
 export const TEST_WORKFLOWS = [
   { workflow_id: 'face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60) },
   {
     workflow_id: 'reauth',
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH', 'IP_ANALYSIS'],
-    liveness: { method: 'PASSIVE', ...thresholds(50, 30) },
+    liveness: { method: 'PASSIVE', ...thresholds(40, 30) },
     face_match: thresholds(72, 60),
   },
-  { workflow_id: 'kyc', workflow_type: 'kyc', features: ['LIVENESS', 'IP_ANALYSIS'], liveness: { method: 'PASSIVE', ...thresholds(50, 30) } },
+  {
+    workflow_id: 'reauth-plain',
+    workflow_type: 'biometric_authentication',
+    features: ['LIVENESS', 'FACE_MATCH', 'IP_ANALYSIS'],
+    liveness: { method: 'PASSIVE', screen_light: false, ...thresholds(50, 30) },
+    face_match: thresholds(72, 60),
+  },
+  { workflow_id: 'kyc', workflow_type: 'kyc', features: ['LIVENESS', 'IP_ANALYSIS'], liveness: { method: 'PASSIVE', ...thresholds(40, 30) } },
   { workflow_id: 'kyc-review', workflow_type: 'kyc', features: ['LIVENESS'], liveness: { method: 'PASSIVE', ...thresholds(100, 0) } },
   { workflow_id: 'face-retain', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60), retain_media: true },
   { workflow_id: 'ip-only', workflow_type: 'biometric_authentication', features: ['IP_ANALYSIS'], max_capture_attempts: 2 },
   // Challenge methods, liveness only: what they accept or refuse, not the face match.
   { workflow_id: 'flashing', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'FLASHING', ...thresholds(50, 30) } },
   { workflow_id: 'active-3d', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'ACTIVE_3D', ...thresholds(50, 30) } },
+  // PASSIVE with screen light (the default, here explicitly), liveness only.
+  { workflow_id: 'screen-light', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'PASSIVE', screen_light: true, ...thresholds(40, 30) } },
 ];
 
 export type TestVerifier = RunningVerifier & { config: VerifierConfig; store: Store; logs: string[]; dataDir: string; stop: () => Promise<void> };
@@ -165,8 +178,11 @@ export async function captureOnce(sessionUrl: string, jpeg: Buffer, page?: Opene
   return { status: res.status, body: await res.json() };
 }
 
-/** What the capture page uploads for a LIVENESS workflow (multipart/form-data, docs/verifier.md). */
-export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number };
+/**
+ * What the capture page uploads for a PASSIVE workflow (multipart/form-data, docs/verifier.md);
+ * challengeId: the screen-light challenge it answers (PASSIVE with screen light).
+ */
+export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number; challengeId?: string };
 
 /** still + frames + times, and the method's own fields (capture_index, or challenge_id). */
 function framesForm(u: { still: Buffer; frames: Buffer[]; times: number[] }, fields: Record<string, string>): FormData {
@@ -179,19 +195,22 @@ function framesForm(u: { still: Buffer; frames: Buffer[]; times: number[] }, fie
 }
 
 export function burstForm(u: BurstUpload): FormData {
-  return framesForm(u, { capture_index: String(u.captureIndex) });
+  return framesForm(u, { capture_index: String(u.captureIndex), ...(u.challengeId !== undefined ? { challenge_id: u.challengeId } : {}) });
 }
 
 const samples = new Map<string, Promise<BurstUpload>>();
 
-/** A synthetic PASSIVE session (src/liveness/synthetic) of one identity, as the page would upload it. */
-export function syntheticBurst(kind: SampleKind, seed: number, identity: string): Promise<BurstUpload> {
-  const key = `${kind}/${seed}/${identity}`;
+/**
+ * A synthetic PASSIVE session (src/liveness/synthetic) of one identity, as the page would upload it;
+ * with `pattern`, recorded under that screen-light pattern (the challenge's), without a challenge id.
+ */
+export function syntheticBurst(kind: SampleKind, seed: number, identity: string, pattern?: readonly number[]): Promise<BurstUpload> {
+  const key = `${kind}/${seed}/${identity}/${pattern ? pattern.join('') : 'no-light'}`;
   let p = samples.get(key);
   if (!p) {
     p = (async () => {
       const faces = (await loadFaceSources()).filter((f) => f.identity === identity);
-      const s = await generatePassiveSample(kind, seed, faces);
+      const s = await generatePassiveSample(kind, seed, faces, pattern ? { screenLight: { pattern } } : {});
       return { still: s.stillJpeg!, frames: s.burstJpeg!, times: s.burst.map((f) => Math.round(f.t - s.burst[0]!.t)), captureIndex: s.captureIndex };
     })();
     samples.set(key, p);
@@ -211,11 +230,36 @@ export async function captureBurst(sessionUrl: string, upload: BurstUpload | For
   return { status: res.status, body: await res.json() };
 }
 
-/** The page's request for its FLASHING / ACTIVE_3D challenge (with this page load's grant). */
+/** The page's request for its FLASHING / ACTIVE_3D / screen-light challenge (with this page load's grant). */
 export async function requestChallenge(sessionUrl: string, page: OpenedPage, uploadToken?: string): Promise<{ status: number; body: any; headers: Headers }> {
   const origin = new URL(sessionUrl).origin;
   const res = await fetch(origin + page.config.challengeUrl, { method: 'POST', headers: { 'x-upload-token': uploadToken ?? page.config.uploadToken } });
   return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+export type ScreenLightCapture = { status: number; body: any; challenge: ScreenLightChallenge; upload: BurstUpload; page: OpenedPage };
+
+/**
+ * A PASSIVE screen-light capture as the page makes it: open the page (or use `opened`), ask for the
+ * challenge, record the synthetic session of `kind` under its pattern and upload it naming it.
+ */
+export async function captureScreenLight(sessionUrl: string, kind: SampleKind, seed: number, identity: string, opened?: OpenedPage): Promise<ScreenLightCapture> {
+  const page = opened ?? (await openPage(sessionUrl));
+  const c = await requestChallenge(sessionUrl, page);
+  if (c.status !== 200) throw new Error(`challenge request answered ${c.status}: ${JSON.stringify(c.body)}`);
+  const challenge = c.body.challenge as ScreenLightChallenge;
+  if (challenge.method !== 'PASSIVE') throw new Error(`not a screen-light challenge: ${challenge.method}`);
+  const asked = Date.now();
+  const upload = { ...(await syntheticBurst(kind, seed, identity, challenge.pattern)), challengeId: challenge.id };
+  // a page cannot answer before its ~1 s burst is over: the server refuses sooner answers
+  await burstTime(asked, challenge);
+  return { ...(await captureBurst(sessionUrl, upload, page)), challenge, upload, page };
+}
+
+/** Wait until a page could have recorded the screen-light burst since `askedAt` (ms epoch). */
+export async function burstTime(askedAt: number, ch: ScreenLightChallenge): Promise<void> {
+  const wait = askedAt + ch.frames * ch.intervalMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }
 
 /** What the capture page uploads for a challenge: the still, the recorded frames, their times from the start, the challenge id. */

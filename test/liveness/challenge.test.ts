@@ -53,7 +53,14 @@ describe('createChallenge', () => {
     const c = createChallenge('ACTIVE_3D');
     expect(parseChallenge(JSON.parse(JSON.stringify(c)))).toEqual(c);
     expect(() => parseChallenge({})).toThrow();
-    expect(() => parseChallenge({ ...c, method: 'PASSIVE' })).toThrow(/method/);
+    expect(() => parseChallenge({ ...c, method: 'SOMETHING' })).toThrow(/method/);
+    // an ACTIVE_3D challenge relabelled PASSIVE has no screen-light pattern
+    expect(() => parseChallenge({ ...c, method: 'PASSIVE' })).toThrow(/pattern/);
+    const p = createChallenge('PASSIVE');
+    expect(parseChallenge(JSON.parse(JSON.stringify(p)))).toEqual(p);
+    expect(() => parseChallenge({ ...p, pattern: [...p.pattern.slice(1), 2] })).toThrow(/pattern/);
+    expect(() => parseChallenge({ ...p, pattern: p.pattern.slice(1) })).toThrow(/pattern/);
+    expect(() => parseChallenge({ ...p, captureIndex: 12 })).toThrow(/timing/);
     expect(() => parseChallenge({ ...c, steps: [{ direction: 'sideways', degrees: 10, atMs: 0 }] })).toThrow(/step/);
   });
 });
@@ -77,6 +84,14 @@ describe('checkChallengeUse', () => {
     expect(checkChallengeUse(c, { used: new Set(), now: now + 100 }).warning?.risk).toBe('CHALLENGE_INVALID');
     expect(checkChallengeUse(c, { used: new Set(), now: c.expiresAt + 1, startedAt: c.expiresAt - 5000 }).warning?.risk).toBe('CHALLENGE_INVALID');
     expect(checkChallengeUse(c, { used: new Set(), now: now + 5000, responseId: 'someone-else' }).warning?.risk).toBe('CHALLENGE_INVALID');
+  });
+
+  it('PASSIVE screen light: refuses an answer sooner than the burst can be taken, or later than burst + slack', () => {
+    const c = createChallenge('PASSIVE', seededRng(4), now);
+    expect(challengeDurationMs(c)).toBe(960);
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 300 }).warning?.risk).toBe('CHALLENGE_INVALID');
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 1200 }).ok).toBe(true);
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 960 + 21_000 }).warning?.risk).toBe('CHALLENGE_TIMEOUT');
   });
 });
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveness } from '../../src/liveness/cli.ts';
-import { parseChallenge } from '../../src/liveness/challenge.ts';
+import { createChallenge, parseChallenge } from '../../src/liveness/challenge.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
 
 import { generateActiveFrames } from '../../src/liveness/synthetic/active.ts';
 import { generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
@@ -50,6 +51,14 @@ beforeAll(async () => {
     const a = await generateActiveFrames(kind, 3, faces, undefined, { zoom: 0.75 });
     fs.writeFileSync(path.join(dir, `active-${kind}.y4m`), writeY4m(a.frames.map((f) => f.image), a.challenge.fps));
     fs.writeFileSync(path.join(dir, `active-${kind}.json`), JSON.stringify(a.challenge));
+  }
+  // PASSIVE with screen light: a live burst and a phone replay under one pattern
+  const ch = createChallenge('PASSIVE', seededRng(7));
+  fs.writeFileSync(path.join(dir, 'light.json'), JSON.stringify(ch));
+  for (const kind of ['bona_fide', 'phone_video'] as const) {
+    const s = await generatePassiveSample(kind, 5, faces, { screenLight: { pattern: ch.pattern, gain: 0.1 } });
+    fs.writeFileSync(path.join(dir, `light-${kind}.y4m`), writeY4m(s.burst.map((f) => f.image), 12.5));
+    fs.writeFileSync(path.join(dir, `light-${kind}.box`), box(s.burstFace.box));
   }
   fs.writeFileSync(path.join(dir, 'clip.mp4'), Buffer.from('not really a video'));
   fs.writeFileSync(path.join(dir, 'bad.json'), '{"v":1}');
@@ -102,6 +111,21 @@ describe('output', () => {
     expect(risks).toContain('LIVENESS_FACE_ATTACK');
     expect(risks).toContain('FROZEN_FRAMES');
     expect((line.signals as Array<{ signal: string }>).map((s) => s.signal)).toContain('motion');
+  });
+
+  it('checks a PASSIVE burst taken under its screen-light pattern', async () => {
+    const light = path.join(dir, 'light.json');
+    const file = (k: string) => path.join(dir, `light-${k}.y4m`);
+    const faceOf = (k: string) => fs.readFileSync(path.join(dir, `light-${k}.box`), 'utf8');
+    const live = await run(['--method', 'PASSIVE', '--challenge', light, '--face', faceOf('bona_fide'), '--verbose', file('bona_fide')]);
+    expect(live.code).toBe(0);
+    expect(live.out.lines[0]).toMatchObject({ method: 'PASSIVE', live: true });
+    expect((live.out.lines[0]!.signals as Array<{ signal: string; applies: boolean }>).filter((x) => x.applies).map((x) => x.signal)).toEqual(expect.arrayContaining(['screen_light', 'light_shading', 'light_falloff']));
+    const replay = await run(['--method', 'PASSIVE', '--challenge', light, '--face', faceOf('phone_video'), file('phone_video')]);
+    expect(replay.out.lines[0]).toMatchObject({ method: 'PASSIVE', live: false });
+    expect((replay.out.lines[0]!.warnings as Array<{ risk: string }>).map((w) => w.risk)).toContain('LIGHT_MISMATCH');
+    // a challenge of another method is a usage error
+    expect((await run(['--method', 'PASSIVE', '--challenge', flashChallenge, file('bona_fide')])).code).toBe(2);
   });
 
   it('checks a FLASHING recording against its challenge', async () => {

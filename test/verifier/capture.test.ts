@@ -1,7 +1,9 @@
 // Captures through the hosted page's upload endpoint (no browser), judged by the real face engine:
 // face match against portrait_image and against an enrolled template, enrolment by a kyc session,
 // quality refusals and retries, single-use uploads, media retention, and PASSIVE liveness on the
-// still + burst upload (synthetic bona fide and attack bursts). One engine for the whole file.
+// still + burst upload (synthetic bona fide and attack bursts, recorded under the screen-light
+// pattern the page asked for; the plain burst of a workflow with screen light off). One engine for
+// the whole file.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/didit/index.ts';
@@ -9,7 +11,7 @@ import { K } from '../../src/verifier/keys.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { forgetVendor } from '../../src/verifier/forget.ts';
 import { EnrolmentError, enrolFromImages, loadTemplate } from '../../src/verifier/templates.ts';
-import { API_KEY, WEBHOOK_SECRET, api, blankJpeg, burstForm, captureBurst, captureOnce, syntheticBurst, facePng, openPage, portraitB64, selfieJpeg, startReceiver, startTestVerifier, waitFor } from '../helpers/verifier.ts';
+import { API_KEY, WEBHOOK_SECRET, api, blankJpeg, burstForm, captureBurst, captureOnce, captureScreenLight, syntheticBurst, facePng, openPage, portraitB64, selfieJpeg, startReceiver, startTestVerifier, waitFor } from '../helpers/verifier.ts';
 import type { Receiver, TestVerifier } from '../helpers/verifier.ts';
 
 const face = lazyFaceEngine({ poolSize: 2 });
@@ -87,7 +89,7 @@ describe('face match against portrait_image (liveness off)', () => {
 describe('enrolment and re-authentication against the template', () => {
   it('an Approved kyc session enrols vendor_data; a later sign-in without portrait matches it', async () => {
     const kyc = await newSession({ workflow_id: 'kyc', vendor_data: 'user-amy' });
-    const enrol = await captureBurst(kyc.url, await syntheticBurst('bona_fide', 3, 'amy'));
+    const enrol = await captureScreenLight(kyc.url, 'bona_fide', 3, 'amy');
     expect(enrol.body.status).toBe('Approved');
     const stored = await loadTemplate(v.store, 'user-amy');
     expect(stored).toMatchObject({ source_session_id: kyc.session_id, images: 1 });
@@ -102,15 +104,15 @@ describe('enrolment and re-authentication against the template', () => {
     expect(kycDecision.ip_analyses[0]).toMatchObject({ ip_address: expect.stringMatching(/127\.0\.0\.1/), browser_family: 'Safari', os_family: 'iOS', platform: 'mobile', is_vpn_or_tor: null });
 
     const same = await newSession({ workflow_id: 'reauth', vendor_data: 'user-amy' });
-    expect((await captureBurst(same.url, await syntheticBurst('bona_fide', 2, 'amy'))).body.status).toBe('Approved');
+    expect((await captureScreenLight(same.url, 'bona_fide', 2, 'amy')).body.status).toBe('Approved');
     expect((await decision(same.session_id)).face_matches[0].source_image_session_id).toBe(kyc.session_id);
     const other = await newSession({ workflow_id: 'reauth', vendor_data: 'user-amy' });
-    expect((await captureBurst(other.url, await syntheticBurst('bona_fide', 3, 'raj'))).body.status).toBe('Declined');
+    expect((await captureScreenLight(other.url, 'bona_fide', 3, 'raj')).body.status).toBe('Declined');
   });
 
   it('a kyc capture sent to review is enrolled when an operator approves it', async () => {
     const kyc = await newSession({ workflow_id: 'kyc-review', vendor_data: 'user-review' });
-    expect((await captureBurst(kyc.url, await syntheticBurst('bona_fide', 2, 'amy'))).body.status).toBe('In Review');
+    expect((await captureScreenLight(kyc.url, 'bona_fide', 2, 'amy')).body.status).toBe('In Review');
     expect(await loadTemplate(v.store, 'user-review')).toBeUndefined();
     await api(v, 'PATCH', `/v3/session/${kyc.session_id}/update-status/`, { new_status: 'Approved' });
     expect(await loadTemplate(v.store, 'user-review')).toMatchObject({ source_session_id: kyc.session_id });
@@ -209,12 +211,12 @@ describe('the upload', () => {
   });
 });
 
-describe('PASSIVE liveness (still + burst upload)', () => {
+describe('PASSIVE liveness (still + burst upload under screen light; plain burst with screen light off)', () => {
   const amyPortrait = () => portraitB64('amy', 2);
 
   it('a synthetic bona fide burst of amy is Approved by LIVENESS + FACE_MATCH against her portrait', async () => {
     const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-live', portrait_image: await amyPortrait() });
-    const res = await captureBurst(s.url, await syntheticBurst('bona_fide', 3, 'amy'));
+    const res = await captureScreenLight(s.url, 'bona_fide', 3, 'amy');
     expect(res.body).toMatchObject({ outcome: 'complete', status: 'Approved' });
     const d = await decision(s.session_id);
     expect(d.liveness_checks[0]).toMatchObject({ node_id: 'liveness_1', status: 'Approved', method: 'PASSIVE' });
@@ -225,7 +227,7 @@ describe('PASSIVE liveness (still + burst upload)', () => {
   for (const [kind, seed] of [['monitor_photo', 1], ['phone_photo', 2], ['print_static', 1]] as const) {
     it(`a ${kind} attack burst of amy is Declined by liveness`, async () => {
       const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-attack', portrait_image: await amyPortrait() });
-      const res = await captureBurst(s.url, await syntheticBurst(kind, seed, 'amy'));
+      const res = await captureScreenLight(s.url, kind, seed, 'amy');
       expect(res.body).toMatchObject({ outcome: 'complete', status: 'Declined' });
       const live = (await decision(s.session_id)).liveness_checks[0];
       expect(live.status).toBe('Declined');
@@ -244,9 +246,19 @@ describe('PASSIVE liveness (still + burst upload)', () => {
     expect(live.warnings).toEqual([expect.objectContaining({ risk: 'LIVENESS_BURST_MISSING', log_type: 'error', node_id: 'liveness_1' })]);
   });
 
-  it('refuses oversize, too many frames and malformed bursts, and a replayed grant', async () => {
+  it('screen light off: a plain burst (no challenge) of amy is Approved', async () => {
+    const s = await newSession({ workflow_id: 'reauth-plain', vendor_data: 'amy-plain', portrait_image: await amyPortrait() });
+    const page = await openPage(s.url);
+    expect(page.config).toMatchObject({ liveness: 'PASSIVE', screenLight: false });
+    const res = await captureBurst(s.url, await syntheticBurst('bona_fide', 3, 'amy'), page);
+    expect(res.body).toMatchObject({ outcome: 'complete', status: 'Approved' });
+    const live = (await decision(s.session_id)).liveness_checks[0];
+    expect(live).toMatchObject({ status: 'Approved', method: 'PASSIVE' });
+  });
+
+  it('refuses oversize, too many frames and malformed bursts, and a replayed grant (screen light off)', async () => {
     const good = await syntheticBurst('bona_fide', 3, 'amy');
-    const s = await newSession({ workflow_id: 'reauth', vendor_data: 'amy-format', portrait_image: await amyPortrait() });
+    const s = await newSession({ workflow_id: 'reauth-plain', vendor_data: 'amy-format', portrait_image: await amyPortrait() });
     const status = async (u: Parameters<typeof captureBurst>[1]) => (await captureBurst(s.url, u)).status;
     const big = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(101 * 1024)]);
     expect(await status({ ...good, frames: [big, ...good.frames.slice(1)] })).toBe(413);

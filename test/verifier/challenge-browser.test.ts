@@ -1,17 +1,20 @@
 // Liveness challenges through the hosted page in Debian's Chromium. Two kinds of camera:
 //  - Chromium's fake camera playing a y4m file: a still photo (one frame) and a flat-plane motion
 //    video (a photo turned and tilted as a plane). Both must be refused by FLASHING and ACTIVE_3D
-//    (and the still by PASSIVE), and a recorded upload replayed later must be refused.
+//    (and the still by PASSIVE with screen light), and a recorded upload replayed later must be refused.
 //  - A canvas camera injected into the page (what a virtual camera does), playing an answer that
 //    Node renders for the challenge the server issued, in time with the page: a genuine answer is
-//    accepted end to end; the right turns in the wrong order, or too late, are refused.
+//    accepted end to end; the right turns in the wrong order, or too late, are refused. For PASSIVE
+//    with screen light it plays burst frame i when the page takes frame i (it follows the page's
+//    draws of the camera), and the page's background is sampled to see the light pattern shown.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJpeg } from '../../src/liveness/image.ts';
-import type { Active3dChallenge, FlashingChallenge, Frame } from '../../src/liveness/index.ts';
+import type { Active3dChallenge, FlashingChallenge, Frame, ScreenLightChallenge } from '../../src/liveness/index.ts';
+import { generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { generateActiveFrames, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
 import { generateFlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
 import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
@@ -60,7 +63,7 @@ afterAll(async () => {
   tmp.remove();
 });
 
-type Answer = (challenge: FlashingChallenge | Active3dChallenge) => Promise<Frame[]>;
+type Answer = (challenge: FlashingChallenge | Active3dChallenge | ScreenLightChallenge) => Promise<Frame[]>;
 
 /**
  * A canvas camera (640×480): grey until the page's challenge request returns; then Node renders
@@ -104,6 +107,66 @@ const CANVAS_CAMERA = `(() => {
 })();`;
 
 /**
+ * A canvas camera for PASSIVE with screen light (640×480): grey until the page's challenge request
+ * returns; then Node renders the burst for that pattern, and the canvas shows burst frame 0, and
+ * frame i + 1 from the moment the page takes frame i (draws the video into its 320 px frame canvas),
+ * so that frame i is the one in the camera when the page takes it whatever the stream's latency
+ * (under one frame interval). The page takes the still with frame 6: the answer's frame 6 is its still.
+ */
+const BURST_CAMERA = `(() => {
+  const W = 640, H = 480;
+  const canvas = document.createElement('canvas');
+  canvas.width = W; canvas.height = H;
+  const g = canvas.getContext('2d');
+  let frames = null, index = 0;
+  function draw() {
+    if (frames) g.drawImage(frames[Math.min(index, frames.length - 1)], 0, 0, W, H);
+    else { g.fillStyle = '#777'; g.fillRect(0, 0, W, H); }
+    requestAnimationFrame(draw);
+  }
+  draw();
+  const realDraw = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (src) {
+    const r = realDraw.apply(this, arguments);
+    if (frames && src instanceof HTMLVideoElement && this.canvas.width === 320) index++;
+    return r;
+  };
+  navigator.mediaDevices.enumerateDevices = () => Promise.resolve([{ kind: 'videoinput', deviceId: 'canvas', label: 'canvas', groupId: '' }]);
+  navigator.mediaDevices.getUserMedia = () => Promise.resolve(canvas.captureStream(30));
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const res = await realFetch(url, init);
+    if (String(url).endsWith('/challenge') && res.ok) {
+      const { challenge } = await res.clone().json();
+      const rendered = await window.__renderAnswer(challenge);
+      frames = await Promise.all(rendered.map(async (r) => {
+        const bytes = Uint8Array.from(atob(r.jpeg), (c) => c.charCodeAt(0));
+        return createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
+      }));
+      index = 0;
+      // two animation frames: the first burst frame is on the canvas before the page goes on
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }
+    return res;
+  };
+})();`;
+
+/** Reports every change of the page body's computed background colour (style or class changes, and each animation frame). */
+const BACKGROUND_SAMPLER = `(() => {
+  let last = '';
+  function sample() {
+    if (!document.body) return;
+    const c = getComputedStyle(document.body).backgroundColor;
+    if (c !== last) { last = c; window.__bgSample(c); }
+  }
+  function loop() { sample(); requestAnimationFrame(loop); }
+  document.addEventListener('DOMContentLoaded', () => {
+    new MutationObserver(sample).observe(document.body, { attributes: true, attributeFilter: ['style', 'class'] });
+    loop();
+  });
+})();`;
+
+/**
  * Keeps a copy of what the page uploads (the multipart body as the page built it), so a test can
  * replay it: Chromium does not hand file parts of a request body to the test's request events.
  */
@@ -122,17 +185,26 @@ const UPLOAD_RECORDER = `(() => {
 })();`;
 
 let lastUpload: { body: Buffer; contentType: string } | undefined;
+/** The page's background colours in order, and the one shown when the page uploaded. */
+let backgrounds: string[] = [];
+let backgroundAtUpload: string | undefined;
 
-async function newPage(browser: Browser, answer?: Answer): Promise<Page> {
+/** `answer`: a canvas camera plays it (the burst camera for PASSIVE, else the timed one). */
+async function newPage(browser: Browser, answer?: Answer, burst = false): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-GB' });
+  backgrounds = [];
+  backgroundAtUpload = undefined;
+  await context.exposeFunction('__bgSample', (c: string) => void backgrounds.push(c));
   await context.exposeFunction('__recordUpload', (b64: string, contentType: string) => {
     lastUpload = { body: Buffer.from(b64, 'base64'), contentType };
+    backgroundAtUpload = backgrounds.at(-1);
   });
   await context.addInitScript(UPLOAD_RECORDER);
+  await context.addInitScript(BACKGROUND_SAMPLER);
   if (answer) {
-    await context.exposeFunction('__renderAnswer', async (challenge: FlashingChallenge | Active3dChallenge) =>
+    await context.exposeFunction('__renderAnswer', async (challenge: FlashingChallenge | Active3dChallenge | ScreenLightChallenge) =>
       Promise.all((await answer(challenge)).map(async (f) => ({ t: f.t, jpeg: (await encodeJpeg(f.image, 92)).toString('base64') }))));
-    await context.addInitScript(CANVAS_CAMERA);
+    await context.addInitScript(burst ? BURST_CAMERA : CANVAS_CAMERA);
   }
   const page = await context.newPage();
   if (process.env.DEBUG_PAGE) page.on('console', (msg) => console.log('[page]', msg.text()));
@@ -144,17 +216,21 @@ async function newPage(browser: Browser, answer?: Answer): Promise<Page> {
 }
 
 type Upload = { url: string; token: string; contentType: string; body: Buffer };
-type Outcome = { status: string; sessionId: string; decision: any; risks: string[]; upload: Upload };
+type Outcome = { status: string; sessionId: string; decision: any; risks: string[]; upload: Upload; challenges: any[]; backgrounds: string[]; backgroundAtUpload: string | undefined };
 
 /** One sign-in through the page: press "Take selfie", follow the challenge, land on the callback. */
-async function signIn(browser: Browser, workflowId: 'flashing' | 'active-3d' | 'reauth', answer?: Answer): Promise<Outcome> {
+async function signIn(browser: Browser, workflowId: 'flashing' | 'active-3d' | 'reauth' | 'screen-light', answer?: Answer): Promise<Outcome> {
   const extra = workflowId === 'reauth' ? { portrait_image: await portraitB64('amy', 2) } : {};
   const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: workflowId, vendor_data: 'browser', callback: callbackUrl, ...extra });
-  const page = await newPage(browser, answer);
+  const page = await newPage(browser, answer, workflowId === 'reauth' || workflowId === 'screen-light');
   let upload: Upload | undefined;
   lastUpload = undefined;
+  const challenges: any[] = [];
   page.on('request', (req) => {
     if (req.method() === 'POST' && req.url().endsWith('/capture') && lastUpload) upload = { url: req.url(), token: req.headers()['x-upload-token']!, ...lastUpload };
+  });
+  page.on('response', async (res) => {
+    if (res.request().method() === 'POST' && res.url().endsWith('/challenge')) challenges.push(await res.json().catch(() => null));
   });
   await page.goto(s.url);
   const take = page.getByRole('button', { name: 'Take selfie', exact: true });
@@ -190,18 +266,52 @@ async function signIn(browser: Browser, workflowId: 'flashing' | 'active-3d' | '
     decision,
     risks: decision.liveness_checks[0].warnings.map((w: { risk: string }) => w.risk),
     upload: upload!,
+    challenges,
+    backgrounds: [...backgrounds],
+    backgroundAtUpload,
   };
+}
+
+/** The multipart fields of an upload the page made. */
+async function uploadedForm(u: Upload): Promise<FormData> {
+  return new Response(new Uint8Array(u.body), { headers: { 'content-type': u.contentType } }).formData();
+}
+
+/** The page asked for a screen-light pattern, showed it on its background and uploaded the burst naming it. */
+async function expectScreenLight(r: Outcome): Promise<void> {
+  expect(r.challenges).toHaveLength(1);
+  const ch = r.challenges[0].challenge as ScreenLightChallenge;
+  expect(ch.method).toBe('PASSIVE');
+  const form = await uploadedForm(r.upload);
+  expect(form.get('challenge_id')).toBe(ch.id);
+  expect(form.getAll('frame')).toHaveLength(ch.frames);
+  expect(form.get('capture_index')).toBe(String(ch.captureIndex));
+  // white and dark grey behind the viewfinder during the burst, white again when it uploads
+  expect(r.backgrounds).toContain('rgb(64, 64, 64)');
+  expect(r.backgrounds).toContain('rgb(255, 255, 255)');
+  expect(r.backgroundAtUpload).toBe('rgb(255, 255, 255)');
+  // the pattern's changes, in order, between the first white and the upload (at most the pattern's runs)
+  const shown = r.backgrounds.slice(r.backgrounds.indexOf('rgb(255, 255, 255)'), r.backgrounds.lastIndexOf('rgb(255, 255, 255)') + 1);
+  const runs = ch.pattern.filter((x, i) => i === 0 || x !== ch.pattern[i - 1]).map((x) => (x ? 'rgb(255, 255, 255)' : 'rgb(64, 64, 64)'));
+  const expected = ['rgb(255, 255, 255)', ...runs, 'rgb(255, 255, 255)'].filter((c, i, a) => i === 0 || c !== a[i - 1]);
+  expect(shown).toEqual(expected);
 }
 
 const activeAnswer = (kind: ActiveKind, seed: number): Answer => async (ch) => (await generateActiveFrames(kind, seed, faces, ch as Active3dChallenge, { zoom: 0.75 })).frames;
 const flashAnswer = (kind: FlashKind, seed: number): Answer => async (ch) => (await generateFlashingSample(kind, seed, faces, ch as FlashingChallenge)).frames;
+/** PASSIVE screen light: the synthetic burst for the issued pattern, its frame captureIndex replaced by the still (what the page draws the still from). */
+const burstAnswer = (kind: SampleKind, seed: number): Answer => async (ch) => {
+  const s = await generatePassiveSample(kind, seed, faces.filter((f) => f.identity === 'amy'), { screenLight: { pattern: (ch as ScreenLightChallenge).pattern } });
+  return s.burst.map((f, i) => (i === s.captureIndex ? { image: s.still, t: f.t } : f));
+};
 
 describe('a still photo fed as the camera', () => {
-  it('is refused by PASSIVE', async () => {
+  it('is refused by PASSIVE with screen light: the page shows the pattern and uploads the burst naming it', async () => {
     const r = await signIn(stillCamera, 'reauth');
     expect(r.status).toBe('Declined');
     expect(r.decision.liveness_checks[0]).toMatchObject({ method: 'PASSIVE', status: 'Declined' });
     expect(r.risks).toContain('LIVENESS_FACE_ATTACK');
+    await expectScreenLight(r);
   }, 60_000);
 
   it('is refused by FLASHING: the face does not reflect the colours', async () => {
@@ -257,6 +367,13 @@ describe('a flat-plane motion video fed as the camera', () => {
 });
 
 describe('answers played by a camera that follows the challenge', () => {
+  it('PASSIVE with screen light: a face lit by the page\'s pattern is Approved', async () => {
+    const r = await signIn(stillCamera, 'screen-light', burstAnswer('bona_fide', 3));
+    await expectScreenLight(r);
+    expect(r.decision.liveness_checks[0], JSON.stringify(r.decision.liveness_checks[0])).toMatchObject({ method: 'PASSIVE', status: 'Approved' });
+    expect(r.status).toBe('Approved');
+  }, 120_000);
+
   it('FLASHING: a face that reflects the sequence is Approved; the same face reflecting it late is refused', async () => {
     const ok = await signIn(stillCamera, 'flashing', flashAnswer('bona_fide', 11));
     expect(ok.decision.liveness_checks[0]).toMatchObject({ method: 'FLASHING', warnings: [] });

@@ -96,7 +96,8 @@ describe('the challenge endpoint', () => {
     const ok = await requestChallenge(b.url, pageB);
     expect(ok.body.challenge).toMatchObject({ method: 'ACTIVE_3D', frameWidth: 640, frameHeight: 480 });
 
-    const { body: p } = await api(v, 'POST', '/v3/session/', { workflow_id: 'reauth', vendor_data: 'p', portrait_image: (await selfieJpeg('amy', 1)).toString('base64') });
+    // PASSIVE with screen light off (with it on, PASSIVE has a challenge: screen-light.test.ts)
+    const { body: p } = await api(v, 'POST', '/v3/session/', { workflow_id: 'reauth-plain', vendor_data: 'p', portrait_image: (await selfieJpeg('amy', 1)).toString('base64') });
     const pageP = await openPage(p.url);
     const passive = await requestChallenge(p.url, pageP);
     expect(passive.status).toBe(400);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, REPO_ROOT } from '../../src/config.ts';
 import { hashApiKey, loadVerifierConfig } from '../../src/verifier/config.ts';
-import { defaultWorkflowIds } from '../../src/verifier/workflows.ts';
+import { defaultWorkflowIds, usesChallenge } from '../../src/verifier/workflows.ts';
 import { tempDir } from '../helpers/env.ts';
 
 const tmp = tempDir('verifier-config');
@@ -102,6 +102,8 @@ describe('verifier configuration', () => {
     expect(wf({ face_match: { review_threshold: 50, decline_threshold: 60 } })).toMatch(/face_match: decline_threshold must not be above review_threshold/);
     expect(wf({ features: ['FACE_MATCH', 'LIVENESS'], liveness: { method: 'BLINK', review_threshold: 50, decline_threshold: 30 } })).toMatch(/liveness.method/);
     expect(wf({ workflow_type: 'kyc' })).toMatch(/features: a kyc \(enrolment\) workflow cannot include FACE_MATCH/);
+    expect(wf({ features: ['FACE_MATCH', 'LIVENESS'], liveness: { method: 'FLASHING', screen_light: true, review_threshold: 50, decline_threshold: 30 } })).toMatch(/liveness\.screen_light: applies to the PASSIVE method only \(this workflow's method is FLASHING\)/);
+    expect(wf({ features: ['FACE_MATCH', 'LIVENESS'], liveness: { method: 'PASSIVE', screen_light: 'yes', review_threshold: 50, decline_threshold: 30 } })).toMatch(/liveness\.screen_light/);
     expect(wf({ features: ['SELFIE_DANCE'] })).toMatch(/VERIFIER_WORKFLOWS_FILE .*features/);
     expect(wf({ auto_decline: ['LOW_FACE_MATCH_SIMILARITY'] })).toMatch(/auto_decline/);
     const dup = { workflow_id: 'same', workflow_type: 'kyc', features: ['IP_ANALYSIS'] };
@@ -119,6 +121,8 @@ describe('verifier configuration', () => {
     expect(enrol.features).toContain('LIVENESS');
     for (const w of [reauth, enrol]) {
       expect(w.liveness?.method).toBe('PASSIVE');
+      expect(w.liveness?.screen_light).toBe(true); // the default
+      expect(usesChallenge(w)).toBe(true);
       expect(w.retain_media).toBe(false);
     }
     // after the defaults, a sign-in workflow for each challenge method, for API clients to name

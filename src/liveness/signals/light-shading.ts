@@ -23,20 +23,26 @@ export const LIGHT_SHADING = {
   /** Frames whose lagged screen level is at least / at most this count as lit / dark. */
   litLevel: 0.9,
   darkLevel: 0.1,
-  /** Registration search (burst pixels) of each frame's face against the capture frame, then of each patch around it. */
-  searchPx: 4,
+  /**
+   * Registration search (burst pixels) of each frame's face against the capture frame (a print
+   * held close to the camera moves up to ~10 px in the burst), then of each patch around it.
+   */
+  searchPx: 12,
   localPx: 2,
-  /** Patches darker than this (grey levels, under the dark screen) or clipped are left out. */
+  /** Patches darker than this (grey levels, under the dark screen), or with more than maxClipped of their pixels at ≥ 250 in any frame, are left out. */
   minLevel: 12,
+  maxClipped: 0.02,
   /** Mean relative response below which the shading cannot be measured (not evidence either way). */
-  minResponse: 0.03,
+  minResponse: 0.008,
   /** RMS residual of the relative response after a plane fit: flat up to `flat`, 3D from `curved`. */
-  flat: 0.05,
-  curved: 0.1,
-  /** Regions beside the face: this far out from the face box and this wide (face widths), searched ± px. */
+  // on the face engine's box, as the verifier has it (calibration seeds 1–60: live faces 0.17–0.68,
+  // p5 0.22; hand-held prints ≤ 0.19, p95 0.13; prints on a stand ≤ 0.14)
+  flat: 0.08,
+  curved: 0.16,
+  /** Regions beside the face: this far out from the face box and this wide (face widths), searched ± px around the face's shift and around none. */
   sideGap: 0.5,
   sideWidth: 0.3,
-  sideSearchPx: 4,
+  sideSearchPx: 1,
   /** Response beside the face over the face's: up to `falloffLive` a room, from `falloffFlat` the same surface. */
   falloffLive: 0.15,
   falloffFlat: 0.35,
@@ -46,10 +52,16 @@ function innerBox(b: Box): Box {
   return { x: b.x + 0.12 * b.width, y: b.y + 0.12 * b.height, width: 0.76 * b.width, height: 0.8 * b.height };
 }
 
-/** Luma of the frame, one value per pixel. */
+const lumaCache = new WeakMap<Frame, Float32Array>();
+
+/** Luma of the frame, one value per pixel (computed once per frame: registration and the signals share it). */
 function luma(f: Frame): Float32Array {
-  const d = f.image.data, n = f.image.width * f.image.height, out = new Float32Array(n);
+  let out = lumaCache.get(f);
+  if (out) return out;
+  const d = f.image.data, n = f.image.width * f.image.height;
+  out = new Float32Array(n);
   for (let i = 0, o = 0; i < n; i++, o += 3) out[i] = 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
+  lumaCache.set(f, out);
   return out;
 }
 
@@ -60,27 +72,41 @@ function luma(f: Frame): Float32Array {
 function register(ref: Float32Array, img: Float32Array, w: number, h: number, box: Box, r: number): Point {
   const b = clipBox(box, w, h);
   if (!b) return { x: 0, y: 0 };
-  const x0 = Math.max(r, b.x), y0 = Math.max(r, b.y), x1 = Math.min(w - r, b.x + b.width), y1 = Math.min(h - r, b.y + b.height);
-  if (x1 - x0 < 8 || y1 - y0 < 8) return { x: 0, y: 0 };
-  let best = { x: 0, y: 0 }, bestC = -Infinity;
-  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+  const corrAt = (dx: number, dy: number, step: number): number => {
+    const x0 = Math.max(b.x, -dx), y0 = Math.max(b.y, -dy), x1 = Math.min(b.x + b.width, w - dx), y1 = Math.min(b.y + b.height, h - dy);
     let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
-    for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
+    for (let y = y0; y < y1; y += step) for (let x = x0; x < x1; x += step) {
       const a = ref[y * w + x]!, v = img[(y + dy) * w + x + dx]!;
       sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
     }
+    if (n < 16) return -Infinity;
     const cov = sab - (sa * sb) / n, va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
-    const c = cov / Math.sqrt(Math.max(1e-9, va * vb));
+    return cov / Math.sqrt(Math.max(1e-9, va * vb));
+  };
+  // coarse (every other shift, every third pixel), then the neighbours of the best at full density
+  let best = { x: 0, y: 0 }, bestC = -Infinity;
+  for (let dy = -r; dy <= r; dy += 2) for (let dx = -r; dx <= r; dx += 2) {
+    const c = corrAt(dx, dy, 3);
+    if (c > bestC) { bestC = c; best = { x: dx, y: dy }; }
+  }
+  const around = best;
+  bestC = -Infinity;
+  for (let dy = around.y - 1; dy <= around.y + 1; dy++) for (let dx = around.x - 1; dx <= around.x + 1; dx++) {
+    const c = corrAt(dx, dy, 2);
     if (c > bestC) { bestC = c; best = { x: dx, y: dy }; }
   }
   return best;
 }
 
-function integral(d: ArrayLike<number>, w: number, h: number): Float64Array {
+function integral(d: ArrayLike<number>, w: number, h: number, clippedAt?: number): Float64Array {
   const I = new Float64Array((w + 1) * (h + 1));
   for (let y = 0; y < h; y++) {
     let row = 0;
-    for (let x = 0; x < w; x++) { row += d[y * w + x]!; I[(y + 1) * (w + 1) + x + 1] = I[y * (w + 1) + x + 1]! + row; }
+    for (let x = 0; x < w; x++) {
+      const v = d[y * w + x]!;
+      row += clippedAt === undefined ? v : v >= clippedAt ? 1 : 0;
+      I[(y + 1) * (w + 1) + x + 1] = I[y * (w + 1) + x + 1]! + row;
+    }
   }
   return I;
 }
@@ -119,12 +145,17 @@ function ncc(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box,
   return va > 1e-6 && vb > 1e-6 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : -1;
 }
 
-/** The patch's offset in img: best integer shift within ±r of `around`, refined to sub-pixel by parabolas. */
-function localOffset(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, around: Point, r: number): Point {
+/**
+ * The patch's offset in img: best integer shift within ±r of any of `centres` (the face's shift in
+ * this frame; for regions beside the face also no shift, the room standing still), refined to
+ * sub-pixel by parabolas.
+ */
+function localOffset(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, centres: readonly Point[], r: number): Point {
+  const around = centres[0]!;
   let best = { x: around.x, y: around.y }, bestC = -Infinity;
-  const c = new Map<string, number>();
-  const get = (dx: number, dy: number) => { const k = dx + ',' + dy; let v = c.get(k); if (v === undefined) { v = ncc(ref, img, w, h, b, dx, dy); c.set(k, v); } return v; };
-  for (let dy = around.y - r; dy <= around.y + r; dy++) for (let dx = around.x - r; dx <= around.x + r; dx++) {
+  const c = new Map<number, number>();
+  const get = (dx: number, dy: number) => { const k = (dx + 512) * 1024 + dy + 512; let v = c.get(k); if (v === undefined) { v = ncc(ref, img, w, h, b, dx, dy); c.set(k, v); } return v; };
+  for (const o of centres) for (let dy = o.y - r; dy <= o.y + r; dy++) for (let dx = o.x - r; dx <= o.x + r; dx++) {
     const v = get(dx, dy);
     if (v > bestC) { bestC = v; best = { x: dx, y: dy }; }
   }
@@ -142,7 +173,24 @@ function localOffset(ref: Float32Array, img: Float32Array, w: number, h: number,
  * @param pattern the pattern the page showed
  * @param lag the lag (frames) at which screen_light found the face following the pattern
  */
-export function lightSignals(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[], lag: number, captureIndex: number): SignalResult[] {
+/**
+ * Where the face is in each burst frame relative to the capture frame (integer shift of the inner
+ * face box; zero-mean correlation, so the screen light's brightness change does not bias it). The
+ * face moves in the burst (head micro-motion, camera shake, a hand-held device): a fixed box sees
+ * different content come and go, and that brightness change can line up with the pattern.
+ */
+export function faceRegistration(burst: readonly Frame[], face: FaceGeometry, captureIndex: number): Point[] {
+  const w = burst[0]!.image.width, h = burst[0]!.image.height;
+  const ib = innerBox(face.box);
+  const ci = Math.min(burst.length - 1, captureIndex);
+  const ref = luma(burst[ci]!);
+  return burst.map((f, i) => (i === ci ? { x: 0, y: 0 } : register(ref, luma(f), w, h, ib, LIGHT_SHADING.searchPx)));
+}
+
+/**
+ * @param offsets the face's shift in each frame (faceRegistration); computed here when absent
+ */
+export function lightSignals(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[], lag: number, captureIndex: number, offsets?: readonly Point[]): SignalResult[] {
   const C = LIGHT_SHADING;
   const n = Math.min(burst.length, pattern.length);
   const level = laggedPattern(pattern.slice(0, n), lag);
@@ -158,21 +206,23 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
   const frames = new Map<number, { l: Float32Array; I: Float64Array; K: Float64Array; o: Point }>();
   for (const i of [...lit, ...dark]) {
     const l = luma(burst[i]!);
-    frames.set(i, { l, I: integral(l, w, h), K: integral(l.map((v) => (v >= 250 ? 1 : 0)), w, h), o: register(ref, l, w, h, ib, C.searchPx) });
+    frames.set(i, { l, I: integral(l, w, h), K: integral(l, w, h, 250), o: offsets?.[i] ?? register(ref, l, w, h, ib, C.searchPx) });
   }
   // Relative response (lit − dark) / dark of a region, each region at its own sub-pixel offset in
   // each frame (a hand-held print or a head turns and tilts, so one shift per frame misaligns the
   // edges, and a misaligned edge reads as uneven light); null when too dark or clipped.
-  const response = (b: Box, radius: number): number | null => {
+  const still = { x: 0, y: 0 };
+  const response = (b: Box, radius: number, besideFace = false): number | null => {
     let dm = 0, lm = 0, clip = 0;
     for (const [idx, isLit] of [[dark, false], [lit, true]] as const) for (const i of idx) {
       const f = frames.get(i)!;
-      const d = localOffset(ref, f.l, w, h, b, f.o, radius);
+      const d = localOffset(ref, f.l, w, h, b, besideFace ? [f.o, still] : [f.o], radius);
       const v = boxMean(f.I, w, h, b, d) / idx.length;
       clip = Math.max(clip, boxMean(f.K, w, h, b, d));
       if (isLit) lm += v; else dm += v;
     }
-    return dm < C.minLevel || clip > 0.02 ? null : (lm - dm) / dm;
+    // where the camera clips, the response reads small
+    return dm < C.minLevel || clip > C.maxClipped ? null : (lm - dm) / dm;
   };
   const g = C.grid;
   const vals: Array<[number, number]> = [];
@@ -199,6 +249,8 @@ function shading(vals: ReadonlyArray<[number, number]>, m: number, lit: number, 
   const c = leastSquares(rows, ys)!;
   const res = ys.map((y, i) => y - (c[0]! + c[1]! * rows[i]![1]! + c[2]! * rows[i]![2]!));
   const curvature = Math.sqrt(res.reduce((a, b) => a + b * b, 0) / res.length);
+  // (no upper bound: the face engine's box takes in hair and background, whose response differs
+  // from the skin's, so a live face's unevenness reaches 0.6–1.4 there)
   const score = clamp01(0.08 + 0.92 * ramp(curvature, C.flat, C.curved));
   const r: SignalResult = {
     signal: 'light_shading', applies: true, score: round(score, 3),
@@ -215,7 +267,7 @@ function shading(vals: ReadonlyArray<[number, number]>, m: number, lit: number, 
  * the paper around a printed face is as close as the face and lit alike. The side that is lit less
  * decides (hair or a raised hand near one side of a live face must not count against it).
  */
-function falloff(fb: Box, m: number, w: number, h: number, response: (b: Box, radius: number) => number | null): SignalResult {
+function falloff(fb: Box, m: number, w: number, h: number, response: (b: Box, radius: number, besideFace: boolean) => number | null): SignalResult {
   const C = LIGHT_SHADING;
   const sides: number[] = [];
   for (const dir of [-1, 1]) {
@@ -225,7 +277,7 @@ function falloff(fb: Box, m: number, w: number, h: number, response: (b: Box, ra
       const x = dir < 0 ? fb.x - C.sideGap * fb.width - bw : fb.x + fb.width + C.sideGap * fb.width;
       const b = { x, y: fb.y + (k / 3) * 0.9 * fb.height, width: bw, height: 0.3 * fb.height };
       if (b.x < 0 || b.y < 0 || b.x + b.width > w || b.y + b.height > h) continue;
-      const v = response(b, C.sideSearchPx);
+      const v = response(b, C.sideSearchPx, true);
       if (v !== null) vs.push(v / m);
     }
     if (vs.length >= 2) sides.push(vs.sort((a, b) => a - b)[Math.floor(vs.length / 2)]!);
@@ -238,7 +290,7 @@ function falloff(fb: Box, m: number, w: number, h: number, response: (b: Box, ra
     reason: score >= 0.5 ? 'the screen lights the face, not the room beside it' : 'the screen lights the surface beside the face as much as the face (a picture)',
     details: { ratio: round(ratio, 3), sides: sides.length },
   };
-  if (score < 0.5) r.warning = livenessWarning('FLAT_SHADING', score < 0.2 ? 'error' : 'warning', { besideFace: round(ratio, 3) });
+  if (score < 0.5) r.warning = livenessWarning('LIGHT_MISMATCH', score < 0.2 ? 'error' : 'warning', { besideFace: round(ratio, 3) });
   return r;
 }
 

@@ -1,5 +1,5 @@
 /**
- * screen_light (experiment, not wired into passiveLiveness or combine.ts): during the PASSIVE burst
+ * screen_light (PASSIVE, workflows with liveness.screen_light, the default): during the PASSIVE burst
  * the capture page switches the screen around the viewfinder between white and dark grey in a
  * server-chosen pattern (one value per burst frame, changes at most every 2 frames). A live face in
  * front of the screen reflects its light: the face's brightness follows the pattern with a small
@@ -7,14 +7,18 @@
  * light, so the replayed face barely follows it.
  *
  * Per burst frame, the mean luminance of the inner face box is regressed on the pattern at lags
- * 0–2 frames (half-frame steps: the screen's and camera's lag is not a whole frame), with a linear
- * trend (slow drift: exposure, the replayed video's own brightness) as a nuisance term. Evidence:
+ * 0–2 frames (half-frame steps: the screen's and camera's lag is not a whole frame), with a
+ * quadratic trend (slow drift: exposure, the replayed video's own brightness) as a nuisance term. Evidence:
  * the partial R² of the pattern, its margin over unrelated patterns of the same kind, and the
  * relative amplitude (brightness change from dark grey to white over the face's brightness).
  */
 import { clamp01, clipBox, ramp } from '../image.ts';
 import { int, seededRng, type Rng } from '../rng.ts';
-import type { Box, FaceGeometry, Frame } from '../types.ts';
+import type { Box, FaceGeometry, Frame, LivenessWarning, Point } from '../types.ts';
+import { livenessWarning } from '../warnings.ts';
+
+/** The dark grey's light relative to white (rgb 64 ≈ 0.05 in linear light): the pattern's 0. */
+const SCREEN_DARK = 0.05;
 
 export const SCREEN_LIGHT_SIGNAL = {
   /** Lags searched, in burst frames. */
@@ -31,8 +35,8 @@ export const SCREEN_LIGHT_SIGNAL = {
   /** Alternative patterns correlated with the true one beyond this (at any shift of ±2 frames) are not "unrelated". */
   maxNullCorr: 0.5,
   /** Relative amplitude (white vs dark grey): below `weak` a glass reflection, above `strong` a face lit by the screen. */
-  weak: 0.02,
-  strong: 0.03,
+  weak: 0.012,
+  strong: 0.025,
 } as const;
 
 export interface ScreenLightResult {
@@ -42,11 +46,12 @@ export interface ScreenLightResult {
   score: number;
   reason: string;
   details: { r2: number; shuffledR2: number; lag: number; amplitude: number; frames: number };
+  warning?: LivenessWarning;
 }
 
 /**
  * A random pattern of `n` frames for the page: runs of 2–4 frames (the screen changes at most every
- * 2 frames, 160 ms at 80 ms), each level on ≥ 3 frames, ≥ 2 changes.
+ * 2 frames, 160 ms at 80 ms), each level on ≥ 4 frames, ≥ 3 changes.
  */
 export function randomScreenPattern(rng: Rng, n = 12): number[] {
   for (;;) {
@@ -62,7 +67,8 @@ export function randomScreenPattern(rng: Rng, n = 12): number[] {
     let changes = 0;
     for (let i = 1; i < n; i++) if (p[i] !== p[i - 1]) changes++;
     const on = p.reduce((a, b) => a + b, 0);
-    if (changes >= 2 && on >= 3 && n - on >= 3) return p;
+    // ≥ 3 changes: a single bump of light is too easily matched by a replay's own brightness drift
+    if (changes >= 3 && on >= 4 && n - on >= 4) return p;
   }
 }
 
@@ -89,14 +95,21 @@ function meanLuma(f: Frame, b: Box): number {
   return n ? s / n : 0;
 }
 
-/** Residual of v after a least-squares fit of [1, j]. */
+/**
+ * Residual of v after a least-squares fit of [1, j, j²]: slow drift (exposure, the replayed video's
+ * own brightness, a hand-held device turning) is a smooth curve over the ~1 s burst; the pattern
+ * changes at least three times and is not.
+ */
 function detrend(v: readonly number[]): number[] {
   const n = v.length, mj = (n - 1) / 2;
+  // orthogonal basis over j = 0..n-1: 1, t, t² − mean(t²) with t = j − mj (t and t² − c are orthogonal)
+  const t = v.map((_, j) => j - mj);
+  const c2 = t.reduce((a, x) => a + x * x, 0) / n;
+  const q = t.map((x) => x * x - c2);
   const mv = v.reduce((a, b) => a + b, 0) / n;
-  let sjv = 0, sjj = 0;
-  for (let j = 0; j < n; j++) { sjv += (j - mj) * (v[j]! - mv); sjj += (j - mj) ** 2; }
-  const c = sjj > 0 ? sjv / sjj : 0;
-  return v.map((x, j) => x - mv - c * (j - mj));
+  const proj = (b: readonly number[]) => { let num = 0, den = 0; for (let j = 0; j < n; j++) { num += b[j]! * (v[j]! - mv); den += b[j]! * b[j]!; } return den > 0 ? num / den : 0; };
+  const a1 = proj(t), a2 = proj(q);
+  return v.map((x, j) => x - mv - a1 * t[j]! - a2 * q[j]!);
 }
 
 /** Best fit of the luminance on the pattern over the lags: partial R² (given the trend), gain, lag. */
@@ -127,14 +140,16 @@ function corr(a: readonly number[], b: readonly number[]): number {
  * @param burst the burst frames (one per pattern value, in order)
  * @param face the face in the burst (burst pixels; the capture frame's box)
  * @param pattern the pattern the page showed (0 dark grey, 1 white per frame)
+ * @param offsets the face's shift in each frame (light-shading.ts faceRegistration); none: a fixed box
  */
-export function screenLightSignal(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[]): ScreenLightResult {
+export function screenLightSignal(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[], offsets?: readonly Point[]): ScreenLightResult {
   const n = Math.min(burst.length, pattern.length);
   const pat = pattern.slice(0, n);
   const details = { r2: 0, shuffledR2: 0, lag: 0, amplitude: 0, frames: n };
   if (n < 8 || pat.every((v) => v === pat[0])) return { signal: 'screen_light', applies: false, score: 1, reason: 'too few frames or no change of the screen light', details };
   const ib = innerBox(face.box);
-  const y = burst.slice(0, n).map((f) => meanLuma(f, ib));
+  // the face box follows the face (offsets): content moving through a fixed box changes its brightness
+  const y = burst.slice(0, n).map((f, i) => { const o = offsets?.[i]; return meanLuma(f, o ? { ...ib, x: ib.x + o.x, y: ib.y + o.y } : ib); });
   const ry = detrend(y);
   const lags = SCREEN_LIGHT_SIGNAL.lags.filter((l) => l < n - 4);
   const best = fit(pat, ry, lags);
@@ -149,15 +164,23 @@ export function screenLightSignal(burst: readonly Frame[], face: FaceGeometry, p
     nullBest = Math.max(nullBest, fit(alt, ry, lags).r2);
   }
   const brightness = y.reduce((a, b) => a + b, 0) / n;
-  const amplitude = best.gain / Math.max(1, brightness);
+  // The fit's gain can be inflated by the face's own brightness changes that happen to line up with
+  // the pattern (a replayed video); the plain difference between frames under white and under dark
+  // grey (after the trend) cannot: the smaller of the two is the light's amplitude.
+  const level = laggedPattern(pat, best.lag);
+  const litY = ry.filter((_, j) => level[j]! >= 0.9), darkY = ry.filter((_, j) => level[j]! <= 0.1);
+  const contrast = litY.length && darkY.length ? litY.reduce((a, b) => a + b, 0) / litY.length - darkY.reduce((a, b) => a + b, 0) / darkY.length : best.gain;
+  const amplitude = Math.min(best.gain, contrast / (1 - SCREEN_DARK)) / Math.max(1, brightness);
   const margin = best.r2 - nullBest;
   const C = SCREEN_LIGHT_SIGNAL;
   const follows = ramp(best.r2, C.r2None, C.r2Follows) * ramp(margin, C.marginNone, C.marginFollows) * ramp(amplitude, C.weak, C.strong);
   const score = clamp01(0.03 + 0.97 * follows);
   const r = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
-  return {
+  const out: ScreenLightResult = {
     signal: 'screen_light', applies: true, score: r(score),
     reason: score >= 0.5 ? "the face's brightness follows the screen's light" : ramp(amplitude, C.weak, C.strong) < 0.5 && best.r2 >= C.r2None ? 'the face follows the screen light only as a faint reflection' : "the face's brightness does not follow the screen's light",
     details: { r2: r(best.r2), shuffledR2: r(nullBest), lag: best.lag, amplitude: r(amplitude, 4), frames: n },
   };
+  if (score < 0.5) out.warning = livenessWarning('LIGHT_MISMATCH', score < 0.2 ? 'error' : 'warning', { r2: out.details.r2, amplitude: out.details.amplitude });
+  return out;
 }

@@ -1,6 +1,6 @@
 // Step 1: the upload must carry this page load's grant (X-Upload-Token), for this session token,
 // and the session must still be taking a capture. The grant is used up here, whatever follows,
-// and so is the liveness challenge issued to it (FLASHING / ACTIVE_3D).
+// and so is the liveness challenge issued to it (FLASHING / ACTIVE_3D / PASSIVE with screen light).
 import type { Context } from 'koa';
 import type { Challenge } from '../../liveness/index.ts';
 import type { VerifierDeps } from '../deps.ts';

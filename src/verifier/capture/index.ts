@@ -16,7 +16,7 @@ import { retainMedia } from './retain-media.ts';
 export function handleCapture(deps: VerifierDeps) {
   return async (ctx: Context) => {
     const claimed = await claimUpload(deps, ctx);
-    const capture = await readCapture(ctx, claimed.workflow);
+    const capture = await readCapture(ctx, claimed.workflow, claimed.challenge);
 
     // Over capacity (face engine or liveness workers): the page gets a fresh grant and retries.
     const unlessBusy = async <T>(work: () => Promise<T>): Promise<T> => {

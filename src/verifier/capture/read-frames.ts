@@ -1,5 +1,6 @@
 // The multipart/form-data uploads of a liveness workflow (docs/verifier.md, "Capture upload"):
 //  - PASSIVE: the still + a ~1 s burst (`frame`s, `times` from the first frame, `capture_index`);
+//    with screen light also `challenge_id`, and exactly the challenge's frames and capture index;
 //  - FLASHING / ACTIVE_3D: the still + the challenge recording (`frame`s, `times` from the start of
 //    the challenge, `challenge_id`).
 // Sizes are bounded before parsing (whole body) and per part after; anything malformed is a 400.
@@ -93,13 +94,23 @@ async function readFrames(form: FormData, limits: Limits): Promise<BurstFrame[]>
   return out;
 }
 
-/** Parse an already size-bounded multipart body into a Capture of the given shape. */
-export async function parseFramesUpload(body: Buffer, contentType: string, shape: FramesShape): Promise<Capture> {
+const CHALLENGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The shape of the burst a PASSIVE screen-light challenge asks for (ScreenLightChallenge). */
+export type ScreenLightShape = { frames: number; captureIndex: number };
+
+/**
+ * Parse an already size-bounded multipart body into a Capture of the given shape. A PASSIVE burst
+ * under screen light (`screenLight`) must have the challenge's number of frames and capture index;
+ * its `challenge_id` is read when present (a burst without one is declined by the liveness step,
+ * not refused here: an old page's upload gets a decision).
+ */
+export async function parseFramesUpload(body: Buffer, contentType: string, shape: FramesShape, screenLight?: ScreenLightShape): Promise<Capture> {
   const form = await readForm(body, contentType);
   const image = await readStill(form);
+  const challengeId = form.get('challenge_id');
   if (shape === 'recording') {
-    const challengeId = form.get('challenge_id');
-    if (typeof challengeId !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(challengeId)) throw malformed('The recording needs the challenge_id it answers.');
+    if (typeof challengeId !== 'string' || !CHALLENGE_ID.test(challengeId)) throw malformed('The recording needs the challenge_id it answers.');
     return { image, recording: { frames: await readFrames(form, LIMITS.recording), challengeId } };
   }
   const index = form.get('capture_index');
@@ -107,5 +118,9 @@ export async function parseFramesUpload(body: Buffer, contentType: string, shape
   const frames = await readFrames(form, LIMITS.burst);
   const captureIndex = Number(index);
   if (!/^\d{1,2}$/.test(index) || captureIndex >= frames.length) throw malformed('capture_index must name one of the frames.');
-  return { image, burst: { frames, captureIndex } };
+  if (!screenLight) return { image, burst: { frames, captureIndex } };
+  if (challengeId !== null && (typeof challengeId !== 'string' || !CHALLENGE_ID.test(challengeId))) throw malformed('challenge_id is not a challenge id.');
+  if (frames.length !== screenLight.frames) throw malformed(`The screen-light burst must have ${screenLight.frames} frames.`);
+  if (captureIndex !== screenLight.captureIndex) throw malformed(`capture_index must be ${screenLight.captureIndex} (the screen-light challenge's).`);
+  return { image, burst: { frames, captureIndex, ...(typeof challengeId === 'string' ? { challengeId } : {}) } };
 }

@@ -1,5 +1,5 @@
-// POST /session/<token>/challenge — the page asks for its FLASHING colour sequence or ACTIVE_3D
-// head-turn order when the user starts. The server chooses it (crypto-random), binds it to this
+// POST /session/<token>/challenge — the page asks for its FLASHING colour sequence, ACTIVE_3D
+// head-turn order or PASSIVE screen-light pattern when the user starts. The server chooses it (crypto-random), binds it to this
 // page load's upload grant (one challenge per grant, never replaced) and stamps the time: the
 // recording must reach the capture endpoint within the challenge's duration + slack of now.
 // The grant is only read here; the upload uses it up (with the challenge).
@@ -11,7 +11,7 @@ import type { UploadGrant } from '../capture/upload-grant.ts';
 import type { VerifierDeps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { K } from '../keys.ts';
-import { livenessMethodOf } from '../workflows.ts';
+import { livenessMethodOf, usesChallenge } from '../workflows.ts';
 
 export function issueChallenge(deps: VerifierDeps) {
   return async (ctx: Context) => {
@@ -19,7 +19,8 @@ export function issueChallenge(deps: VerifierDeps) {
     const grant = await deps.store.get<UploadGrant>(K.upload(grantId));
     const { workflow } = await sessionForGrant(deps, ctx, grantId, grant);
     const method = livenessMethodOf(workflow);
-    if (method !== 'FLASHING' && method !== 'ACTIVE_3D') {
+    // PASSIVE only with screen light (the workflow's liveness.screen_light, on by default).
+    if (!method || !usesChallenge(workflow)) {
       throw new ApiError(400, { outcome: 'error', detail: 'This verification does not use a liveness challenge.' });
     }
     const challenge = createChallenge(method);

@@ -12,7 +12,7 @@ import { updateSession } from '../sessions/transition.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { MESSAGES, pickLanguage, scriptTexts } from './i18n.ts';
 import { qrSvg } from './qr.ts';
-import { livenessMethodOf } from '../workflows.ts';
+import { livenessMethodOf, usesScreenLight } from '../workflows.ts';
 import { jsonForHtml, renderVerifierPage } from './render.ts';
 
 export const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -55,6 +55,8 @@ export function showSessionPage(deps: VerifierDeps) {
       state,
       // PASSIVE: the page records a burst; FLASHING / ACTIVE_3D: it asks for a challenge (docs/liveness.md).
       liveness: workflow ? livenessMethodOf(workflow) : null,
+      // PASSIVE with screen light: the page asks for the light pattern and shows it during the burst.
+      screenLight: workflow ? usesScreenLight(workflow) : false,
       challengeUrl: `${base}/challenge`,
       uploadUrl: `${base}/capture`,
       statusUrl: `${base}/status`,

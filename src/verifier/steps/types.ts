@@ -18,7 +18,8 @@ export type BurstFrame = { bytes: Buffer; t: number };
  */
 export type Capture = {
   image: Buffer;
-  burst?: { frames: BurstFrame[]; captureIndex: number };
+  /** challengeId: the screen-light challenge the burst answers (PASSIVE with screen light). */
+  burst?: { frames: BurstFrame[]; captureIndex: number; challengeId?: string };
   recording?: { frames: BurstFrame[]; challengeId: string };
 };
 
@@ -27,7 +28,7 @@ export type StepInput = {
   session: SessionRecord;
   workflow: Workflow;
   capture: Capture;
-  /** The FLASHING / ACTIVE_3D challenge the server issued to this upload's grant, if any. */
+  /** The FLASHING / ACTIVE_3D / PASSIVE screen-light challenge the server issued to this upload's grant, if any. */
   challenge?: Challenge | undefined;
   analysis: FaceAnalysis;
   client: { ip: string | null; userAgent: string | null };

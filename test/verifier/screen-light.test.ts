@@ -1,0 +1,189 @@
+// PASSIVE with screen light through the verifier's page endpoints (no browser): the page asks for
+// its light pattern (a server-chosen, single-use challenge bound to the page load), records the
+// burst under it and uploads it naming the challenge. The answers are synthetic sessions rendered
+// for the issued pattern (src/liveness/synthetic), judged by the real face engine and the liveness
+// workers. Uploads without the challenge, for another challenge, too late, or of the wrong shape are
+// refused; a face lit by the pattern is Approved and a video replay is not.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChallenge, type ScreenLightChallenge } from '../../src/liveness/index.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
+import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { K } from '../../src/verifier/keys.ts';
+import { api, burstForm, burstTime, captureBurst, captureScreenLight, openPage, requestChallenge, syntheticBurst, startTestVerifier } from '../helpers/verifier.ts';
+import type { TestVerifier } from '../helpers/verifier.ts';
+
+const face = lazyFaceEngine({ poolSize: 2 });
+let v: TestVerifier;
+
+beforeAll(async () => {
+  await face.warm();
+  v = await startTestVerifier({ face });
+}, 60_000);
+afterAll(async () => {
+  await v?.stop();
+  await face.close();
+});
+
+async function newSession(workflowId = 'screen-light') {
+  const { status, body } = await api(v, 'POST', '/v3/session/', { workflow_id: workflowId, vendor_data: 'someone' });
+  expect(status).toBe(201);
+  return body as { session_id: string; url: string; session_token: string };
+}
+
+/** The largest |correlation| of two patterns at a shift of up to 2 frames (the signal's lags and its null patterns' bound). */
+function maxCorrelation(a: readonly number[], b: readonly number[]): number {
+  const corr = (x: number[], y: number[]) => {
+    const mx = x.reduce((s, v) => s + v, 0) / x.length, my = y.reduce((s, v) => s + v, 0) / y.length;
+    let sxy = 0, sxx = 0, syy = 0;
+    for (let i = 0; i < x.length; i++) (sxy += (x[i]! - mx) * (y[i]! - my)), (sxx += (x[i]! - mx) ** 2), (syy += (y[i]! - my) ** 2);
+    return sxx && syy ? sxy / Math.sqrt(sxx * syy) : 0;
+  };
+  let max = 0;
+  for (let shift = -2; shift <= 2; shift++) {
+    const x = a.slice(Math.max(0, shift), a.length + Math.min(0, shift));
+    const y = b.slice(Math.max(0, -shift), b.length + Math.min(0, -shift));
+    max = Math.max(max, Math.abs(corr(x, y)));
+  }
+  return max;
+}
+
+/** Of 500 patterns the server could issue, the one least related to `p`. */
+function leastRelated(p: readonly number[]): number[] {
+  let best: number[] = [];
+  let bestCorr = Infinity;
+  for (let k = 1; k <= 500; k++) {
+    const q = createChallenge('PASSIVE', seededRng(k)).pattern;
+    const c = maxCorrelation(p, q);
+    if (c < bestCorr) (best = q), (bestCorr = c);
+  }
+  return best;
+}
+
+const decision = async (id: string) => (await api(v, 'GET', `/v3/session/${id}/decision/`)).body;
+const check = async (id: string) => (await decision(id)).liveness_checks[0];
+const risks = async (id: string): Promise<string[]> => (await check(id)).warnings.map((w: { risk: string }) => w.risk);
+
+describe('the challenge endpoint for PASSIVE with screen light', () => {
+  it('issues a light pattern once per page load, bound to its upload grant', async () => {
+    const s = await newSession();
+    const page = await openPage(s.url);
+    expect(page.config).toMatchObject({ liveness: 'PASSIVE', screenLight: true, challengeUrl: `/session/${s.session_token}/challenge` });
+    const first = await requestChallenge(s.url, page);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const ch = first.body.challenge as ScreenLightChallenge;
+    expect(ch).toMatchObject({ v: 1, method: 'PASSIVE', frames: 12, intervalMs: 80, captureIndex: 6, light: [255, 255, 255], dark: [64, 64, 64] });
+    expect(ch.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(ch.pattern).toHaveLength(12);
+    expect(ch.pattern.every((x) => x === 0 || x === 1)).toBe(true);
+    expect(new Set(ch.pattern).size).toBe(2);
+    expect((await v.store.get<ScreenLightChallenge>(K.challenge(page.config.uploadToken)))?.id).toBe(ch.id);
+    // one per page load: a client may not shop for a convenient pattern
+    expect((await requestChallenge(s.url, page)).status).toBe(409);
+    const again = await openPage(s.url);
+    const second = await requestChallenge(s.url, again);
+    expect(second.status).toBe(200);
+    expect(second.body.challenge.id).not.toBe(ch.id);
+  });
+
+  it('a PASSIVE workflow with screen light off has no challenge', async () => {
+    const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: 'reauth-plain', vendor_data: 'plain', portrait_image: (await syntheticBurst('bona_fide', 3, 'amy')).still.toString('base64') });
+    const page = await openPage(s.url);
+    expect(page.config).toMatchObject({ liveness: 'PASSIVE', screenLight: false });
+    const res = await requestChallenge(s.url, page);
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/does not use a liveness challenge/);
+  });
+});
+
+describe('PASSIVE with screen light: the upload', () => {
+  it('a live face lit by the issued pattern is Approved; the same answer again is refused', async () => {
+    const s = await newSession();
+    const r = await captureScreenLight(s.url, 'bona_fide', 3, 'amy');
+    const live = await check(s.session_id);
+    if (r.body.status !== 'Approved') console.log('bona fide refused:', JSON.stringify(live));
+    expect(r.body).toMatchObject({ outcome: 'complete', status: 'Approved' });
+    expect(live).toMatchObject({ method: 'PASSIVE', status: 'Approved' });
+    expect(await v.store.get(K.challengeUsed(r.challenge.id))).toBe(1);
+
+    // the same upload with the same grant: spent
+    expect((await captureBurst(s.url, r.upload, r.page)).status).toBe(409);
+    // in a new session's page load that asked for its own pattern: it names another challenge
+    const t = await newSession();
+    const page = await openPage(t.url);
+    expect((await requestChallenge(t.url, page)).status).toBe(200);
+    expect((await captureBurst(t.url, r.upload, page)).body.status).toBe('Declined');
+    expect(await risks(t.session_id)).toEqual(['CHALLENGE_INVALID']);
+    // in a page load that asked for none
+    const u = await newSession();
+    expect((await captureBurst(u.url, r.upload)).body.status).toBe('Declined');
+    expect(await risks(u.session_id)).toEqual(['CHALLENGE_INVALID']);
+    // a genuine recording made beforehand for another pattern, sent under a new page load's
+    // challenge: the face followed the wrong light (a pattern unrelated to the issued one: many
+    // random 12-frame patterns are alike at some shift, so it is chosen, not drawn)
+    const w = await newSession();
+    const page2 = await openPage(w.url);
+    const asked = Date.now();
+    const issued = (await requestChallenge(w.url, page2)).body.challenge as ScreenLightChallenge;
+    const other = leastRelated(issued.pattern);
+    expect(maxCorrelation(issued.pattern, other)).toBeLessThan(0.5);
+    const prepared = await syntheticBurst('bona_fide', 3, 'amy', other);
+    await burstTime(asked, issued);
+    const relabelled = await captureBurst(w.url, { ...prepared, challengeId: issued.id }, page2);
+    expect(relabelled.body.status, JSON.stringify(await check(w.session_id))).not.toBe('Approved');
+    // judged on its light, not refused as early
+    expect(await risks(w.session_id)).not.toContain('CHALLENGE_INVALID');
+  }, 60_000);
+
+  it('a video replayed on a phone, whatever the pattern, is not Approved', async () => {
+    const s = await newSession();
+    const r = await captureScreenLight(s.url, 'phone_video', 1, 'amy');
+    const live = await check(s.session_id);
+    expect(r.body.outcome).toBe('complete');
+    expect(r.body.status, JSON.stringify(live)).not.toBe('Approved');
+    expect(live.status).not.toBe('Approved');
+  }, 60_000);
+
+  it('a burst without challenge_id is Declined with CHALLENGE_INVALID, and spends the challenge', async () => {
+    const s = await newSession();
+    const page = await openPage(s.url);
+    const ch = (await requestChallenge(s.url, page)).body.challenge as ScreenLightChallenge;
+    const res = await captureBurst(s.url, await syntheticBurst('bona_fide', 3, 'amy', ch.pattern), page);
+    expect(res.body).toMatchObject({ outcome: 'complete', status: 'Declined' });
+    const live = await check(s.session_id);
+    expect(live).toMatchObject({ method: 'PASSIVE', status: 'Declined', score: 0 });
+    expect(live.warnings).toEqual([expect.objectContaining({ feature: 'LIVENESS', risk: 'CHALLENGE_INVALID', log_type: 'error', node_id: 'liveness_1' })]);
+    expect(await v.store.get(K.challenge(page.config.uploadToken))).toBeUndefined();
+  }, 60_000);
+
+  it('an answer later than the burst + upload slack is Declined with CHALLENGE_TIMEOUT', async () => {
+    const s = await newSession();
+    const page = await openPage(s.url);
+    const ch = (await requestChallenge(s.url, page)).body.challenge as ScreenLightChallenge;
+    // as if the page had asked for it 30 s ago (the burst takes ~1 s, the slack is 20 s)
+    await v.store.set(K.challenge(page.config.uploadToken), { ...ch, issuedAt: Date.now() - 30_000 } as never, { ttl: 300 });
+    const res = await captureBurst(s.url, { ...(await syntheticBurst('bona_fide', 3, 'amy', ch.pattern)), challengeId: ch.id }, page);
+    expect(res.body.status).toBe('Declined');
+    expect(await risks(s.session_id)).toEqual(['CHALLENGE_TIMEOUT']);
+  }, 60_000);
+
+  it('a burst of another shape than the challenge asked for is a 400', async () => {
+    const s = await newSession();
+    const good = await syntheticBurst('bona_fide', 3, 'amy');
+    const attempt = async (mangle: (u: typeof good & { challengeId: string }) => FormData | typeof good) => {
+      const page = await openPage(s.url);
+      const ch = (await requestChallenge(s.url, page)).body.challenge as ScreenLightChallenge;
+      return captureBurst(s.url, mangle({ ...good, challengeId: ch.id }), page);
+    };
+    const fewer = await attempt((u) => ({ ...u, frames: u.frames.slice(0, 11), times: u.times.slice(0, 11) }));
+    expect(fewer.status).toBe(400);
+    expect(fewer.body.detail).toMatch(/12 frames/);
+    const index = await attempt((u) => ({ ...u, captureIndex: 5 }));
+    expect(index.status).toBe(400);
+    expect(index.body.detail).toMatch(/capture_index must be 6/);
+    const badId = await attempt((u) => burstForm({ ...u, challengeId: 'not a challenge id!' }));
+    expect(badId.status).toBe(400);
+    // nothing was judged: the session still takes a capture
+    expect((await api(v, 'GET', `/v3/session/${s.session_id}/decision/`)).body.status).toBe('In Progress');
+  }, 60_000);
+});
