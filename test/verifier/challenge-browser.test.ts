@@ -66,6 +66,32 @@ afterAll(async () => {
 type Answer = (challenge: FlashingChallenge | Active3dChallenge | ScreenLightChallenge) => Promise<Frame[]>;
 
 /**
+ * Page-side hooks both canvas cameras share: the page gets the canvas as its only camera, and when
+ * its challenge request returns, Node renders the answer (window.__renderAnswer), decoded here
+ * into answer ({ t, img }[]), and onAnswer (page code) starts playing it before the page
+ * sees the response. Page code, as a string: it runs in the browser, not in Node.
+ */
+function cameraHooks(onAnswer: string): string {
+  return `
+  navigator.mediaDevices.enumerateDevices = () => Promise.resolve([{ kind: 'videoinput', deviceId: 'canvas', label: 'canvas', groupId: '' }]);
+  navigator.mediaDevices.getUserMedia = () => Promise.resolve(canvas.captureStream(30));
+  const realFetch = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const res = await realFetch(url, init);
+    if (String(url).endsWith('/challenge') && res.ok) {
+      const { challenge } = await res.clone().json();
+      const rendered = await window.__renderAnswer(challenge);
+      const answer = await Promise.all(rendered.map(async (r) => {
+        const bytes = Uint8Array.from(atob(r.jpeg), (c) => c.charCodeAt(0));
+        return { t: r.t, img: await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' })) };
+      }));
+      ${onAnswer}
+    }
+    return res;
+  };`;
+}
+
+/**
  * A canvas camera (640×480): grey until the page's challenge request returns; then Node renders
  * the answer for that challenge, and the canvas plays it from the moment the page gets the
  * challenge (the fetch resolves once the frames are ready, so the page starts in time with them),
@@ -88,22 +114,7 @@ const CANVAS_CAMERA = `(() => {
     requestAnimationFrame(draw);
   }
   draw();
-  navigator.mediaDevices.enumerateDevices = () => Promise.resolve([{ kind: 'videoinput', deviceId: 'canvas', label: 'canvas', groupId: '' }]);
-  navigator.mediaDevices.getUserMedia = () => Promise.resolve(canvas.captureStream(30));
-  const realFetch = window.fetch.bind(window);
-  window.fetch = async (url, init) => {
-    const res = await realFetch(url, init);
-    if (String(url).endsWith('/challenge') && res.ok) {
-      const { challenge } = await res.clone().json();
-      const rendered = await window.__renderAnswer(challenge);
-      frames = await Promise.all(rendered.map(async (r) => {
-        const bytes = Uint8Array.from(atob(r.jpeg), (c) => c.charCodeAt(0));
-        return { t: r.t, img: await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' })) };
-      }));
-      start = performance.now();
-    }
-    return res;
-  };
+${cameraHooks('frames = answer; start = performance.now();')}
 })();`;
 
 /**
@@ -131,24 +142,10 @@ const BURST_CAMERA = `(() => {
     if (frames && src instanceof HTMLVideoElement && this.canvas.width === 320) index++;
     return r;
   };
-  navigator.mediaDevices.enumerateDevices = () => Promise.resolve([{ kind: 'videoinput', deviceId: 'canvas', label: 'canvas', groupId: '' }]);
-  navigator.mediaDevices.getUserMedia = () => Promise.resolve(canvas.captureStream(30));
-  const realFetch = window.fetch.bind(window);
-  window.fetch = async (url, init) => {
-    const res = await realFetch(url, init);
-    if (String(url).endsWith('/challenge') && res.ok) {
-      const { challenge } = await res.clone().json();
-      const rendered = await window.__renderAnswer(challenge);
-      frames = await Promise.all(rendered.map(async (r) => {
-        const bytes = Uint8Array.from(atob(r.jpeg), (c) => c.charCodeAt(0));
-        return createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
-      }));
+${cameraHooks(`frames = answer.map((f) => f.img);
       index = 0;
       // two animation frames: the first burst frame is on the canvas before the page goes on
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-    }
-    return res;
-  };
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));`)}
 })();`;
 
 /** Reports every change of the page body's computed background colour (style or class changes, and each animation frame). */
