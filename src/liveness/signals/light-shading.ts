@@ -28,7 +28,7 @@ export const LIGHT_SHADING = {
    * held close to the camera moves up to ~10 px in the burst), then of each patch around it.
    */
   searchPx: 12,
-  localPx: 2,
+  localPx: 1,
   /** Patches darker than this (grey levels, under the dark screen), or with more than maxClipped of their pixels at ≥ 250 in any frame, are left out. */
   minLevel: 12,
   maxClipped: 0.02,
