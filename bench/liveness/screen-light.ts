@@ -1,5 +1,5 @@
 /**
- * Experiment: does the screen's light, modulated by the capture page during the PASSIVE burst
+ * `screen_light` alone (the signal, without light_shading and light_falloff): does the screen's light, modulated by the capture page during the PASSIVE burst
  * (white / dark grey per frame in a server-chosen pattern), tell a live face from a replay?
  * Generates sessions per kind with the light (`GenerateOptions.screenLight`), one random pattern per
  * seed (the same for every kind), scores `screen_light`, picks the threshold on the calibration

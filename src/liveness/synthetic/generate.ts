@@ -48,7 +48,7 @@ export interface GenerateOptions {
   /** Override camera parameters (experiments: e.g. no noise). */
   camera?: Partial<CameraParams>;
   /**
-   * Experiment (not used by the PASSIVE data set): the capture page modulates the brightness of
+   * PASSIVE with screen light (the data set's default, bench/liveness/generate.ts): the capture page modulates the brightness of
    * the screen around the viewfinder during the burst, white (1) or dark grey (SCREEN_LIGHT.dark)
    * per burst frame. Absent: the output is byte-identical to a generation without it.
    */
@@ -176,7 +176,7 @@ export async function generatePassiveSample(kind: SampleKind, seed: number, face
   const cam = { ...randomCamera(rng), ...opts.camera };
   const bcam = burstCamera(cam);
   const meta: Record<string, number | string | boolean> = {};
-  // screen light (experiment): drawn from its own generator so that everything else stays as without it
+  // screen light: drawn from its own generator so that everything else stays as without it
   const sl = opts.screenLight ? (() => {
     const lr = seededRng(seed * 7919 + kind.length * 104729 + kind.charCodeAt(0) + 0x51c4);
     const gain = opts.screenLight!.gain ?? uniform(lr, SCREEN_LIGHT.gain[0], SCREEN_LIGHT.gain[1]);
