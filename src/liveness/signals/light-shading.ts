@@ -12,7 +12,7 @@
  * screen_light's to judge).
  */
 import { leastSquares } from '../geometry.ts';
-import { clamp01, clipBox, ramp } from '../image.ts';
+import { binnedGreyOf, clamp01, clipBox, ramp } from '../image.ts';
 import type { Box, FaceGeometry, Frame, Point, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 import { laggedPattern } from './screen-light.ts';
@@ -52,17 +52,9 @@ function innerBox(b: Box): Box {
   return { x: b.x + 0.12 * b.width, y: b.y + 0.12 * b.height, width: 0.76 * b.width, height: 0.8 * b.height };
 }
 
-const lumaCache = new WeakMap<Frame, Float32Array>();
-
-/** Luma of the frame, one value per pixel (computed once per frame: registration and the signals share it). */
+/** Luma of the frame (the image module's grey, computed once per image and shared with the other signals). */
 function luma(f: Frame): Float32Array {
-  let out = lumaCache.get(f);
-  if (out) return out;
-  const d = f.image.data, n = f.image.width * f.image.height;
-  out = new Float32Array(n);
-  for (let i = 0, o = 0; i < n; i++, o += 3) out[i] = 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
-  lumaCache.set(f, out);
-  return out;
+  return binnedGreyOf(f.image, 1).data;
 }
 
 /**
@@ -72,27 +64,16 @@ function luma(f: Frame): Float32Array {
 function register(ref: Float32Array, img: Float32Array, w: number, h: number, box: Box, r: number): Point {
   const b = clipBox(box, w, h);
   if (!b) return { x: 0, y: 0 };
-  const corrAt = (dx: number, dy: number, step: number): number => {
-    const x0 = Math.max(b.x, -dx), y0 = Math.max(b.y, -dy), x1 = Math.min(b.x + b.width, w - dx), y1 = Math.min(b.y + b.height, h - dy);
-    let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
-    for (let y = y0; y < y1; y += step) for (let x = x0; x < x1; x += step) {
-      const a = ref[y * w + x]!, v = img[(y + dy) * w + x + dx]!;
-      sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
-    }
-    if (n < 16) return -Infinity;
-    const cov = sab - (sa * sb) / n, va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
-    return cov / Math.sqrt(Math.max(1e-9, va * vb));
-  };
   // coarse (every other shift, every third pixel), then the neighbours of the best at full density
   let best = { x: 0, y: 0 }, bestC = -Infinity;
   for (let dy = -r; dy <= r; dy += 2) for (let dx = -r; dx <= r; dx += 2) {
-    const c = corrAt(dx, dy, 3);
+    const c = ncc(ref, img, w, h, b, dx, dy, 3);
     if (c > bestC) { bestC = c; best = { x: dx, y: dy }; }
   }
   const around = best;
   bestC = -Infinity;
   for (let dy = around.y - 1; dy <= around.y + 1; dy++) for (let dx = around.x - 1; dx <= around.x + 1; dx++) {
-    const c = corrAt(dx, dy, 2);
+    const c = ncc(ref, img, w, h, b, dx, dy, 2);
     if (c > bestC) { bestC = c; best = { x: dx, y: dy }; }
   }
   return best;
@@ -125,20 +106,18 @@ function boxMean(I: Float64Array, w: number, h: number, b: Box, d: Point): numbe
   return (1 - ay) * ((1 - ax) * at(fx, fy) + ax * at(fx + 1, fy)) + ay * ((1 - ax) * at(fx, fy + 1) + ax * at(fx + 1, fy + 1));
 }
 
-/** Zero-mean normalised correlation of box b in ref with b shifted by integer (dx, dy) in img. */
-function ncc(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, dx: number, dy: number): number {
-  const x0 = Math.max(0, Math.round(b.x)), y0 = Math.max(0, Math.round(b.y));
-  const x1 = Math.min(w, Math.round(b.x + b.width)), y1 = Math.min(h, Math.round(b.y + b.height));
+/**
+ * Zero-mean normalised correlation of box b in ref with b shifted by integer (dx, dy) in img, over
+ * every `step`-th pixel of the box that stays inside both images; -1 when too little is left or
+ * either side is flat.
+ */
+function ncc(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, dx: number, dy: number, step = 1): number {
+  const x0 = Math.max(0, Math.round(b.x), -dx), y0 = Math.max(0, Math.round(b.y), -dy);
+  const x1 = Math.min(w, Math.round(b.x + b.width), w - dx), y1 = Math.min(h, Math.round(b.y + b.height), h - dy);
   let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
-  for (let y = y0; y < y1; y++) {
-    const yy = y + dy;
-    if (yy < 0 || yy >= h) continue;
-    for (let x = x0; x < x1; x++) {
-      const xx = x + dx;
-      if (xx < 0 || xx >= w) continue;
-      const a = ref[y * w + x]!, v = img[yy * w + xx]!;
-      sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
-    }
+  for (let y = y0; y < y1; y += step) for (let x = x0; x < x1; x += step) {
+    const a = ref[y * w + x]!, v = img[(y + dy) * w + x + dx]!;
+    sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
   }
   if (n < 4) return -1;
   const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
