@@ -12,7 +12,7 @@
  * the partial R² of the pattern, its margin over unrelated patterns of the same kind, and the
  * relative amplitude (brightness change from dark grey to white over the face's brightness).
  */
-import { clamp01, clipBox, ramp } from '../image.ts';
+import { binnedGreyOf, clamp01, clipBox, ramp } from '../image.ts';
 import { int, seededRng, type Rng } from '../rng.ts';
 import type { Box, FaceGeometry, Frame, LivenessWarning, Point } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
@@ -86,13 +86,11 @@ function innerBox(b: Box): Box {
 function meanLuma(f: Frame, b: Box): number {
   const r = clipBox(b, f.image.width, f.image.height);
   if (!r) return 0;
-  const d = f.image.data, w = f.image.width;
-  let s = 0, n = 0;
-  for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) {
-    const o = (y * w + x) * 3;
-    s += 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!; n++;
-  }
-  return n ? s / n : 0;
+  // the image module's grey of the frame: computed once, shared with the other burst signals
+  const g = binnedGreyOf(f.image, 1), w = g.width;
+  let s = 0;
+  for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) s += g.data[y * w + x]!;
+  return r.width * r.height ? s / (r.width * r.height) : 0;
 }
 
 /**
