@@ -109,6 +109,25 @@ describe('screen_glare and print_texture', () => {
     expect(glareSignal(img, s.stillFace).score).toBeLessThan(0.5);
   });
 
+  it('does not take a clipped bright background around the head (a window behind the user) for glare', () => {
+    const s = get('bona_fide', 3);
+    const img = copy(s.still);
+    const b = s.stillFace.box;
+    const cx = b.x + b.width / 2, cy = b.y + b.height / 2;
+    // everything outside the face ellipse, out to 1.3 × the box, clipped white
+    for (let y = Math.max(0, Math.round(cy - 0.65 * b.height)); y < Math.min(img.height, cy + 0.65 * b.height); y++) {
+      for (let x = Math.max(0, Math.round(cx - 0.65 * b.width)); x < Math.min(img.width, cx + 0.65 * b.width); x++) {
+        const dx = (x + 0.5 - cx) / (b.width / 2), dy = (y + 0.5 - cy) / (b.height / 2);
+        if (dx * dx + dy * dy <= 1.05) continue;
+        const o = (y * img.width + x) * 3;
+        img.data[o] = img.data[o + 1] = img.data[o + 2] = 255;
+      }
+    }
+    const r = glareSignal(img, s.stillFace);
+    expect(r.score, JSON.stringify(r.details)).toBe(1);
+    expect(r.warning).toBeUndefined();
+  });
+
   it('scores compressed contrast and dull colour (ink on paper) below the live face', () => {
     const s = get('bona_fide', 4);
     const img = copy(s.still);

@@ -181,21 +181,34 @@ export function moireSignal(img: RgbImage, face: FaceGeometry): SignalResult {
 }
 
 export const GLARE = {
-  /** Share of the (grown) face area that is clipped white in one blob: ramp from `clean` to `glare`. */
+  /** Share of the face ellipse that is clipped white in one blob: ramp from `clean` to `glare`. */
   clean: 0.04,
   glare: 0.2,
 } as const;
 
+/**
+ * Only the ellipse inscribed in the face box counts: a bright window or lamp behind the head is clipped white in many
+ * live selfies and lies inside any box drawn around the face, but not over the skin.
+ */
 export function glareSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   const b = face.box;
-  const r = clipBox({ x: b.x - 0.15 * b.width, y: b.y - 0.15 * b.height, width: 1.3 * b.width, height: 1.3 * b.height }, img.width, img.height);
+  const cx = b.x + b.width / 2, cy = b.y + b.height / 2;
+  const ax = b.width / 2, ay = b.height / 2;
+  const r = clipBox({ x: cx - ax, y: cy - ay, width: 2 * ax, height: 2 * ay }, img.width, img.height);
   if (!r) return { signal: 'screen_glare', applies: false, score: 1, reason: 'no face area' };
   const w = r.width, h = r.height;
+  // 1: clipped and inside the ellipse; 2: such a pixel already counted in a blob
   const mask = new Uint8Array(w * h);
-  let clipped = 0;
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const o = ((r.y + y) * img.width + r.x + x) * 3;
-    if (img.data[o]! >= 248 && img.data[o + 1]! >= 248 && img.data[o + 2]! >= 248) { mask[y * w + x] = 1; clipped++; }
+  let clipped = 0, inside = 0;
+  for (let y = 0; y < h; y++) {
+    const dy = (r.y + y + 0.5 - cy) / ay;
+    for (let x = 0; x < w; x++) {
+      const dx = (r.x + x + 0.5 - cx) / ax;
+      if (dx * dx + dy * dy > 1) continue;
+      inside++;
+      const o = ((r.y + y) * img.width + r.x + x) * 3;
+      if (img.data[o]! >= 248 && img.data[o + 1]! >= 248 && img.data[o + 2]! >= 248) { mask[y * w + x] = 1; clipped++; }
+    }
   }
   // largest 4-connected blob
   let largest = 0;
@@ -215,12 +228,12 @@ export function glareSignal(img: RgbImage, face: FaceGeometry): SignalResult {
     }
     if (size > largest) largest = size;
   }
-  const frac = largest / (w * h);
+  const frac = largest / Math.max(1, inside);
   const score = clamp01(1 - 0.8 * ramp(frac, GLARE.clean, GLARE.glare));
   const res: SignalResult = {
     signal: 'screen_glare', applies: true, score: Math.round(score * 1000) / 1000,
     reason: score < 0.6 ? 'a large clipped highlight over the face' : 'no large highlight over the face',
-    details: { clipped: round(clipped / (w * h), 3), largestBlob: round(frac, 3) },
+    details: { clipped: round(clipped / Math.max(1, inside), 3), largestBlob: round(frac, 3) },
   };
   if (score < 0.6) res.warning = livenessWarning('SCREEN_GLARE', 'warning', { largestBlob: round(frac, 3) });
   return res;
