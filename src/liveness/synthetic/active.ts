@@ -150,8 +150,11 @@ export interface ActiveFramesSample {
 
 /** Rendered frames of the answer (640×480 JPEG-decoded by default), for runs through the face engine. */
 export async function generateActiveFrames(kind: ActiveKind, seed: number, faces: readonly FaceSource[], challenge?: Active3dChallenge, opts: { zoom?: number; jpegQuality?: number } = {}): Promise<ActiveFramesSample> {
-  const rng = seededRng(seed * 7351 + kind.length * 13 + kind.charCodeAt(0));
-  const p = plan(kind, rng, challenge);
+  const stream = seed * 7351 + kind.length * 13 + kind.charCodeAt(0);
+  const p = plan(kind, seededRng(stream), challenge);
+  // The scene (who, in which room, before which camera) has a stream of its own: the same seed is the
+  // same person in the same room whatever challenge the server chose, so a test's seed stays the test.
+  const rng = seededRng(stream + 0x5eed);
   const zoom = opts.zoom ?? 1;
   const W = Math.round(CAM_W * zoom), H = Math.round(CAM_H * zoom);
   const srcs = [pick(rng, faces.filter((f) => Math.abs(f.pose.yaw) < 15)), pick(rng, faces.filter((f) => Math.abs(f.pose.yaw) < 15))];

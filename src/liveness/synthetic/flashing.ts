@@ -40,17 +40,24 @@ function downsample(c: Canvas): Canvas {
 }
 
 export async function generateFlashingSample(kind: FlashKind, seed: number, faces: readonly FaceSource[], challenge?: FlashingChallenge, opts: { jpegQuality?: number | null } = {}): Promise<FlashingSample> {
-  const rng: Rng = seededRng(seed * 104723 + kind.length * 31 + kind.charCodeAt(0));
-  const ch = challenge ?? (createChallenge('FLASHING', rng, 0) as FlashingChallenge);
+  const stream = seed * 104723 + kind.length * 31 + kind.charCodeAt(0);
+  const timing: Rng = seededRng(stream);
+  // The person, the room and the camera have a stream of their own: the same seed is the same scene
+  // whatever sequence the server chose (how many frames it takes does not shift the draws).
+  const rng: Rng = seededRng(stream + 0x5eed);
+  const ch = challenge ?? (createChallenge('FLASHING', timing, 0) as FlashingChallenge);
   // a genuine recording of another sequence (replay attack)
   const shown = kind === 'replay_other_sequence' ? (createChallenge('FLASHING', seededRng(seed + 99991), 0) as FlashingChallenge) : ch;
   const duration = ch.leadInMs + ch.steps.reduce((s, x) => s + x.ms, 0) + ch.maxLagMs;
   const dt = 1000 / ch.fps;
   const times: number[] = [];
-  for (let t = 0; t <= duration; t += dt) times.push(Math.max(0, Math.round(t + uniform(rng, -5, 5))));
+  for (let t = 0; t <= duration; t += dt) times.push(Math.max(0, Math.round(t + uniform(timing, -5, 5))));
   const lag = kind === 'late_response' ? uniform(rng, 600, 900) : uniform(rng, 40, 180);
   const gain = uniform(rng, 0.15, 0.8);
-  const src = faces[Math.floor(rng.next() * faces.length)]!;
+  const live = kind === 'bona_fide' || kind === 'replay_other_sequence' || kind === 'late_response' || kind === 'injected_still';
+  // Someone answering FLASHING faces the screen; a pictured face can be turned any way.
+  const sources = live ? faces.filter((f) => Math.abs(f.pose.yaw) < 15) : faces;
+  const src = sources[Math.floor(rng.next() * sources.length)]!;
   const cam0 = randomCamera(rng);
   // auto-exposure settles on the average brightness over the sequence (the page cannot lock it everywhere)
   const cam = { ...cam0, gain: cam0.gain / (1 + 0.5 * gain), blur: uniform(rng, 0.2, 0.4), shot: uniform(rng, 0.0001, 0.0008), read: uniform(rng, 0.002, 0.006) };
@@ -59,7 +66,7 @@ export async function generateFlashingSample(kind: FlashKind, seed: number, face
   let face: FaceGeometry;
   const mid = Math.floor(times.length / 2);
   const flashAt = (t: number): Colour => flashColourAt(shown, t - lag) as Colour;
-  if (kind === 'bona_fide' || kind === 'replay_other_sequence' || kind === 'late_response' || kind === 'injected_still') {
+  if (live) {
     const person = makePerson(rng, src, { faceWidth: uniform(rng, 150, 240) });
     const p = { ...person, base: { ...person.base, cx: person.base.cx * ZOOM, cy: person.base.cy * ZOOM, scale: person.base.scale * ZOOM } };
     const motion = liveMotion(rng, uniform(rng, 0.3, 1.5));
