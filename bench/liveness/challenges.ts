@@ -1,10 +1,12 @@
 /**
  * FLASHING and ACTIVE_3D on synthetic answers: BPCER of genuine answers and APCER per attack kind.
  *
- *   PATH=node_modules/.bin:$PATH node bench/liveness/challenges.ts [--flashing 10] [--active 30] [--e2e 2]
- *       [--e2e-kinds bona_fide,flat_photo] [--save DIR | --load DIR] [--why]
+ *   PATH=node_modules/.bin:$PATH node bench/liveness/challenges.ts [--flashing 10] [--flashing-engine]
+ *       [--active 30] [--e2e 2] [--e2e-kinds bona_fide,flat_photo] [--save DIR | --load DIR] [--why]
  *
- * FLASHING: rendered recordings (320×240, 15 fps) of genuine and attack answers.
+ * FLASHING: rendered recordings (320×240, 15 fps) of genuine and attack answers; the colour signals
+ * on the generator's face box, or with --flashing-engine everything the verifier runs (the face
+ * engine on the still and three frames, the still's single-frame signals, same_face).
  * ACTIVE_3D: landmark/pose/embedding tracks as the face engine reports them (geometric, fast), and
  * with --e2e N, N rendered 640×480 recordings per kind (5 fps, JPEG 0.85, as the capture page sends
  * them) analysed by the real face engine (slow). --save DIR keeps the engine's analyses (one JSON per
@@ -16,17 +18,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Active3dChallenge } from '../../src/liveness/challenge.ts';
-import { active3dLiveness, analyzeRecording, flashingLiveness } from '../../src/liveness/methods.ts';
-import { encodeJpeg } from '../../src/liveness/image.ts';
+import sharp from 'sharp';
+import type { FaceEngine } from '../../src/face/index.ts';
+import type { FlashingChallenge } from '../../src/liveness/challenge.ts';
+import { decodeFrames } from '../../src/liveness/index.ts';
+import { active3dLiveness, analyzeRecording, flashingLiveness, type FlashingInput } from '../../src/liveness/methods.ts';
+import { decodeRgb, encodeJpeg } from '../../src/liveness/image.ts';
 import { measureTrack, type PoseSample } from '../../src/liveness/signals/active.ts';
 import { ACTIVE_KINDS, generateActiveFrames, generateActiveTrack, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
 import { FLASH_KINDS, generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
 import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
-import type { LivenessResult } from '../../src/liveness/types.ts';
+import type { Frame, LivenessResult } from '../../src/liveness/types.ts';
 
 const { values } = parseArgs({
   options: {
-    flashing: { type: 'string', default: '10' }, active: { type: 'string', default: '30' }, e2e: { type: 'string', default: '0' }, seed0: { type: 'string', default: '1001' },
+    flashing: { type: 'string', default: '10' }, 'flashing-engine': { type: 'boolean', default: false }, active: { type: 'string', default: '30' }, e2e: { type: 'string', default: '0' }, seed0: { type: 'string', default: '1001' },
     'e2e-kinds': { type: 'string', default: ACTIVE_KINDS.join(',') }, save: { type: 'string' }, load: { type: 'string' }, why: { type: 'boolean', default: true },
   },
 });
@@ -57,14 +63,58 @@ const nf = Number(values.flashing);
 if (nf > 0) {
   const rows: Array<{ kind: string; r: LivenessResult }> = [];
   const ms: number[] = [];
-  for (const kind of FLASH_KINDS) for (let i = 0; i < nf; i++) {
-    const s = await generateFlashingSample(kind, seed0 + i, faces);
-    const t0 = performance.now();
-    rows.push({ kind, r: flashingLiveness({ challenge: s.challenge, frames: s.frames, face: s.face }) });
-    ms.push(performance.now() - t0);
+  const engine = values['flashing-engine'] ? await (await import('../../src/face/index.ts')).createFaceEngine() : null;
+  const noFace: Record<string, number> = {};
+  try {
+    for (const kind of FLASH_KINDS) for (let i = 0; i < nf; i++) {
+      const s = await generateFlashingSample(kind, seed0 + i, faces);
+      if (!engine) {
+        const t0 = performance.now();
+        rows.push({ kind, r: flashingLiveness({ challenge: s.challenge, frames: s.frames, face: s.face }) });
+        ms.push(performance.now() - t0);
+        continue;
+      }
+      const input = await asVerifierSees(engine, s.challenge, s.frames);
+      if (!input) { noFace[kind] = (noFace[kind] ?? 0) + 1; continue; }
+      const t0 = performance.now();
+      rows.push({ kind, r: flashingLiveness(input) });
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    await engine?.close();
   }
   ms.sort((a, b) => a - b);
-  report(`FLASHING: ${nf} rendered recordings per kind (seeds ${seed0}..${seed0 + nf - 1}); validation p50 ${ms[ms.length >> 1]!.toFixed(0)} ms per recording (${'~50'} frames)`, rows);
+  const view = engine
+    ? `as the verifier judges them (face engine on the still and on 3 frames; still's single-frame signals and same_face); refused by the engine before liveness, left out: ${JSON.stringify(noFace)}`
+    : 'colour signals only, generator face box (no still)';
+  report(`FLASHING: ${nf} rendered recordings per kind (seeds ${seed0}..${seed0 + nf - 1}), ${view}; validation p50 ${ms[ms.length >> 1]!.toFixed(0)} ms per recording (${'~50'} frames)`, rows);
+}
+
+/**
+ * What the verifier's FLASHING step gives the signals (src/verifier/steps/liveness/flashing.ts): the
+ * page's 640 px still from the lead-in (JPEG 0.9) analysed with the quality gate, as the face match
+ * does; the frames as the page sends them (JPEG 0.85); the face engine on the middle, last-of-lead-in
+ * and last frames. Null when the engine refuses the still or finds no face in those frames.
+ */
+async function asVerifierSees(engine: FaceEngine, challenge: FlashingChallenge, rendered: readonly Frame[]): Promise<FlashingInput | null> {
+  const lead = rendered[Math.max(0, rendered.findIndex((f) => f.t > 300))]!.image;
+  const stillJpeg = await sharp(lead.data, { raw: { width: lead.width, height: lead.height, channels: 3 } }).resize(640).jpeg({ quality: 90 }).toBuffer();
+  const jpegs = await Promise.all(rendered.map((f) => encodeJpeg(f.image, 85)));
+  const frames = await decodeFrames(jpegs.map((bytes, k) => ({ bytes, t: rendered[k]!.t })));
+  let still;
+  try { still = await engine.analyze(stillJpeg); } catch { return null; }
+  const leadIdx = Math.max(0, rendered.findLastIndex((f) => f.t < challenge.leadInMs));
+  const found = [];
+  for (const k of [Math.floor(rendered.length / 2), leadIdx, rendered.length - 1]) {
+    try { found.push(await engine.analyze(jpegs[k]!, { qualityGate: false, minFaceSize: 40 })); } catch { /* no face in this frame */ }
+  }
+  if (!found.length) return null;
+  return {
+    challenge, frames,
+    face: { box: found[0]!.face.box, landmarks: found[0]!.face.landmarks },
+    still: await decodeRgb(stillJpeg), stillFace: { box: still.face.box, landmarks: still.face.landmarks },
+    embeddings: found.map((a) => a.embedding), reference: still.embedding,
+  };
 }
 
 const na = Number(values.active);
