@@ -244,7 +244,7 @@
         var now = performance.now();
         if (i === 0) t0 = now;
         times.push(Math.round(now - t0));
-        // The still is drawn right after frame 6 from the same stream, so the server can check it.
+        // The still is drawn right after the capture frame (6) from the same stream, so the server can check it.
         pending.push(grab(BURST_WIDTH, 0.85).then(function (idx) { return function (b) { frames[idx] = b; }; }(i)));
         if (i === captureIndex) pending.push(grab(STILL_WIDTH, 0.9).then(function (b) { still = b; }));
         i++;

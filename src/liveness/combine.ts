@@ -23,9 +23,9 @@ export const ATTACK_THRESHOLD: Record<LivenessMethod, number> = { PASSIVE: 30, F
 export const LIVE_THRESHOLD = 50;
 /**
  * PASSIVE with the screen-light signals: the operating point chosen on the calibration ROC (seeds
- * 1–60: BPCER 2.2 %, APCER ≤ 5 % per attack type at 40; 6.1 % / 5 % at 50, where a lone
- * three-sided room edge behind a live head, device_border 0.45, refuses it). The shipped PASSIVE
- * workflows review at 40.
+ * 1–60, face engine boxes: BPCER 0.6 %, APCER ≤ 3.3 % per attack type at 40; 5.0 % / 1.7 % at 50,
+ * where a lone three-sided room edge behind a live head, device_border 0.45, refuses it). The
+ * shipped PASSIVE workflows review at 40. (docs/liveness.md, Benchmark)
  */
 export const SCREEN_LIGHT_LIVE_THRESHOLD = 40;
 

@@ -71,6 +71,19 @@ export function growBox(b: Box, fx: number, fy = fx): Box {
   return { x: b.x - b.width * fx, y: b.y - b.height * fy, width: b.width * (1 + 2 * fx), height: b.height * (1 + 2 * fy) };
 }
 
+/**
+ * The middle of a face box (eyes to mouth, cheek to cheek: skin, little hair or background): where
+ * the light signals read the face's brightness.
+ */
+export function faceCentre(b: Box): Box {
+  return { x: b.x + 0.2 * b.width, y: b.y + 0.2 * b.height, width: 0.6 * b.width, height: 0.65 * b.height };
+}
+
+/** A face box without its margins (forehead to chin): the area whose light is mapped patch by patch. */
+export function faceInner(b: Box): Box {
+  return { x: b.x + 0.12 * b.width, y: b.y + 0.12 * b.height, width: 0.76 * b.width, height: 0.8 * b.height };
+}
+
 export function scaleBox(b: Box, s: number): Box {
   return { x: b.x * s, y: b.y * s, width: b.width * s, height: b.height * s };
 }

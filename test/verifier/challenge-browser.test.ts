@@ -97,11 +97,15 @@ function cameraHooks(onAnswer: string): string {
  * challenge (the fetch resolves once the frames are ready, so the page starts in time with them),
  * then shows the person as in the answer's lead-in (the screen's colours no longer on the face).
  */
-const CANVAS_CAMERA = `(() => {
+/** Page code both canvas cameras start with: the 640×480 canvas they draw on, and its grey before an answer. */
+const CANVAS = `
   const W = 640, H = 480;
   const canvas = document.createElement('canvas');
   canvas.width = W; canvas.height = H;
   const g = canvas.getContext('2d');
+  const grey = () => { g.fillStyle = '#777'; g.fillRect(0, 0, W, H); };`;
+
+const CANVAS_CAMERA = `(() => {${CANVAS}
   let frames = null, start = 0;
   function draw() {
     if (frames && start) {
@@ -110,7 +114,7 @@ const CANVAS_CAMERA = `(() => {
       let f = frames[0];
       if (t <= frames[frames.length - 1].t + 100) for (const x of frames) { if (x.t <= t) f = x; else break; }
       g.drawImage(f.img, 0, 0, W, H);
-    } else { g.fillStyle = '#777'; g.fillRect(0, 0, W, H); }
+    } else grey();
     requestAnimationFrame(draw);
   }
   draw();
@@ -124,15 +128,11 @@ ${cameraHooks('frames = answer; start = performance.now();')}
  * so that frame i is the one in the camera when the page takes it whatever the stream's latency
  * (under one frame interval). The page takes the still with frame 6: the answer's frame 6 is its still.
  */
-const BURST_CAMERA = `(() => {
-  const W = 640, H = 480;
-  const canvas = document.createElement('canvas');
-  canvas.width = W; canvas.height = H;
-  const g = canvas.getContext('2d');
+const BURST_CAMERA = `(() => {${CANVAS}
   let frames = null, index = 0;
   function draw() {
     if (frames) g.drawImage(frames[Math.min(index, frames.length - 1)], 0, 0, W, H);
-    else { g.fillStyle = '#777'; g.fillRect(0, 0, W, H); }
+    else grey();
     requestAnimationFrame(draw);
   }
   draw();

@@ -12,7 +12,7 @@
  */
 import { flashColourAt, type FlashingChallenge } from '../challenge.ts';
 import { leastSquares } from '../geometry.ts';
-import { clamp01, clipBox, greyOf, median, ramp } from '../image.ts';
+import { clamp01, clipBox, faceCentre, faceInner, greyOf, median, ramp } from '../image.ts';
 import { seededRng, shuffle } from '../rng.ts';
 import { buildPyramid, trackLK } from '../track.ts';
 import type { Box, FaceGeometry, Frame, GreyImage, Point, SignalResult } from '../types.ts';
@@ -42,15 +42,11 @@ export const FLASH = {
 
 interface FaceColour { t: number; rgb: [number, number, number] }
 
-function innerBox(b: Box): Box {
-  return { x: b.x + 0.2 * b.width, y: b.y + 0.2 * b.height, width: 0.6 * b.width, height: 0.65 * b.height };
-}
-
 /** Per-frame translation of the face relative to the middle frame (gain-normalised LK on face points). */
 function faceOffsets(frames: readonly Frame[], box: Box): Point[] {
   const mid = Math.floor(frames.length / 2);
   const norm = (g: GreyImage): GreyImage => {
-    const r = clipBox(innerBox(box), g.width, g.height);
+    const r = clipBox(faceCentre(box), g.width, g.height);
     let s = 0, n = 0;
     if (r) for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) { s += g.data[y * g.width + x]!; n++; }
     const k = n ? 128 / Math.max(1, s / n) : 1;
@@ -60,7 +56,7 @@ function faceOffsets(frames: readonly Frame[], box: Box): Point[] {
   };
   const ref = buildPyramid(norm(greyOf(frames[mid]!.image)), 2);
   const pts: Point[] = [];
-  const ib = innerBox(box);
+  const ib = faceCentre(box);
   for (let j = 0; j < 5; j++) for (let i = 0; i < 5; i++) pts.push({ x: ib.x + ((i + 0.5) / 5) * ib.width, y: ib.y + ((j + 0.5) / 5) * ib.height });
   return frames.map((f, k) => {
     if (k === mid) return { x: 0, y: 0 };
@@ -122,7 +118,7 @@ export function flashSignals(ch: FlashingChallenge, frames: readonly Frame[], fa
     return [{ signal: 'flash_response', applies: true, score: 0.05, reason: `${fr.length} frames cover the sequence (10 or more needed)`, warning: w }];
   }
   const offs = faceOffsets(fr, face.box);
-  const ib = innerBox(face.box);
+  const ib = faceCentre(face.box);
   const cols: FaceColour[] = fr.map((f, i) => ({ t: f.t, rgb: meanColour(f, ib, offs[i]!) }));
   const lags: number[] = [];
   for (let l = -30; l <= ch.maxLagMs + FLASH.extraLagMs; l += FLASH.lagStepMs) lags.push(l);
@@ -164,7 +160,7 @@ function shadingSignal(ch: FlashingChallenge, frames: readonly Frame[], offs: re
   });
   if (dark.length < 2 || lit.every((l) => l.length < 2)) return { signal: 'flash_shading', applies: false, score: 1, reason: 'not enough frames under the colours and under the black lead-in' };
   const box = face.box;
-  const ib = { x: box.x + 0.12 * box.width, y: box.y + 0.12 * box.height, width: 0.76 * box.width, height: 0.8 * box.height };
+  const ib = faceInner(box);
   const n = FLASH.grid;
   // per patch and channel: mean value and share of clipped pixels over a set of frames
   const acc = (idx: readonly number[]) => {

@@ -12,7 +12,7 @@
  * screen_light's to judge).
  */
 import { leastSquares } from '../geometry.ts';
-import { binnedGreyOf, clamp01, clipBox, ramp } from '../image.ts';
+import { binnedGreyOf, clamp01, clipBox, faceInner, ramp } from '../image.ts';
 import type { Box, FaceGeometry, Frame, Point, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 import { laggedPattern } from './screen-light.ts';
@@ -47,10 +47,6 @@ export const LIGHT_SHADING = {
   falloffLive: 0.15,
   falloffFlat: 0.35,
 } as const;
-
-function innerBox(b: Box): Box {
-  return { x: b.x + 0.12 * b.width, y: b.y + 0.12 * b.height, width: 0.76 * b.width, height: 0.8 * b.height };
-}
 
 /** Luma of the frame (the image module's grey, computed once per image and shared with the other signals). */
 function luma(f: Frame): Float32Array {
@@ -146,13 +142,6 @@ function localOffset(ref: Float32Array, img: Float32Array, w: number, h: number,
 }
 
 /**
- * light_shading and light_falloff from one pass over the burst.
- * @param burst the burst frames (one per pattern value)
- * @param face the face in burst pixels (at the capture frame)
- * @param pattern the pattern the page showed
- * @param lag the lag (frames) at which screen_light found the face following the pattern
- */
-/**
  * Where the face is in each burst frame relative to the capture frame (integer shift of the inner
  * face box; zero-mean correlation, so the screen light's brightness change does not bias it). The
  * face moves in the burst (head micro-motion, camera shake, a hand-held device): a fixed box sees
@@ -160,13 +149,18 @@ function localOffset(ref: Float32Array, img: Float32Array, w: number, h: number,
  */
 export function faceRegistration(burst: readonly Frame[], face: FaceGeometry, captureIndex: number): Point[] {
   const w = burst[0]!.image.width, h = burst[0]!.image.height;
-  const ib = innerBox(face.box);
+  const ib = faceInner(face.box);
   const ci = Math.min(burst.length - 1, captureIndex);
   const ref = luma(burst[ci]!);
   return burst.map((f, i) => (i === ci ? { x: 0, y: 0 } : register(ref, luma(f), w, h, ib, LIGHT_SHADING.searchPx)));
 }
 
 /**
+ * light_shading and light_falloff from one pass over the burst.
+ * @param burst the burst frames (one per pattern value)
+ * @param face the face in burst pixels (at the capture frame)
+ * @param pattern the pattern the page showed
+ * @param lag the lag (frames) at which screen_light found the face following the pattern
  * @param offsets the face's shift in each frame (faceRegistration); computed here when absent
  */
 export function lightSignals(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[], lag: number, captureIndex: number, offsets?: readonly Point[]): SignalResult[] {
@@ -180,7 +174,7 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
     return [{ signal: 'light_shading', applies: false, score: 1, reason }, { signal: 'light_falloff', applies: false, score: 1, reason }];
   }
   const w = burst[0]!.image.width, h = burst[0]!.image.height;
-  const ib = innerBox(face.box);
+  const ib = faceInner(face.box);
   const ref = luma(burst[Math.min(n - 1, captureIndex)]!);
   const frames = new Map<number, { l: Float32Array; I: Float64Array; K: Float64Array; o: Point }>();
   for (const i of [...lit, ...dark]) {

@@ -12,7 +12,7 @@
  * the partial R² of the pattern, its margin over unrelated patterns of the same kind, and the
  * relative amplitude (brightness change from dark grey to white over the face's brightness).
  */
-import { binnedGreyOf, clamp01, clipBox, ramp } from '../image.ts';
+import { binnedGreyOf, clamp01, clipBox, faceCentre, ramp } from '../image.ts';
 import { int, seededRng, type Rng } from '../rng.ts';
 import type { Box, FaceGeometry, Frame, LivenessWarning, Point } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
@@ -79,10 +79,6 @@ export function laggedPattern(pattern: readonly number[], lag: number): number[]
   return pattern.map((_, j) => (1 - f) * at(j - lo) + f * at(j - lo - 1));
 }
 
-function innerBox(b: Box): Box {
-  return { x: b.x + 0.2 * b.width, y: b.y + 0.2 * b.height, width: 0.6 * b.width, height: 0.65 * b.height };
-}
-
 function meanLuma(f: Frame, b: Box): number {
   const r = clipBox(b, f.image.width, f.image.height);
   if (!r) return 0;
@@ -145,7 +141,7 @@ export function screenLightSignal(burst: readonly Frame[], face: FaceGeometry, p
   const pat = pattern.slice(0, n);
   const details = { r2: 0, shuffledR2: 0, lag: 0, amplitude: 0, frames: n };
   if (n < 8 || pat.every((v) => v === pat[0])) return { signal: 'screen_light', applies: false, score: 1, reason: 'too few frames or no change of the screen light', details };
-  const ib = innerBox(face.box);
+  const ib = faceCentre(face.box);
   // the face box follows the face (offsets): content moving through a fixed box changes its brightness
   const y = burst.slice(0, n).map((f, i) => { const o = offsets?.[i]; return meanLuma(f, o ? { ...ib, x: ib.x + o.x, y: ib.y + o.y } : ib); });
   const ry = detrend(y);

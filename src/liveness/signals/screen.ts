@@ -187,14 +187,13 @@ export const GLARE = {
 } as const;
 
 /**
- * Only the ellipse inscribed in the face box counts: a bright window or lamp behind the head is clipped white in many
- * live selfies and lies inside any box drawn around the face, but not over the skin.
+ * Only the ellipse inscribed in the face box counts: a bright window or lamp behind the head is
+ * clipped white in many live selfies and lies inside any box drawn around the face, but not over the skin.
  */
 export function glareSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   const b = face.box;
-  const cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  const ax = b.width / 2, ay = b.height / 2;
-  const r = clipBox({ x: cx - ax, y: cy - ay, width: 2 * ax, height: 2 * ay }, img.width, img.height);
+  const ax = b.width / 2, ay = b.height / 2, cx = b.x + ax, cy = b.y + ay;
+  const r = clipBox(b, img.width, img.height);
   if (!r) return { signal: 'screen_glare', applies: false, score: 1, reason: 'no face area' };
   const w = r.width, h = r.height;
   // 1: clipped and inside the ellipse; 2: such a pixel already counted in a blob

@@ -1,8 +1,8 @@
 // Before any pixel of a FLASHING / ACTIVE_3D recording or a PASSIVE screen-light burst is looked
 // at: the upload answers the challenge the server issued to this page load (taken with the upload
 // grant, so it is gone after this upload whatever the outcome), it was never answered before, not
-// expired, and not answered sooner than it can be performed (FLASHING) or later than its duration
-// + upload slack.
+// expired, and not answered sooner than it can be performed (the FLASHING sequence, the screen-light
+// burst) or later than its duration + upload slack.
 import { checkChallengeUse } from '../../../liveness/index.ts';
 import type { Challenge, LivenessWarning } from '../../../liveness/index.ts';
 import { livenessWarning } from '../../../liveness/index.ts';
