@@ -44,6 +44,13 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 
 // Environment variable name → schema. The names are a public contract (README table).
 const envSchema = z.object({
+/**
+ * TRUST_PROXY_HOPS: how many proxies in front of us append to X-Forwarded-For. The client's
+ * address is that many entries from the right; anything further left was written by the client
+ * and is not trusted. Shared with the verifier's config so both read it the same way.
+ */
+export const trustProxyHops = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').default(1);
+
   // Unset: http://localhost:<PORT>, so a local run on another port is still self-consistent.
   ISSUER: z
     .url({ protocol: /^https?$/ })
@@ -66,6 +73,7 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   CONFIG_FILE: z.string().min(1).default('config/default.json'),
   // Set DIDIT_API_KEY to use a verification service over the network (the real Didit service,
+  TRUST_PROXY_HOPS: trustProxyHops,
   // or an embedded verifier run elsewhere); unset, the embedded verifier runs in this process.
   DIDIT_API_KEY: z.string().min(1).optional(),
   DIDIT_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://verification.didit.me'),
@@ -92,6 +100,8 @@ export type Config = {
   trustProxy: boolean;
   ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
   acr: z.infer<typeof fileDefaultsSchema>['acr'];
+  /** Koa's maxIpsCount on every app that reads client IPs (see trustProxyHops). */
+  trustProxyHops: number;
   signin: z.infer<typeof fileDefaultsSchema>['signin'];
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
   verification:
@@ -179,6 +189,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     ttl: defaults.data.ttl,
     acr: defaults.data.acr,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     signin: defaults.data.signin,
     verification,
   };

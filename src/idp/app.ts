@@ -104,7 +104,9 @@ function operationsRouter({ store, metrics }: AppDeps): Router {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy, keys: deps.cookieKeys });
+  // maxIpsCount: without it Koa's ctx.ip is the left-most X-Forwarded-For entry, which the client
+  // writes itself (it would choose its own rate-limit bucket and from_ip).
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops, keys: deps.cookieKeys });
   app.silent = true;
   const { provider, store, config, accounts, verification } = deps;
   const csrfSecret = deps.cookieKeys[0]!;

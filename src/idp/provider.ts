@@ -130,6 +130,8 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
 export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.config.issuer, buildProviderConfiguration(deps));
   provider.proxy = deps.config.trustProxy;
+  // The provider is a Koa app of its own (we hand it the raw request): same client-IP rule as ours.
+  provider.maxIpsCount = deps.config.trustProxyHops;
   // oidc-provider puts `sid` in ID tokens only for back-channel logout clients; relying parties
   // use it to match RP-initiated and future back-channel logouts, so every ID token carries it.
   provider.Client.prototype.includeSid = () => true;

@@ -33,7 +33,9 @@ function forApi(middleware: (ctx: Context, next: Next) => Promise<void>) {
 }
 
 export function createVerifierApp(deps: VerifierDeps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  // maxIpsCount: ctx.ip (IP analysis) is then the address the last trusted proxy saw, not the
+  // left-most X-Forwarded-For entry the client may have written.
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops });
   app.silent = true;
   const api = apiRouter(deps);
   const pages = pageRouter(deps);

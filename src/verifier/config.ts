@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, REPO_ROOT } from '../config.ts';
+import { ConfigError, REPO_ROOT, trustProxyHops } from '../config.ts';
 import { duration } from './durations.ts';
 import { persistedSecrets } from './secrets.ts';
 import type { SecretName, SecretNote } from './secrets.ts';
@@ -25,6 +25,8 @@ export type VerifierConfig = {
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   trustProxy: boolean;
+  /** TRUST_PROXY_HOPS, as for the IdP: Koa's maxIpsCount. */
+  trustProxyHops: number;
   logLevel: string;
   /** SHA-256 of each accepted API key; the keys themselves are not kept. */
   apiKeyHashes: Buffer[];
@@ -95,6 +97,7 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default('selfie-idp:'),
   LOG_LEVEL: z.string().default('info'),
   TRUST_PROXY: bool.default(false),
+  TRUST_PROXY_HOPS: trustProxyHops,
 });
 
 function resolvePath(env: Record<string, string>, name: string, value: string): string {
@@ -182,6 +185,7 @@ export function loadVerifierConfig(rawEnv: NodeJS.ProcessEnv = process.env, defa
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     trustProxy: e.TRUST_PROXY,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,
     apiKeyHashes: apiKeys.map(hashApiKey),
     devApiKey,
