@@ -42,8 +42,6 @@ const bool = z
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-// Environment variable name → schema. The names are a public contract (README table).
-const envSchema = z.object({
 /**
  * TRUST_PROXY_HOPS: how many proxies in front of us append to X-Forwarded-For. The client's
  * address is that many entries from the right; anything further left was written by the client
@@ -51,6 +49,8 @@ const envSchema = z.object({
  */
 export const trustProxyHops = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').default(1);
 
+// Environment variable name → schema. The names are a public contract (README table).
+const envSchema = z.object({
   // Unset: http://localhost:<PORT>, so a local run on another port is still self-consistent.
   ISSUER: z
     .url({ protocol: /^https?$/ })
@@ -71,9 +71,9 @@ export const trustProxyHops = z.coerce.number().int('must be a whole number').mi
   COOKIE_KEYS_FILE: z.string().min(1).optional(),
   LOG_LEVEL: logLevel.default('info'),
   TRUST_PROXY: bool.default(false),
+  TRUST_PROXY_HOPS: trustProxyHops,
   CONFIG_FILE: z.string().min(1).default('config/default.json'),
   // Set DIDIT_API_KEY to use a verification service over the network (the real Didit service,
-  TRUST_PROXY_HOPS: trustProxyHops,
   // or an embedded verifier run elsewhere); unset, the embedded verifier runs in this process.
   DIDIT_API_KEY: z.string().min(1).optional(),
   DIDIT_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://verification.didit.me'),
@@ -98,10 +98,10 @@ export type Config = {
   cookieKeys: string[] | undefined;
   logLevel: z.infer<typeof logLevel>;
   trustProxy: boolean;
-  ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
-  acr: z.infer<typeof fileDefaultsSchema>['acr'];
   /** Koa's maxIpsCount on every app that reads client IPs (see trustProxyHops). */
   trustProxyHops: number;
+  ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
+  acr: z.infer<typeof fileDefaultsSchema>['acr'];
   signin: z.infer<typeof fileDefaultsSchema>['signin'];
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
   verification:
@@ -187,9 +187,9 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     cookieKeys,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     ttl: defaults.data.ttl,
     acr: defaults.data.acr,
-    trustProxyHops: e.TRUST_PROXY_HOPS,
     signin: defaults.data.signin,
     verification,
   };
