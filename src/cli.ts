@@ -66,6 +66,7 @@ async function serve(args: string[]): Promise<number> {
       `  selfie-idp is running`,
       `  identity provider   ${config.issuer}   (discovery: ${config.issuer}/.well-known/openid-configuration)`,
       ...(running.verifierUrl ? [`  embedded verifier   ${running.verifierUrl}`] : [`  verification        ${config.verification.mode === 'remote' ? config.verification.baseUrl : ''}`]),
+      `  metrics             ${running.idp.metricsUrl}   (Prometheus; not on the public port)`,
       ...(running.relyingPartyUrl ? [`  demo app            ${running.relyingPartyUrl}   ← open this and press "Sign in with selfie"`] : []),
       '',
     ].join('\n') + '\n',

@@ -59,6 +59,9 @@ const envSchema = z.object({
     .refine((u) => u === undefined || !/[?#]/.test(u), 'must not have a query or fragment'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  // Metrics have their own listener, private by default: they tell a scanner what runs and how busy.
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -90,6 +93,8 @@ export type Config = {
   issuer: string;
   port: number;
   host: string;
+  /** The Prometheus listener; port 0 picks a free port (tests), logged at start. */
+  metrics: { port: number; host: string };
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   dataDir: string;
@@ -179,6 +184,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     issuer: e.ISSUER ?? `http://localhost:${e.PORT}`,
     port: e.PORT,
     host: e.HOST,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     dataDir: resolvePath(env, 'DATA_DIR', e.DATA_DIR),

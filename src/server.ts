@@ -16,10 +16,11 @@ import { loadClients } from './idp/clients.ts';
 import { loadCookieKeys, loadSigningKeys } from './idp/keys.ts';
 import { createProvider, validateClients } from './idp/provider.ts';
 import { createMetrics, instrumentStore } from './ops/metrics.ts';
+import { startMetricsServer } from './ops/metrics-server.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/index.ts';
 
-export type RunningServer = { url: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
+export type RunningServer = { url: string; metricsUrl: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
 
 export type ServerOptions = {
   /** Where the verification service is; required when config.verification.mode is 'embedded'. */
@@ -57,17 +58,26 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), config.issuer);
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
+    const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
+    log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());
-    const url = await listen(server, config.port, config.host);
+    let url: string;
+    try {
+      url = await listen(server, config.port, config.host);
+    } catch (err) {
+      await metricsServer.close();
+      throw err;
+    }
     log.info({ url, issuer: config.issuer, clients: clients.map((c) => c.client_id) }, 'selfie-idp listening');
 
     return {
       url,
+      metricsUrl: metricsServer.url,
       server,
       store,
       provider,
       close: async () => {
-        await closeGracefully(server);
+        await Promise.all([closeGracefully(server), metricsServer.close()]);
         await store.close();
       },
     };

@@ -84,10 +84,7 @@ function operationsRouter({ store, metrics }: AppDeps): Router {
       ctx.body = { status: 'not ready', store: 'unreachable' };
     }
   });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  // No /metrics here: it has its own private listener (src/ops/metrics-server.ts).
   router.get('/assets/:file', async (ctx) => {
     const name = path.basename(ctx.params.file ?? '');
     const type = ASSET_TYPES[path.extname(name)];

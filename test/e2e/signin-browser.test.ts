@@ -97,6 +97,7 @@ beforeAll(async () => {
     VERIFIER_WORKFLOWS_FILE: path.join(tmp.dir, 'workflows.json'),
     VERIFIER_FACE_POOL_SIZE: '2',
     DEMO_RP_PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'info',
   };
   const config = loadConfig(env);

@@ -75,6 +75,8 @@ export async function startTestServer(
     DATA_DIR: data.dir,
     CLIENTS_FILE: clientsFile,
     LOG_LEVEL: 'info',
+    // A free port per server: test files run in parallel and would collide on 9464.
+    METRICS_PORT: '0',
     ...env,
   });
   const logs: string[] = [];

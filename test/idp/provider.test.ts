@@ -238,12 +238,33 @@ describe('a completed login', () => {
 });
 
 describe('operations', () => {
-  it('healthz, readyz and metrics answer', async () => {
+  it('healthz and readyz answer on the public port; metrics only on their own listener', async () => {
     expect(await (await fetch(`${issuer}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${issuer}/readyz`)).json()).toEqual({ status: 'ready', store: 'ok' });
-    const metrics = await (await fetch(`${issuer}/metrics`)).text();
+    const res = await fetch(server.metricsUrl);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const metrics = await res.text();
     expect(metrics).toMatch(/selfie_idp_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(metrics).toContain('selfie_idp_store_errors_total');
+    expect(metrics).toContain('selfie_idp_process_cpu_seconds_total');
+  });
+
+  it('the public port answers 404 for /metrics', async () => {
+    for (const path of ['/metrics', '/metrics/', '/metrics?x=1']) {
+      const res = await fetch(`${issuer}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain('selfie_idp_');
+    }
+  });
+
+  it('the metrics listener is on 127.0.0.1 (METRICS_PORT=0: a free port), apart from the public one, and says where in the log', async () => {
+    const metricsUrl = new URL(server.metricsUrl);
+    expect(metricsUrl.hostname).toBe('127.0.0.1');
+    expect(metricsUrl.port).not.toBe(new URL(issuer).port);
+    expect(metricsUrl.port).not.toBe('0');
+    expect(server.logs.some((l) => l.includes('metrics listening') && l.includes(server.metricsUrl))).toBe(true);
+    expect((await fetch(new URL('/healthz', metricsUrl))).status).toBe(404);
   });
 
   it('echoes a request id, sets security headers, and logs without secrets or query strings', async () => {

@@ -47,6 +47,8 @@ describe('configuration', () => {
     expect(bad({ LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL: /);
     expect(bad({ COOKIE_KEYS: 'short' })).toMatch(/COOKIE_KEYS: .*32 characters/);
     expect(bad({ TRUST_PROXY: 'maybe' })).toMatch(/TRUST_PROXY: /);
+    expect(bad({ METRICS_PORT: 'ninety' })).toMatch(/METRICS_PORT: /);
+    expect(bad({ METRICS_PORT: '65536' })).toMatch(/METRICS_PORT: /);
     expect(bad({ CONFIG_FILE: '/nonexistent/x.json' })).toMatch(/CONFIG_FILE: file .* does not exist/);
   });
 
@@ -71,10 +73,27 @@ describe('configuration', () => {
   });
 });
 
+describe('metrics listener', () => {
+  it('defaults to 127.0.0.1:9464', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+  });
+
+  it('a taken METRICS_PORT stops start-up naming the variable; stopping a server frees its metrics port', async () => {
+    const first = await startTestServer();
+    const port = new URL(first.metricsUrl).port;
+    await expect(startTestServer({ METRICS_PORT: port })).rejects.toThrow(/METRICS_PORT: cannot listen on 127\.0\.0\.1:\d+ .*EADDRINUSE/);
+    await first.stop();
+    await expect(fetch(first.metricsUrl)).rejects.toThrow();
+    const second = await startTestServer({ METRICS_PORT: port });
+    expect((await fetch(second.metricsUrl)).status).toBe(200);
+    await second.stop();
+  });
+});
+
 describe('process start-up', () => {
   it('exits non-zero within 5 s when REDIS_URL points at nothing', async () => {
     const dir = tempDir('dead-redis');
-    const result = await run(['serve'], { REDIS_URL: 'redis://127.0.0.1:1', PORT: String(await freePort()), VERIFIER_PORT: String(await freePort()), DATA_DIR: dir.dir });
+    const result = await run(['serve'], { REDIS_URL: 'redis://127.0.0.1:1', PORT: String(await freePort()), VERIFIER_PORT: String(await freePort()), METRICS_PORT: '0', DATA_DIR: dir.dir });
     dir.remove();
     expect(result.code).not.toBe(0);
     expect(result.code).not.toBeNull();
@@ -94,7 +113,7 @@ describe('process start-up', () => {
   it('serves discovery from a fresh DATA_DIR with no Redis configured', async () => {
     const dir = tempDir('fresh');
     const port = await freePort();
-    const env = { ...process.env, PORT: String(port), VERIFIER_PORT: String(await freePort()), DEMO_RP_PORT: '0', DATA_DIR: dir.dir, REDIS_URL: '' };
+    const env = { ...process.env, PORT: String(port), VERIFIER_PORT: String(await freePort()), METRICS_PORT: '0', DEMO_RP_PORT: '0', DATA_DIR: dir.dir, REDIS_URL: '' };
     const child = spawn(process.execPath, [cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
     child.stdout.on('data', (d) => (logs += d));
