@@ -33,6 +33,8 @@ const fileDefaultsSchema = z.object({
     maxAttempts: z.number().int().min(1).max(10),
     webhookWaitSeconds: z.number().positive().max(30),
     lookupsPerIpPerHour: z.number().int().min(1),
+    /** A verification session stays bound to the sign-in that opened it this long: past the service's session expiry (Didit: 7 days). */
+    sessionBindingDays: z.number().int().min(1).max(365),
   }),
 });
 

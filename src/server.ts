@@ -55,7 +55,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
 
     const accounts = new Accounts(store);
-    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), config.issuer);
+    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), config.issuer, {
+      maxAttempts: config.signin.maxAttempts,
+      bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600,
+    });
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);

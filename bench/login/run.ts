@@ -7,7 +7,7 @@
 //
 // Run: PATH=node_modules/.bin:$PATH node bench/login/run.ts [--redis] [--rounds N]
 // Uses the default workflows (config/workflows.json), the embedded verifier and the real face engine.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { startStack } from '../../src/run.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { enrolFromImages, lazyFaceEngine, loadVerifierConfig } from '../../src/verifier/index.ts';
 import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../../test/helpers/env.ts';
-import { Browser, freePort } from '../../test/helpers/server.ts';
+import { Browser, continueWithSelfie, freePort } from '../../test/helpers/server.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { burstForm, liveBurst, screenLightAnswer, type BurstUpload, type LiveBurst } from '../bursts.ts';
 
@@ -46,10 +46,15 @@ const env: Record<string, string> = {
   VERIFIER_HOST: '127.0.0.1',
   VERIFIER_PUBLIC_URL: `http://127.0.0.1:${verifierPort}`,
   DEMO_RP_PORT: '0',
+  METRICS_PORT: '0',
+  // Every sign-in here comes from one address: the per-IP lookup limit would stop the bench.
+  CONFIG_FILE: path.join(tmp.dir, 'config.json'),
   LOG_LEVEL: 'warn',
   ...(values.redis ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-login') } : {}),
   ...(faceOnly ? { VERIFIER_WORKFLOWS_FILE: path.join(tmp.dir, 'workflows.json') } : {}),
 };
+const defaults = JSON.parse(readFileSync(new URL('../../config/default.json', import.meta.url), 'utf8'));
+writeFileSync(path.join(tmp.dir, 'config.json'), JSON.stringify({ ...defaults, signin: { ...defaults.signin, lookupsPerIpPerHour: 1_000_000 } }));
 writeFileSync(path.join(tmp.dir, 'workflows.json'), JSON.stringify({ workflows: [
   { workflow_id: 'bench-face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH', 'IP_ANALYSIS'], face_match: { review_threshold: 72, decline_threshold: 62 } },
   { workflow_id: 'bench-kyc', workflow_type: 'kyc', features: ['IP_ANALYSIS'] },
@@ -85,7 +90,8 @@ async function toCamera(name: string): Promise<AtCamera> {
   const browser = new Browser();
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's', login_hint: `${name}@example.com` });
-  const { url: captureUrl } = await browser.follow(url, issuer);
+  // A login_hint fills the email in; one press on "Continue with a selfie" opens the capture page.
+  const captureUrl = (await continueWithSelfie(browser, issuer, await browser.follow(url, issuer))).headers.get('location')!;
   // The capture page, as the browser loads it, then (screen light) the challenge its script asks for.
   const html = await (await fetch(captureUrl)).text();
   const cfg = JSON.parse(/<script type="application\/json" id="capture-config">([\s\S]*?)<\/script>/.exec(html)![1]!);

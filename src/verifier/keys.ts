@@ -6,6 +6,8 @@ export const K = {
   token: (token: string) => `verifier:token:${token}`,
   /** A single-use upload grant handed to one page load; holds the session it is bound to. */
   upload: (id: string) => `verifier:upload:${id}`,
+  /** A browser that loaded a session's capture page (its cookie) → that session's id. */
+  pageViewer: (viewer: string) => `verifier:page-viewer:${viewer}`,
   /** The liveness challenge issued to one upload grant (FLASHING / ACTIVE_3D): at most one per grant. */
   challenge: (uploadId: string) => `verifier:challenge:${uploadId}`,
   /** Challenge ids already answered: a second response to one challenge is refused. */

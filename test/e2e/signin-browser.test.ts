@@ -68,6 +68,12 @@ async function authorize(context: BrowserContext, extra: Record<string, string> 
   return { config, verifier, state, page };
 }
 
+/** The login page's one press (a login_hint only fills the email in), then the capture page. */
+async function continueWithSelfie(page: import('playwright-core').Page) {
+  await page.getByRole('button', { name: 'Continue with a selfie' }).click();
+  await page.waitForURL((u) => u.href.startsWith(stack.verifierUrl!), { timeout: 15_000 });
+}
+
 async function takeSelfie(page: import('playwright-core').Page) {
   const take = page.getByRole('button', { name: 'Take selfie', exact: true });
   await expect.poll(() => take.isEnabled(), { timeout: 20_000 }).toBe(true);
@@ -134,7 +140,9 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
   it('amy signs in with another image of her face: code → tokens → amr ["face"], acr, auth_time', async () => {
     const context = await relyingPartyContext(amyBrowser);
     const { page, config, verifier, state } = await authorize(context, { login_hint: 'amy@example.com', nonce: 'e2e' });
-    // login_hint of an enrolled email goes straight to the capture page.
+    // login_hint fills the email in; one press opens the capture page.
+    expect(await page.getByLabel('Email').inputValue()).toBe('amy@example.com');
+    await continueWithSelfie(page);
     expect(page.url().startsWith(stack.verifierUrl!)).toBe(true);
     await takeSelfie(page);
     await page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
@@ -147,6 +155,7 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
 
     // prompt=login forces a new capture despite the live session.
     const again = await authorize(context, { login_hint: 'amy@example.com', prompt: 'login' });
+    await continueWithSelfie(again.page);
     expect(again.page.url().startsWith(stack.verifierUrl!)).toBe(true);
     await context.close();
   }, 90_000);
@@ -154,6 +163,7 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
   it('someone else (howard) trying to sign in as amy: no code, the Declined page', async () => {
     const context = await relyingPartyContext(otherBrowser);
     const { page } = await authorize(context, { login_hint: 'amy@example.com' });
+    await continueWithSelfie(page);
     await takeSelfie(page);
     await page.getByRole('heading', { name: 'We could not verify it is you' }).waitFor({ timeout: 30_000 });
     expect(page.url()).not.toContain('code=');
@@ -185,7 +195,10 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
     expect(JSON.parse(out.stdout)).toMatchObject({ deleted: true, template_deleted: true });
     const context = await relyingPartyContext(amyBrowser);
     const { page } = await authorize(context, { login_hint: 'amy@example.com' });
-    // No longer enrolled: the login page, not the camera.
+    // No longer enrolled: the login page says so instead of opening the camera.
+    expect(page.url()).toContain('/interaction/');
+    await page.getByRole('button', { name: 'Continue with a selfie' }).click();
+    await page.getByText('There is no account with this email yet').waitFor({ timeout: 10_000 });
     expect(page.url()).toContain('/interaction/');
     await context.close();
   }, 60_000);

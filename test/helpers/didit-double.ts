@@ -33,6 +33,8 @@ export type DiditDouble = {
   sessions: Map<string, Session>;
   /** When true the decision endpoint answers 503 (an outage). */
   failDecisions: boolean;
+  /** Ids the client deleted, in order. */
+  deletedSessions: string[];
   /** Every webhook body the double delivered, with the receiver's status code. */
   deliveries: { body: string; status: number }[];
   setWebhookUrl(url: string): void;
@@ -131,6 +133,14 @@ export async function startDiditDouble(): Promise<DiditDouble> {
       const { portrait_image: _p, language: _l, created_at: _c, ...response } = s;
       return json(res, 201, { ...response, url: `${base}/session/${s.session_token}` });
     }
+    // DELETE /v3/session/{id}/delete/ → 204, as documented; 404 for an unknown id.
+    const deleted = /^\/v3\/session\/([^/]+)\/delete\/$/.exec(url.pathname);
+    if (req.method === 'DELETE' && deleted) {
+      if (!sessions.delete(deleted[1]!)) return json(res, 404, { detail: 'Not found.' });
+      double.deletedSessions.push(deleted[1]!);
+      res.writeHead(204);
+      return res.end();
+    }
     const decided = /^\/v3\/session\/([^/]+)\/decision\/$/.exec(url.pathname);
     if (req.method === 'GET' && decided && double.failDecisions) return json(res, 503, { detail: 'Service unavailable.' });
     if (req.method === 'GET' && decided) {
@@ -144,6 +154,7 @@ export async function startDiditDouble(): Promise<DiditDouble> {
 
   const double: DiditDouble = {
     failDecisions: false,
+    deletedSessions: [],
     url: base,
     apiKey,
     webhookSecret,

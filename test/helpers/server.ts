@@ -146,3 +146,20 @@ export class Browser {
     return { res, url: current };
   }
 }
+
+/**
+ * On the login page (a login_hint only fills the email in): one press on "Continue with a
+ * selfie", i.e. the form's CSRF-checked POST. Returns the answer: 303 to the capture page, or a page.
+ */
+export async function continueWithSelfie(browser: Browser, issuer: string, loginPage: { res: Response; url: string }, email?: string): Promise<Response> {
+  const html = await loginPage.res.text();
+  const uid = /action="\/interaction\/([^/"]+)\/login"/.exec(html)?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!uid || !csrf) throw new Error(`not a login page: ${loginPage.url} (${loginPage.res.status})`);
+  const filled = /id="email" name="email"[^>]* value="([^"]*)"/.exec(html)?.[1] ?? '';
+  return browser.fetch(`${issuer}/interaction/${uid}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf, email: email ?? filled }).toString(),
+  });
+}

@@ -8,7 +8,7 @@ import { Accounts } from '../../src/idp/accounts.ts';
 import { PortraitVault } from '../../src/idp/signin/portraits.ts';
 import { startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
-import { Browser, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
+import { Browser, continueWithSelfie, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { defineSigninSuite } from './signin-suite.ts';
 
@@ -79,7 +79,9 @@ describe('remote mode only', () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's', ...extra });
     const landed = await browser.follow(url, env.server.config.issuer);
-    return { config, verifier, browser, ...landed };
+    if (!extra.login_hint) return { config, verifier, browser, ...landed };
+    const press = await continueWithSelfie(browser, env.server.config.issuer, landed);
+    return { config, verifier, browser, res: press, url: press.headers.get('location')! };
   }
 
   it('sends the kept portrait, the workflow and the language to the service', async () => {

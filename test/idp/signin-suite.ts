@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { randomUUID, createHmac } from 'node:crypto';
 import { signWebhook } from '../../src/didit/index.ts';
-import { Browser, TEST_CLIENTS } from '../helpers/server.ts';
+import { Browser, TEST_CLIENTS, continueWithSelfie } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 
@@ -45,12 +45,24 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
 
   const rp = () => discover(issuer, TEST_CLIENTS[0]!);
 
-  /** Authorization request with login_hint; returns where the browser was sent (the capture page). */
+  /**
+   * Authorization request with login_hint, then one press on "Continue with a selfie" (a hint only
+   * fills the email in); returns where the browser was sent (the capture page), or where the
+   * authorization request itself went when no login prompt was needed.
+   */
   async function begin(extra: Record<string, string> = {}, browser = new Browser()) {
     const config = await rp();
     const { url, verifier, state } = await authorizationRequest(config, REDIRECT, { login_hint: 'ada@example.com', ...extra });
-    const { res, url: landed } = await browser.follow(url, issuer);
-    return { config, verifier, state, browser, res, captureUrl: landed };
+    const prompt = await browser.follow(url, issuer);
+    if (!prompt.url.startsWith(issuer) || prompt.res.status !== 200) return { config, verifier, state, browser, res: prompt.res, captureUrl: prompt.url, loginUrl: null };
+    const press = await continueWithSelfie(browser, issuer, prompt);
+    return { config, verifier, state, browser, res: press, captureUrl: press.headers.get('location') ?? '', loginUrl: prompt.url };
+  }
+
+  /** The same sign-in, started again from its login page (after its capture ended). */
+  async function pressAgain(flow: { browser: Browser; loginUrl: string | null }) {
+    const page = await flow.browser.follow(flow.loginUrl!, issuer);
+    return continueWithSelfie(flow.browser, issuer, page);
   }
 
   /** The browser comes back from the capture page; waits through "checking" refreshes. */
@@ -117,6 +129,12 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       expect(html).toContain('used all your tries');
       expect(html).not.toContain('/retry');
       expect(html).toContain('reset your enrolment');
+      // Every other way into the camera in this sign-in is closed too (the login page's button).
+      const sessions = await d.sessionCount();
+      const again = await pressAgain(flow);
+      expect(again.status).toBe(429);
+      expect(await again.text()).toContain('used all your tries');
+      expect(await d.sessionCount()).toBe(sessions);
     });
 
     it('In Review → hold page → operator approval (webhook) → tokens', async (ctx) => {
@@ -232,14 +250,151 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       const forced = await begin({ prompt: 'login' }, first.browser);
       expect(forced.captureUrl.startsWith(d.captureOrigin)).toBe(true);
       expect(await d.sessionCount()).toBe(before + 1);
-      // The service hands the same unfinished session back (the contract), to the newest sign-in.
+      // The service hands the same unfinished session back (the contract), but it belongs to the
+      // sign-in that opened it: the newer sign-in gets a fresh one, the old one is deleted.
       const aged = await begin({ max_age: '0' }, first.browser);
-      expect(aged.captureUrl).toBe(forced.captureUrl);
+      expect(aged.captureUrl.startsWith(d.captureOrigin)).toBe(true);
+      expect(aged.captureUrl).not.toBe(forced.captureUrl);
+      expect(await d.sessionCount()).toBe(before + 1);
       await d.decide(aged.captureUrl, 'Approved');
       const done2 = await returnFromCapture(aged.browser, aged.captureUrl);
       expect(done2.url.startsWith(REDIRECT)).toBe(true);
       const tokens = await oidc.authorizationCodeGrant(aged.config, new URL(done2.url), { pkceCodeVerifier: aged.verifier, expectedState: aged.state, maxAge: 0 });
       expect(tokens.claims()!.amr).toEqual(['face']);
+    });
+
+    // Issue 17, item 1: the verification service hands one unfinished session per account back to
+    // whoever asks. A stranger who knows the email must never get the victim's capture URL, nor
+    // finish the victim's sign-in with its verdict.
+    const gone = async (captureUrl: string) => d.session(captureUrl).then(() => false, () => true);
+    const callbackIn = (browser: Browser, sessionId: string) => browser.follow(`${issuer}/reauth/callback?verificationSessionId=${sessionId}`, issuer);
+
+    it('two browsers, one account, victim first: the attacker gets another session and no code; the victim signs in', async () => {
+      const victim = await begin({ nonce: 'victim' });
+      const attacker = await begin();
+      expect(attacker.captureUrl.startsWith(d.captureOrigin)).toBe(true);
+      expect(attacker.captureUrl).not.toBe(victim.captureUrl);
+      // The newer sign-in ended the victim's unfinished capture (latest wins); the victim presses again.
+      expect(await gone(victim.captureUrl)).toBe(true);
+      const again = await pressAgain(victim);
+      expect(again.status).toBe(303);
+      const captureUrl = again.headers.get('location')!;
+      expect(captureUrl).not.toBe(attacker.captureUrl);
+      expect(await gone(attacker.captureUrl)).toBe(true);
+      const { session_id } = await d.session(captureUrl);
+      await d.decide(captureUrl, 'Approved');
+      // The attacker learns the session id somehow: following the callback in their browser gets nothing.
+      const stolen = await callbackIn(attacker.browser, session_id);
+      expect(stolen.url.startsWith(REDIRECT)).toBe(false);
+      expect(stolen.res.status).toBe(400);
+      const back = await returnFromCapture(victim.browser, captureUrl);
+      expect(back.url.startsWith(REDIRECT)).toBe(true);
+      const tokens = await oidc.authorizationCodeGrant(victim.config, new URL(back.url), { pkceCodeVerifier: victim.verifier, expectedState: victim.state, expectedNonce: 'victim' });
+      expect(tokens.claims()).toMatchObject({ sub: d.adaId, amr: ['face'] });
+      // Used once: the attacker still gets nothing afterwards.
+      expect((await callbackIn(attacker.browser, session_id)).url.startsWith(REDIRECT)).toBe(false);
+    });
+
+    it('two browsers, one account, attacker first (a planted session): the victim gets a fresh one and signs in, the attacker gets no code', async () => {
+      const attacker = await begin();
+      const planted = await d.session(attacker.captureUrl);
+      const victim = await begin({ nonce: 'victim2' });
+      expect(victim.captureUrl.startsWith(d.captureOrigin)).toBe(true);
+      expect(victim.captureUrl).not.toBe(attacker.captureUrl);
+      expect(await gone(attacker.captureUrl)).toBe(true);
+      const { session_id } = await d.session(victim.captureUrl);
+      expect(session_id).not.toBe(planted.session_id);
+      await d.decide(victim.captureUrl, 'Approved');
+      const stolen = await callbackIn(attacker.browser, session_id);
+      expect(stolen.url.startsWith(REDIRECT)).toBe(false);
+      expect(stolen.res.status).toBe(400);
+      // The attacker's own (deleted) session finishes nothing either: it never gets a verdict.
+      expect((await callbackIn(attacker.browser, planted.session_id)).url.startsWith(REDIRECT)).toBe(false);
+      const back = await returnFromCapture(victim.browser, victim.captureUrl);
+      expect(back.url.startsWith(REDIRECT)).toBe(true);
+      const tokens = await oidc.authorizationCodeGrant(victim.config, new URL(back.url), { pkceCodeVerifier: victim.verifier, expectedState: victim.state, expectedNonce: 'victim2' });
+      expect(tokens.claims()).toMatchObject({ sub: d.adaId });
+    });
+
+    it('sign-up: two browsers enrolling one email get two sessions; only the enrolling browser finishes', async () => {
+      const email = 'carol-takeover@example.com';
+      async function beginSignup(browser: Browser) {
+        const config = await rp();
+        const { url, verifier, state } = await authorizationRequest(config, REDIRECT, {});
+        const prompt = await browser.follow(url, issuer);
+        const uid = /\/interaction\/([^/?]+)/.exec(prompt.url)![1]!;
+        const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
+        const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+        const res = await browser.fetch(`${issuer}/interaction/${uid}/signup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf, email, name: 'Carol' }).toString(),
+        });
+        expect(res.status).toBe(303);
+        return { config, verifier, state, browser, captureUrl: res.headers.get('location')! };
+      }
+      const attacker = await beginSignup(new Browser());
+      const victim = await beginSignup(new Browser());
+      expect(victim.captureUrl).not.toBe(attacker.captureUrl);
+      expect(await gone(attacker.captureUrl)).toBe(true);
+      const { session_id } = await d.session(victim.captureUrl);
+      // Declined: the one enrolment outcome both services here can produce from a single upload
+      // (the embedded kyc workflow needs a liveness burst to approve). What matters is whose
+      // sign-in the verdict reaches; the approved sign-up path is tested in remote mode.
+      await d.decide(victim.captureUrl, 'Declined');
+      const stolen = await callbackIn(attacker.browser, session_id);
+      expect(stolen.url.startsWith(REDIRECT)).toBe(false);
+      expect(stolen.res.status).toBe(400);
+      const back = await returnFromCapture(victim.browser, victim.captureUrl);
+      expect(back.url).toMatch(/\/interaction\/[^/]+\/verified\?/);
+      expect(await back.res.text()).toContain('We could not verify it is you');
+    });
+
+    it('an Approved verdict finishes its sign-in once, however many requests race for it', async () => {
+      const flow = await begin();
+      const { session_id } = await d.session(flow.captureUrl);
+      await d.decide(flow.captureUrl, 'Approved');
+      for (let i = 0; i < 100 && (await server.verificationAttempt(session_id))?.status !== 'Approved'; i++) await new Promise((r) => setTimeout(r, 50));
+      const hop = await flow.browser.fetch(`${issuer}/reauth/callback?verificationSessionId=${session_id}`);
+      const verified = new URL(hop.headers.get('location')!, issuer);
+      const answers = await Promise.all(Array.from({ length: 4 }, () => flow.browser.fetch(verified)));
+      const finished = answers.filter((r) => r.status === 303 || r.status === 302);
+      expect(finished).toHaveLength(1);
+      expect(answers.filter((r) => r.status === 400)).toHaveLength(3);
+    });
+
+    it('a retried old webhook does not override a newer decision (ordered by created_at, not the signature time)', async () => {
+      const flow = await begin();
+      const session = await d.session(flow.captureUrl);
+      const now = Math.floor(Date.now() / 1000);
+      const event = (status: string, createdAt: number) =>
+        signWebhook({ event_id: randomUUID(), webhook_type: 'status.updated', timestamp: now, created_at: createdAt, session_id: session.session_id, status, workflow_id: session.workflow_id, vendor_data: d.adaId, metadata: {} }, d.webhookSecret);
+      const declined = event('Declined', now);
+      expect((await webhook(declined.body, declined.headers)).status).toBe(200);
+      // The Approved that was made a minute earlier, delivered late and signed afresh.
+      const retried = event('Approved', now - 60);
+      expect((await webhook(retried.body, retried.headers)).status).toBe(200);
+      expect((await server.verificationAttempt(session.session_id))?.status).toBe('Declined');
+      const back = await flow.browser.follow(`${issuer}/reauth/callback?verificationSessionId=${session.session_id}`, issuer);
+      expect(back.url.startsWith(REDIRECT)).toBe(false);
+    });
+
+    it('a login_hint starts nothing: no lookup, no session, no capture URL, until the button is pressed', async () => {
+      const before = await d.sessionCount();
+      const config = await rp();
+      for (let i = 0; i < 35; i++) {
+        const { url } = await authorizationRequest(config, REDIRECT, { login_hint: `someone-${i}@example.com` });
+        const page = await new Browser().follow(url, issuer);
+        expect(page.res.status).toBe(200);
+        const html = await page.res.text();
+        expect(html).toContain('Continue with a selfie');
+        expect(html).toContain(`value="someone-${i}@example.com"`);
+        expect(html).not.toContain(d.captureOrigin);
+      }
+      const enrolled = await new Browser().follow((await authorizationRequest(config, REDIRECT, { login_hint: 'ada@example.com' })).url, issuer);
+      expect(enrolled.res.status).toBe(200);
+      expect(enrolled.url.startsWith(issuer)).toBe(true);
+      expect(await d.sessionCount()).toBe(before);
     });
   });
 }

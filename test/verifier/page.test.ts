@@ -8,6 +8,7 @@ import { pickLanguage } from '../../src/verifier/page/i18n.ts';
 import { parseUserAgent } from '../../src/verifier/steps/user-agent.ts';
 import { api, openPage, startTestVerifier, waitFor } from '../helpers/verifier.ts';
 import type { TestVerifier } from '../helpers/verifier.ts';
+import { Browser } from '../helpers/server.ts';
 
 const face = lazyFaceEngine({ poolSize: 1 });
 let v: TestVerifier;
@@ -73,16 +74,43 @@ describe('hosted page', () => {
 
   it('the status poll reports progress, and after a verdict the initiator redirect; a finished page offers Continue', async () => {
     const s = await session({ callback: 'https://rp.example/cb' });
-    const status = async (q = '') => (await fetch(`${v.url}/session/${s.session_token}/status${q}`)).json();
-    expect(await status()).toEqual({ status: 'Not Started', finished: false, redirect: null });
-    await openPage(s.url);
-    await waitFor('Abandoned', async () => (await status()).status === 'Abandoned', 5000);
-    expect(await status()).toEqual({ status: 'Abandoned', finished: true, redirect: null });
+    const browser = new Browser();
+    const status = async (who: Browser) => (await who.fetch(`${v.url}/session/${s.session_token}/status`)).json();
+    await browser.fetch(s.url);
+    expect(await status(browser)).toMatchObject({ status: 'In Progress', finished: false, redirect: null });
+    await waitFor('Abandoned', async () => (await status(browser)).status === 'Abandoned', 5000);
+    expect(await status(browser)).toEqual({ status: 'Abandoned', finished: true, redirect: null });
     await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Approved' });
-    expect((await status()).redirect).toBe(`https://rp.example/cb?verificationSessionId=${s.session_id}&status=Approved`);
+    expect((await status(browser)).redirect).toBe(`https://rp.example/cb?verificationSessionId=${s.session_id}&status=Approved`);
+    const res = await browser.fetch(s.url);
+    const html = await res.text();
+    expect(html).toContain('"state":"done"');
+    expect(html).toContain(`href="https://rp.example/cb?verificationSessionId=${s.session_id}&amp;status=Approved"`);
+  });
+
+  it('another browser that knows the page address learns nothing that finishes the sign-in', async () => {
+    const s = await session({ callback: 'https://rp.example/cb' });
+    const owner = new Browser();
+    await owner.fetch(s.url);
+    const stranger = new Browser();
+    const before = await stranger.fetch(`${v.url}/session/${s.session_token}/status`);
+    expect(before.status).toBe(404);
+    expect(await before.json()).toEqual({ status: null, finished: true, redirect: null });
+    await waitFor('Abandoned', async () => (await (await owner.fetch(`${v.url}/session/${s.session_token}/status`)).json()).status === 'Abandoned', 5000);
+    await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Approved' });
+    const after = await stranger.fetch(`${v.url}/session/${s.session_token}/status`);
+    expect(after.status).toBe(404);
+    expect(JSON.stringify(await after.json())).not.toContain(s.session_id);
+    // The finished page opened by the stranger: no Continue link, no session id anywhere.
     const page = await openPage(s.url);
     expect(page.config.state).toBe('done');
-    expect(page.html).toContain(`href="https://rp.example/cb?verificationSessionId=${s.session_id}&amp;status=Approved"`);
+    expect(page.html).not.toContain(s.session_id);
+    expect(page.html).not.toContain('rp.example/cb');
+    // A forged viewer cookie is no better.
+    const forged = await fetch(`${v.url}/session/${s.session_token}/status`, { headers: { cookie: 'capture_viewer=AAAAAAAAAAAAAAAAAAAAAAAA' } });
+    expect(forged.status).toBe(404);
+    // The owner still gets it.
+    expect((await (await owner.fetch(`${v.url}/session/${s.session_token}/status`)).json()).redirect).toContain(s.session_id);
   });
 
   it('serves its assets and nothing else', async () => {

@@ -1,4 +1,10 @@
-// The login prompt: who are you (login_hint or an email), then straight to the capture page.
+// The login prompt: who are you (login_hint or an email), then, after one press on "Continue with
+// a selfie", the capture page.
+//
+// A login_hint only fills the email in. Starting a verification is a state change (it opens a
+// session at the service, counts against the per-IP lookup limit, and ends another sign-in's
+// unfinished capture for the same account: docs/signin.md), so it follows a press on our page,
+// a CSRF-checked POST, never a GET that a link scanner, a prefetch or another site can trigger.
 //
 // What the page reveals: after an email is submitted it says whether that email has an enrolled
 // account (and offers sign-up if not). A face is still needed to sign in, so knowing an account
@@ -35,16 +41,7 @@ export function showPrompt(deps: InteractionDeps) {
     if (interaction.prompt.name === 'consent') return consent(ctx, interaction);
     ensureDeviceCookie(ctx);
     const notice = typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined;
-    const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : '';
-    // A login_hint naming an enrolled account goes straight to the camera (not after a failed
-    // or unfinished attempt, which would loop).
-    if (hint && !notice) {
-      const account = await deps.accounts.findByEmail(hint);
-      if (account?.enrolledAt) {
-        ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login' }));
-        return;
-      }
-    }
+    const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint.slice(0, 254) : '';
     await renderLogin(ctx, deps, interaction, hint, notice);
   };
 }

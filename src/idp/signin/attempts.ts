@@ -1,6 +1,13 @@
 // A pending sign-in attempt: one verification session opened for one interaction. Keyed by the
 // verification session id (what the webhook and the callback carry), with a pointer from the
 // interaction so that a new attempt replaces the old one.
+//
+// A verification session serves exactly one sign-in for its whole life. The service hands an
+// unfinished session of the same account back to whoever asks (the Didit contract: "returned with
+// callback/metadata updated"), so two browsers asking for the same account get the same session.
+// `claim` binds a session to the first sign-in that asked, set-if-absent, and the binding is never
+// re-pointed: the other sign-in gets no attempt (and never sees the capture URL). See
+// docs/signin.md, "One verification session, one sign-in".
 import type { SessionStatus } from '../../didit/index.ts';
 import type { Store } from '../../store/index.ts';
 
@@ -26,6 +33,8 @@ export type Attempt = {
 
 const attemptKey = (sessionId: string) => `signin:attempt:${sessionId}`;
 const currentKey = (uid: string) => `signin:attempt-of:${uid}`;
+const ownerKey = (sessionId: string) => `signin:session-owner:${sessionId}`;
+const usedKey = (sessionId: string) => `signin:verdict-used:${sessionId}`;
 
 export class Attempts {
   readonly #store: Store;
@@ -33,6 +42,24 @@ export class Attempts {
     this.#store = store;
   }
 
+  /**
+   * Binds a verification session to one sign-in (interaction uid), set-if-absent. True when this
+   * sign-in owns it (it just claimed it, or had claimed it before: a retry in the same sign-in).
+   * The binding must outlive the session at the service, so `ttl` is the service's session
+   * lifetime or more; a session bound to another sign-in must never be used by this one.
+   */
+  async claim(sessionId: string, uid: string, ttl: number): Promise<boolean> {
+    if (await this.#store.setIfAbsent(ownerKey(sessionId), uid, { ttl })) return true;
+    return (await this.#store.get<string>(ownerKey(sessionId))) === uid;
+  }
+
+  /** Forgets the sessions' bindings and attempts (account erasure). */
+  async forget(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    await this.#store.delete(...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id)]));
+  }
+
+  /** Only for a session this sign-in has claimed (see `claim`). */
   async begin(attempt: Omit<Attempt, 'status' | 'created'>, ttl: number): Promise<Attempt> {
     const previous = await this.#store.get<string>(currentKey(attempt.uid));
     if (previous && previous !== attempt.sessionId) await this.#store.delete(attemptKey(previous));
@@ -68,8 +95,14 @@ export class Attempts {
     return now;
   }
 
-  markUsed(sessionId: string): Promise<boolean> {
-    return this.#store.patch(attemptKey(sessionId), { used: true });
+  /**
+   * Atomic: of any number of concurrent requests finishing with the same verdict, exactly one
+   * gets true. The flag on the attempt record is for readers; the set-if-absent key decides.
+   */
+  async markUsed(sessionId: string, ttl: number): Promise<boolean> {
+    if (!(await this.#store.setIfAbsent(usedKey(sessionId), true, { ttl }))) return false;
+    await this.#store.patch(attemptKey(sessionId), { used: true });
+    return true;
   }
 
   /** Declined selfies in this interaction, counted across attempts. */

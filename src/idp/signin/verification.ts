@@ -2,7 +2,8 @@
 // service is the embedded verifier or the real Didit. Nothing here knows which.
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import { DiditClient } from '../../didit/index.ts';
+import { DiditApiError, DiditClient } from '../../didit/index.ts';
+import { HttpError } from '../../http/body.ts';
 import type { Account } from '../accounts.ts';
 import type { Interaction } from '../interaction/context.ts';
 import type { Attempts, Purpose } from './attempts.ts';
@@ -18,15 +19,23 @@ export type VerificationSettings = {
   portraits: PortraitVault | undefined;
 };
 
+export type VerificationLimits = {
+  /** Declined selfies per sign-in; no verification starts once they are used. */
+  maxAttempts: number;
+  /** How long a session stays bound to the sign-in that opened it: past the service's session lifetime. */
+  bindingTtlSeconds: number;
+};
+
 export type Verification = {
   client: DiditClient;
   settings: VerificationSettings;
   attempts: Attempts;
   issuer: string;
+  limits: VerificationLimits;
 };
 
-export function createVerification(settings: VerificationSettings, attempts: Attempts, issuer: string): Verification {
-  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, issuer };
+export function createVerification(settings: VerificationSettings, attempts: Attempts, issuer: string, limits: VerificationLimits): Verification {
+  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, issuer, limits };
 }
 
 const LANGUAGES = ['en', 'id'];
@@ -52,16 +61,44 @@ export function ensureDeviceCookie(ctx: Context): string {
   return (ctx.state.deviceId = id);
 }
 
-/** Opens a verification session for this interaction and returns the capture page URL. */
+/** How many times a session already bound to another sign-in is deleted and asked for again. */
+const CLAIM_TRIES = 3;
+
+export const OUT_OF_TRIES = 'You have used all your tries for this sign-in. Start again from the application later.';
+
+/**
+ * Opens a verification session for this interaction and returns the capture page URL, read top to
+ * bottom: the per-sign-in limit, a session from the service, bound to this sign-in only.
+ */
 export async function startVerification(
   ctx: Context,
   verification: Verification,
   { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose },
 ): Promise<string> {
-  const { settings, client, attempts, issuer } = verification;
+  const { attempts, limits } = verification;
+  // Every way into the camera (form, retry, a reloaded prompt) counts against the same limit.
+  if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) throw new HttpError(429, OUT_OF_TRIES);
+  for (let i = 0; i < CLAIM_TRIES; i++) {
+    const session = await openSession(ctx, verification, { interaction, account, purpose });
+    if (await attempts.claim(session.session_id, interaction.uid, limits.bindingTtlSeconds)) {
+      const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
+      await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
+      return session.url;
+    }
+    // The service handed back an unfinished session that another sign-in opened (the contract
+    // reuses one per account and workflow). Its URL is that sign-in's alone: never shown here.
+    // Deleting it makes the service open a fresh one; the other sign-in's capture ends there.
+    (ctx.state.log as { warn: Function } | undefined)?.warn({ sessionId: session.session_id }, 'verification session belongs to another sign-in; deleted and opened anew');
+    await deleteStaleSession(verification, session.session_id);
+  }
+  throw new HttpError(503, 'We could not start your selfie just now. Try again in a moment.');
+}
+
+async function openSession(ctx: Context, verification: Verification, { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose }) {
+  const { settings, client, issuer } = verification;
   const portrait = purpose === 'login' && settings.portraits ? await settings.portraits.load(account.id) : undefined;
   const language = pickLanguage(interaction.params.ui_locales);
-  const session = await client.createSession({
+  return client.createSession({
     workflow_id: purpose === 'login' ? settings.reauthWorkflowId : settings.enrolWorkflowId,
     vendor_data: account.id,
     callback: `${issuer}/reauth/callback`,
@@ -73,7 +110,14 @@ export async function startVerification(
     ...(language ? { language } : {}),
     ...(portrait ? { portrait_image: portrait.toString('base64') } : {}),
   });
-  const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
-  await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
-  return session.url;
+}
+
+async function deleteStaleSession(verification: Verification, sessionId: string): Promise<void> {
+  try {
+    await verification.client.deleteSession(sessionId);
+  } catch (err) {
+    // Already gone (finished and removed, or deleted by a concurrent request): the goal is reached.
+    if (err instanceof DiditApiError && err.status === 404) return;
+    throw err;
+  }
 }

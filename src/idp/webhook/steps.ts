@@ -67,10 +67,15 @@ export function loadAttempt(attempts: Attempts) {
   };
 }
 
+/**
+ * Events are ordered by when the status changed (`created_at`, fixed when the event is built),
+ * never by the signature `timestamp`: the sender signs every retry afresh, so a retried old
+ * Approved would otherwise look newer than an operator's later Declined.
+ */
 export function recordStatus(attempts: Attempts) {
   return async (ctx: Context) => {
     const event = state(ctx).event!;
-    await attempts.recordStatus(event.session_id, event.status, 'webhook', event.timestamp);
+    await attempts.recordStatus(event.session_id, event.status, 'webhook', event.created_at);
     state(ctx).log.info({ sessionId: event.session_id, status: event.status }, 'verification status recorded');
     ctx.body = { received: true };
   };

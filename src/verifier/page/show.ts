@@ -14,6 +14,8 @@ import { MESSAGES, pickLanguage, scriptTexts } from './i18n.ts';
 import { qrSvg } from './qr.ts';
 import { livenessMethodOf, usesScreenLight } from '../workflows.ts';
 import { jsonForHtml, renderVerifierPage } from './render.ts';
+import { isViewer, rememberViewer } from './viewer.ts';
+import { recordTtlSeconds } from '../sessions/repo.ts';
 
 export const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -44,6 +46,7 @@ export function showSessionPage(deps: VerifierDeps) {
     const state = stateOf(record);
     if (record && state === 'capture') {
       await saveGrant(deps.store, uploadId, { session_id: record.session_id, session_token: token, handoff }, (record.opened_at ?? Date.now()) + window - Date.now());
+      await rememberViewer(ctx, deps.store, token, record.session_id, recordTtlSeconds(record, deps.config.sessionRetentionMs));
     }
 
     const lang = pickLanguage(record?.language ?? null, ctx.get('accept-language'));
@@ -75,7 +78,8 @@ export function showSessionPage(deps: VerifierDeps) {
         sessionUrl: url,
         qr: url ? qrSvg(`${url}?handoff=1`, t.qrLabel) : '',
         handoffUrl: url ? `${url}?handoff=1` : '',
-        continueUrl: record && state === 'done' && !handoff ? callbackUrl(record) : null,
+        // Only for the browser that did the capture: the link finishes a sign-in (viewer.ts).
+        continueUrl: record && state === 'done' && !handoff && (await isViewer(ctx, deps.store, record.session_id)) ? callbackUrl(record) : null,
         // An enrolment keeps a template; a re-authentication keeps nothing: say which.
         enrolment: workflow?.workflow_type === 'kyc',
         configJson: jsonForHtml(config),

@@ -114,12 +114,16 @@ export function awaitVerdict(verification: Verification, config: Config) {
   };
 }
 
+/** A verdict's "used" mark lives as long as the sign-in that could use it. */
+const verdictTtl = (interaction: Interaction) => Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
+
 export function actOnVerdict(provider: Provider, verification: Verification, accounts: Accounts, config: Config, csrfSecret: string) {
   return async (ctx: Context) => {
     const { attempt, interaction } = state(ctx);
     switch (attempt.status) {
       case 'Approved': {
-        if (!(await verification.attempts.markUsed(attempt.sessionId)) || attempt.used) {
+        // Set-if-absent: two requests racing with one Approved verdict cannot both finish.
+        if (!(await verification.attempts.markUsed(attempt.sessionId, verdictTtl(interaction)))) {
           throw new HttpError(400, 'This verification has already been used.');
         }
         if (attempt.purpose === 'enrol') {
@@ -139,9 +143,9 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
         return;
       }
       case 'Declined': {
-        if (!attempt.used) {
-          await verification.attempts.markUsed(attempt.sessionId);
-          await verification.attempts.countFailure(attempt.uid, Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+        // Counted once however often the page is reloaded or requested at once.
+        if (await verification.attempts.markUsed(attempt.sessionId, verdictTtl(interaction))) {
+          await verification.attempts.countFailure(attempt.uid, verdictTtl(interaction));
         }
         const failures = await verification.attempts.failures(attempt.uid);
         return renderPage(ctx, 'declined', {
