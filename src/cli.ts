@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openStore } from './store/index.ts';
-import { listSigningKeys, rotateCookieKeys, rotateSigningKeys } from './idp/keys.ts';
+import { KeyVault, listSigningKeys, rotateCookieKeys, rotateSigningKeys } from './idp/keys.ts';
+import { openKeyCipher } from './idp/key-cipher.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `usage: selfie-idp <command> [options]
@@ -91,13 +92,17 @@ async function keys(args: string[]): Promise<number> {
   }
   const store = await openStore(config);
   try {
+    // The stored keys are sealed: the same key as the server's (KEYS_ENCRYPTION_KEY, or the file in DATA_DIR).
+    const { cipher, note } = openKeyCipher(config);
+    if (note.action === 'generated') console.error(`selfie-idp: GENERATED a new KEYS_ENCRYPTION_KEY in ${note.file} (mode 0600); back it up with DATA_DIR`);
+    const vault = new KeyVault(store, cipher);
     if (sub === 'list') {
-      for (const key of await listSigningKeys(store)) console.log(JSON.stringify(key));
+      for (const key of await listSigningKeys(vault)) console.log(JSON.stringify(key));
     } else {
       // A retired key stays published until every token it signed has expired, plus a margin.
       const retention = Math.max(config.ttl.idToken, config.ttl.accessToken) + 3600;
-      const report = await rotateSigningKeys(store, retention);
-      const cookieKeys = await rotateCookieKeys(store);
+      const report = await rotateSigningKeys(vault, retention);
+      const cookieKeys = await rotateCookieKeys(vault);
       console.log(JSON.stringify({ ...report, cookieKeys, note: 'restart the servers (one at a time) to use the new keys' }));
     }
   } finally {
@@ -108,7 +113,8 @@ async function keys(args: string[]): Promise<number> {
 
 async function users(args: string[]): Promise<number> {
   const { runUsers } = await import('./idp/users/cli.ts');
-  return runUsers(args);
+  const { embeddedVerifierUsers } = await import('./users-embedded.ts');
+  return runUsers(args, embeddedVerifierUsers());
 }
 
 async function liveness(args: string[]): Promise<number> {

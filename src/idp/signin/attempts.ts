@@ -35,6 +35,9 @@ const attemptKey = (sessionId: string) => `signin:attempt:${sessionId}`;
 const currentKey = (uid: string) => `signin:attempt-of:${uid}`;
 const ownerKey = (sessionId: string) => `signin:session-owner:${sessionId}`;
 const usedKey = (sessionId: string) => `signin:verdict-used:${sessionId}`;
+/** The sessions claimed for an account's sign-ins, so that erasing the account can find them. */
+const failuresKey = (uid: string) => `signin:failures:${uid}`;
+const accountSessionsKey = (accountId: string) => `signin:sessions-of:${accountId}`;
 
 export class Attempts {
   readonly #store: Store;
@@ -48,15 +51,21 @@ export class Attempts {
    * The binding must outlive the session at the service, so `ttl` is the service's session
    * lifetime or more; a session bound to another sign-in must never be used by this one.
    */
-  async claim(sessionId: string, uid: string, ttl: number): Promise<boolean> {
-    if (await this.#store.setIfAbsent(ownerKey(sessionId), uid, { ttl })) return true;
+  async claim(sessionId: string, uid: string, accountId: string, ttl: number): Promise<boolean> {
+    if (await this.#store.setIfAbsent(ownerKey(sessionId), uid, { ttl })) {
+      await this.#store.indexAdd(accountSessionsKey(accountId), sessionId, { ttl });
+      return true;
+    }
     return (await this.#store.get<string>(ownerKey(sessionId))) === uid;
   }
 
-  /** Forgets the sessions' bindings and attempts (account erasure). */
-  async forget(sessionIds: string[]): Promise<void> {
-    if (sessionIds.length === 0) return;
-    await this.#store.delete(...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id)]));
+  /** Erasure: every binding, attempt and verdict mark of the account's sign-ins. */
+  async forgetAccount(accountId: string): Promise<number> {
+    const sessionIds = await this.#store.indexMembers(accountSessionsKey(accountId));
+    const uids = (await Promise.all(sessionIds.map((id) => this.#store.get<string>(ownerKey(id))))).filter((u): u is string => typeof u === 'string');
+    const keys = [...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id)]), ...uids.flatMap((uid) => [currentKey(uid), failuresKey(uid)])];
+    await this.#store.delete(...keys, accountSessionsKey(accountId));
+    return sessionIds.length;
   }
 
   /** Only for a session this sign-in has claimed (see `claim`). */
@@ -107,10 +116,10 @@ export class Attempts {
 
   /** Declined selfies in this interaction, counted across attempts. */
   countFailure(uid: string, ttl: number): Promise<number> {
-    return this.#store.incr(`signin:failures:${uid}`, { ttl });
+    return this.#store.incr(failuresKey(uid), { ttl });
   }
 
   async failures(uid: string): Promise<number> {
-    return Number((await this.#store.get<number>(`signin:failures:${uid}`)) ?? 0);
+    return Number((await this.#store.get<number>(failuresKey(uid))) ?? 0);
   }
 }

@@ -80,7 +80,7 @@ export async function startVerification(
   if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) throw new HttpError(429, OUT_OF_TRIES);
   for (let i = 0; i < CLAIM_TRIES; i++) {
     const session = await openSession(ctx, verification, { interaction, account, purpose });
-    if (await attempts.claim(session.session_id, interaction.uid, limits.bindingTtlSeconds)) {
+    if (await attempts.claim(session.session_id, interaction.uid, account.id, limits.bindingTtlSeconds)) {
       const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
       await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
       return session.url;

@@ -15,6 +15,16 @@ import { Accounts } from '../accounts.ts';
 import { PortraitVault } from '../signin/portraits.ts';
 
 import { UsageError } from '../../usage-error.ts';
+import { Attempts } from '../signin/attempts.ts';
+
+/**
+ * What `users` needs from the embedded verifier (no verification service over the network):
+ * given by the entry layer (src/users-embedded.ts), as the IdP imports nothing from src/verifier.
+ */
+export type EmbeddedVerifierUsers = {
+  enrol(store: Store, accountId: string, images: Uint8Array[]): Promise<void>;
+  forget(store: Store, accountId: string): Promise<{ template: boolean; sessions: number }>;
+};
 
 const CLI_MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 const PORTRAIT_MAX_BYTES = 1024 * 1024;
@@ -39,7 +49,7 @@ async function portraitJpeg(image: Buffer): Promise<Buffer> {
   throw new Error('the image cannot be made into a JPEG portrait of at most 1 MB');
 }
 
-async function enrol(config: Config, store: Store, args: string[]): Promise<number> {
+async function enrol(config: Config, store: Store, embedded: EmbeddedVerifierUsers, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { email: { type: 'string' }, name: { type: 'string' }, image: { type: 'string', multiple: true } }, strict: true });
   if (!values.email || !/^[^@\s]+@[^@\s]+$/.test(values.email)) throw new UsageError('users enrol: --email with a valid address is required');
   if (!values.image?.length) throw new UsageError('users enrol: at least one --image FILE is required');
@@ -57,24 +67,17 @@ async function enrol(config: Config, store: Store, args: string[]): Promise<numb
   }
 
   // Embedded verifier: the template is made and sealed exactly as an approved enrolment would.
-  const { loadVerifierConfig, enrolFromImages, lazyFaceEngine } = await import('../../verifier/index.ts');
-  const verifierConfig = loadVerifierConfig(process.env);
-  const face = lazyFaceEngine({ poolSize: 1 });
+  const { account, created } = await accounts.create({ email: values.email, name: values.name ?? values.email });
   try {
-    const { account, created } = await accounts.create({ email: values.email, name: values.name ?? values.email });
-    try {
-      await enrolFromImages({ store, face, templateKeyring: verifierConfig.templateKeyring }, account.id, images);
-    } catch (err) {
-      // A refused image leaves nothing half-written: a new account goes again.
-      if (created) await accounts.delete(account.id);
-      throw err;
-    }
-    await accounts.markEnrolled(account.id);
-    console.log(JSON.stringify({ account_id: account.id, email: account.email }));
-    return 0;
-  } finally {
-    await face.close();
+    await embedded.enrol(store, account.id, images);
+  } catch (err) {
+    // A refused image leaves nothing half-written: a new account goes again.
+    if (created) await accounts.delete(account.id);
+    throw err;
   }
+  await accounts.markEnrolled(account.id);
+  console.log(JSON.stringify({ account_id: account.id, email: account.email }));
+  return 0;
 }
 
 async function list(store: Store): Promise<number> {
@@ -84,7 +87,7 @@ async function list(store: Store): Promise<number> {
   return 0;
 }
 
-async function remove(config: Config, store: Store, args: string[]): Promise<number> {
+async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUsers, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
   if (!values.email) throw new UsageError('users delete: --email is required');
   const accounts = new Accounts(store);
@@ -107,23 +110,24 @@ async function remove(config: Config, store: Store, args: string[]): Promise<num
     if (config.verification.portraitKey) await new PortraitVault(store, config.verification.portraitKey).delete(account.id);
     forgotten = { template: true, sessions: all.length };
   } else {
-    const { forgetVendor } = await import('../../verifier/index.ts');
-    forgotten = await forgetVendor(store, account.id);
+    forgotten = await embedded.forget(store, account.id);
   }
+  // The IdP's own traces of its sign-ins: which sign-in each verification session served.
+  await new Attempts(store).forgetAccount(account.id);
   await accounts.delete(account.id);
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
   return 0;
 }
 
-export async function runUsers(args: string[]): Promise<number> {
+export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'enrol' && sub !== 'list' && sub !== 'delete') throw new UsageError(`users: expected "enrol", "list" or "delete", got ${sub ?? 'nothing'}`);
   const config = loadConfig();
   const store = await openStore(config);
   try {
-    if (sub === 'enrol') return await enrol(config, store, rest);
+    if (sub === 'enrol') return await enrol(config, store, embedded, rest);
     if (sub === 'list') return await list(store);
-    return await remove(config, store, rest);
+    return await remove(config, store, embedded, rest);
   } finally {
     await store.close();
   }
