@@ -2,7 +2,10 @@
 // sharp), then read by an independent decoder (jsQR): it must decode to the session URL.
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
+
+// jsqr is CommonJS whose module.exports is the function; its types describe an ES default export.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default;
 import { qrSvg } from '../../src/verifier/page/qr.ts';
 
 async function decode(svg: string): Promise<string | undefined> {
