@@ -42,6 +42,10 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+// 32 random bytes in base64: PORTRAIT_KEY and KEYS_ENCRYPTION_KEY (AES-256-GCM keys).
+const KEY_32 = /^[A-Za-z0-9+/_-]{43}=?$/;
+const KEY_32_MESSAGE = 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)';
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /**
@@ -85,10 +89,10 @@ const envSchema = z.object({
   DIDIT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DIDIT_REAUTH_WORKFLOW_ID: z.string().min(1).optional(),
   DIDIT_ENROL_WORKFLOW_ID: z.string().min(1).optional(),
-  PORTRAIT_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)')
-    .optional(),
+  PORTRAIT_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
+  // Seals generated signing and cookie keys in the store; kept apart from the store (README).
+  KEYS_ENCRYPTION_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
+  KEYS_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -103,6 +107,8 @@ export type Config = {
   clientsFile: string;
   jwksFile: string | undefined;
   cookieKeys: string[] | undefined;
+  /** KEYS_ENCRYPTION_KEY(_FILE); unset: generated in DATA_DIR (embedded store) or refused (Redis) when needed. */
+  keysEncryptionKey: { key: Buffer; source: string } | undefined;
   logLevel: z.infer<typeof logLevel>;
   trustProxy: boolean;
   /** Koa's maxIpsCount on every app that reads client IPs (see trustProxyHops). */
@@ -167,6 +173,19 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     cookieKeys = parseCookieKeys(readFileSync(file, 'utf8').replace(/\n/g, ','), 'COOKIE_KEYS_FILE');
   }
 
+  let keysEncryptionKey: Config['keysEncryptionKey'];
+  if (e.KEYS_ENCRYPTION_KEY && e.KEYS_ENCRYPTION_KEY_FILE) {
+    throw new ConfigError(['KEYS_ENCRYPTION_KEY and KEYS_ENCRYPTION_KEY_FILE: set one, not both']);
+  }
+  if (e.KEYS_ENCRYPTION_KEY) keysEncryptionKey = { key: Buffer.from(e.KEYS_ENCRYPTION_KEY, 'base64'), source: 'KEYS_ENCRYPTION_KEY' };
+  if (e.KEYS_ENCRYPTION_KEY_FILE) {
+    const file = path.resolve(e.KEYS_ENCRYPTION_KEY_FILE);
+    if (!existsSync(file)) throw new ConfigError([`KEYS_ENCRYPTION_KEY_FILE: file ${file} does not exist`]);
+    const text = readFileSync(file, 'utf8').trim();
+    if (!KEY_32.test(text)) throw new ConfigError([`KEYS_ENCRYPTION_KEY_FILE: ${file} ${KEY_32_MESSAGE}`]);
+    keysEncryptionKey = { key: Buffer.from(text, 'base64'), source: `KEYS_ENCRYPTION_KEY_FILE ${file}` };
+  }
+
   let verification: Config['verification'] = { mode: 'embedded' };
   if (e.DIDIT_API_KEY) {
     const missing = (['DIDIT_WEBHOOK_SECRET', 'DIDIT_REAUTH_WORKFLOW_ID', 'DIDIT_ENROL_WORKFLOW_ID'] as const).filter((n) => !e[n]);
@@ -193,6 +212,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     clientsFile: resolvePath(env, 'CLIENTS_FILE', e.CLIENTS_FILE),
     jwksFile: e.JWKS_FILE ? path.resolve(e.JWKS_FILE) : undefined,
     cookieKeys,
+    keysEncryptionKey,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     trustProxyHops: e.TRUST_PROXY_HOPS,

@@ -13,11 +13,13 @@ import { PortraitVault } from './idp/signin/portraits.ts';
 import { createVerification } from './idp/signin/verification.ts';
 import type { VerificationSettings } from './idp/signin/verification.ts';
 import { loadClients } from './idp/clients.ts';
-import { loadCookieKeys, loadSigningKeys } from './idp/keys.ts';
+import { KeyVault, loadCookieKeys, loadSigningKeys } from './idp/keys.ts';
+import { announceKeyCipher, openKeyCipher } from './idp/key-cipher.ts';
 import { createProvider, validateClients } from './idp/provider.ts';
 import { createMetrics, instrumentStore } from './ops/metrics.ts';
 import { startMetricsServer } from './ops/metrics-server.ts';
 import { openStore } from './store/index.ts';
+import { checkDataDir } from './store/data-dir.ts';
 import type { Store } from './store/index.ts';
 
 export type RunningServer = { url: string; metricsUrl: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
@@ -39,12 +41,25 @@ function verificationSettings(config: Config, store: Store, options: ServerOptio
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const metrics = createMetrics();
+  // Before the store opens: a tightened database file gives new -wal/-shm files its mode.
+  checkDataDir(config.dataDir, log);
   const store = instrumentStore(await openStore(config), metrics);
   log.info({ store: store.description }, store.shared ? 'store: redis (shared, multi-instance)' : 'store: embedded, single node only — set REDIS_URL to run more than one instance');
 
   try {
-    const signing = await loadSigningKeys(store, config.jwksFile);
-    const cookies = await loadCookieKeys(store, config.cookieKeys);
+    // Keys kept in the store are sealed; the cipher is needed (and, on a single node, its key file
+    // generated) only when some of them are.
+    let vault: KeyVault | undefined;
+    if (!config.jwksFile || !config.cookieKeys) {
+      const { cipher, note } = openKeyCipher(config);
+      announceKeyCipher(cipher, note, log);
+      vault = new KeyVault(store, cipher);
+    }
+    const signing = await loadSigningKeys(vault, config.jwksFile);
+    const cookies = await loadCookieKeys(vault, config.cookieKeys);
+    if (signing.migrated || cookies.migrated) {
+      log.warn({ signing: signing.migrated, cookies: cookies.migrated }, 'keys in the store were unencrypted (written by an older version): encrypted them in place');
+    }
     if (signing.generated) log.warn({ source: signing.source }, 'GENERATED NEW TOKEN SIGNING KEYS (RS256, ES256) on first start and stored them; set JWKS_FILE to manage them yourself');
     else log.info({ source: signing.source, kids: signing.jwks.keys.map((k) => k.kid) }, 'signing keys loaded');
     if (cookies.generated) log.warn({ source: cookies.source }, 'GENERATED NEW COOKIE KEYS on first start and stored them; set COOKIE_KEYS or COOKIE_KEYS_FILE in production');

@@ -17,7 +17,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startStack } from '../../src/run.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { enrolFromImages, lazyFaceEngine, loadVerifierConfig } from '../../src/verifier/index.ts';
-import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../../test/helpers/env.ts';
+import { TEST_KEYS_ENCRYPTION_KEY, TEST_REDIS_URL, tempDir, uniquePrefix } from '../../test/helpers/env.ts';
 import { Browser, continueWithSelfie, freePort } from '../../test/helpers/server.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { burstForm, liveBurst, screenLightAnswer, type BurstUpload, type LiveBurst } from '../bursts.ts';
@@ -50,7 +50,7 @@ const env: Record<string, string> = {
   // Every sign-in here comes from one address: the per-IP lookup limit would stop the bench.
   CONFIG_FILE: path.join(tmp.dir, 'config.json'),
   LOG_LEVEL: 'warn',
-  ...(values.redis ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-login') } : {}),
+  ...(values.redis ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('bench-login'), KEYS_ENCRYPTION_KEY: TEST_KEYS_ENCRYPTION_KEY } : {}),
   ...(faceOnly ? { VERIFIER_WORKFLOWS_FILE: path.join(tmp.dir, 'workflows.json') } : {}),
 };
 const defaults = JSON.parse(readFileSync(new URL('../../config/default.json', import.meta.url), 'utf8'));

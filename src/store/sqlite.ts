@@ -1,9 +1,9 @@
 // Embedded store on node:sqlite: the default when REDIS_URL is unset. One file in DATA_DIR,
 // in WAL mode, so the running server and a CLI process (`selfie-idp users …`, `keys rotate`)
 // can share it safely. Single node only: it is not a way to run several hosts.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { ensurePrivateDir, ensurePrivateFile } from './data-dir.ts';
 import type { Json, JsonObject, SetOptions, Store } from './types.ts';
 
 const SCHEMA = `
@@ -38,8 +38,11 @@ export class SqliteStore implements Store {
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
+    // 0700 / 0600 before SQLite opens it: it holds sessions and capture tokens, and SQLite gives
+    // the -wal and -shm files the database file's mode.
+    ensurePrivateDir(dataDir);
     const file = path.join(dataDir, 'selfie-idp.sqlite');
+    ensurePrivateFile(file);
     this.#db = new DatabaseSync(file);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
     this.#db.exec(SCHEMA);

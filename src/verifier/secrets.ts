@@ -4,9 +4,10 @@
 // templates or break the IdP's webhook receiver, and the start-up log says so loudly. Several
 // instances must be given the same values through the environment instead.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config.ts';
+import { ensurePrivateDir } from '../store/data-dir.ts';
 
 export const SECRETS_FILE_NAME = 'verifier-secrets.json';
 
@@ -38,7 +39,7 @@ function readSecrets(file: string): SecretsFile {
 }
 
 function writeSecrets(file: string, secrets: SecretsFile): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensurePrivateDir(path.dirname(file));
   // Write-then-rename so a crash never leaves a half-written file that would lose the keys.
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });

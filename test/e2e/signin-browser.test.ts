@@ -16,7 +16,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startStack } from '../../src/run.ts';
 import type { RunningStack } from '../../src/run.ts';
 import { launchWithCamera } from '../helpers/chromium.ts';
-import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { SHARED_DIR, TEST_KEYS_ENCRYPTION_KEY, TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { freePort, TEST_CLIENTS } from '../helpers/server.ts';
 import { selfieRgb } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
@@ -97,6 +97,7 @@ beforeAll(async () => {
     CLIENTS_FILE: path.join(tmp.dir, 'clients.json'),
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: uniquePrefix('e2e'),
+    KEYS_ENCRYPTION_KEY: TEST_KEYS_ENCRYPTION_KEY,
     VERIFIER_PORT: String(verifierPort),
     VERIFIER_HOST: '127.0.0.1',
     VERIFIER_PUBLIC_URL: `http://127.0.0.1:${verifierPort}`,

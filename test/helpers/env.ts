@@ -4,6 +4,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+/** KEYS_ENCRYPTION_KEY for servers on Redis (required there when keys are generated); tests only. */
+export const TEST_KEYS_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 export const SHARED_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'shared');
 
 /** A key prefix no other test run uses, so suites can share one real Redis. */

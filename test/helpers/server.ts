@@ -8,7 +8,7 @@ import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startServer } from '../../src/server.ts';
 import type { RunningServer, ServerOptions } from '../../src/server.ts';
-import { tempDir } from './env.ts';
+import { TEST_KEYS_ENCRYPTION_KEY, tempDir } from './env.ts';
 import { Attempts } from '../../src/idp/signin/attempts.ts';
 import type { Attempt } from '../../src/idp/signin/attempts.ts';
 
@@ -66,7 +66,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
   const clientsFile = path.join(data.dir, 'clients.json');
-  writeFileSync(clientsFile, JSON.stringify(TEST_CLIENTS));
+  // 0600 like everything in DATA_DIR, so the start-up permission check has nothing to report.
+  writeFileSync(clientsFile, JSON.stringify(TEST_CLIENTS), { mode: 0o600 });
   const port = options.port ?? (await freePort());
   const config = loadConfig({
     PORT: String(port),
@@ -77,6 +78,8 @@ export async function startTestServer(
     LOG_LEVEL: 'info',
     // A free port per server: test files run in parallel and would collide on 9464.
     METRICS_PORT: '0',
+    // On Redis, servers refuse to generate keys without it; a test opts out with KEYS_ENCRYPTION_KEY: ''.
+    ...(env.REDIS_URL ? { KEYS_ENCRYPTION_KEY: TEST_KEYS_ENCRYPTION_KEY } : {}),
     ...env,
   });
   const logs: string[] = [];

@@ -1,11 +1,13 @@
 // Start-up as an operator meets it: config errors, a dead Redis, keys that survive a restart,
 // rotation order, and `npm start`'s command line.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, REPO_ROOT, loadConfig } from '../../src/config.ts';
-import { loadSigningKeys, rotateSigningKeys, listSigningKeys } from '../../src/idp/keys.ts';
+import { KeyVault, loadSigningKeys, rotateSigningKeys, listSigningKeys } from '../../src/idp/keys.ts';
+import { KeyCipher } from '../../src/idp/key-cipher.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { freePort, startTestServer } from '../helpers/server.ts';
@@ -158,28 +160,29 @@ describe('keys', () => {
     const dir = tempDir('rotate');
     dirs.push(dir);
     const store = new SqliteStore(dir.dir);
-    const initial = await loadSigningKeys(store, undefined);
+    const vault = new KeyVault(store, new KeyCipher(randomBytes(32), 'test key'));
+    const initial = await loadSigningKeys(vault, undefined);
     const firstRsa = initial.jwks.keys.find((k) => k.alg === 'RS256')!.kid!;
     const t0 = Date.now();
 
-    const r1 = await rotateSigningKeys(store, 3600, t0);
+    const r1 = await rotateSigningKeys(vault, 3600, t0);
     expect(r1.promoted).toEqual([]);
     expect(r1.staged).toHaveLength(2);
-    let jwks = (await loadSigningKeys(store, undefined)).jwks.keys;
+    let jwks = (await loadSigningKeys(vault, undefined)).jwks.keys;
     // Still signing with the first key (first of its alg); the staged one is published after it.
     expect(jwks.find((k) => k.alg === 'RS256')!.kid).toBe(firstRsa);
     expect(jwks.map((k) => k.kid)).toContain(r1.staged[0]);
 
-    const r2 = await rotateSigningKeys(store, 3600, t0 + 1000);
+    const r2 = await rotateSigningKeys(vault, 3600, t0 + 1000);
     expect(r2.promoted).toEqual(r1.staged);
     expect(r2.retired).toContain(firstRsa);
-    jwks = (await loadSigningKeys(store, undefined)).jwks.keys;
+    jwks = (await loadSigningKeys(vault, undefined)).jwks.keys;
     expect(jwks.find((k) => k.alg === 'RS256')!.kid).toBe(r1.staged[0]);
     expect(jwks.map((k) => k.kid)).toContain(firstRsa);
 
-    const r3 = await rotateSigningKeys(store, 3600, t0 + 3600_000 + 2000);
+    const r3 = await rotateSigningKeys(vault, 3600, t0 + 3600_000 + 2000);
     expect(r3.removed).toContain(firstRsa);
-    const listed = await listSigningKeys(store);
+    const listed = await listSigningKeys(vault);
     expect(listed.map((k) => k.kid)).not.toContain(firstRsa);
     expect(JSON.stringify(listed)).not.toMatch(/"d":/);
     await store.close();
