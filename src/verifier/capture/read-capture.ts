@@ -9,17 +9,17 @@ import { ApiError } from '../http/errors.ts';
 import type { Capture } from '../steps/types.ts';
 import { CHALLENGE_DEFAULTS, type Challenge } from '../../liveness/index.ts';
 import { usesChallenge, usesScreenLight, type Workflow } from '../workflows.ts';
-import { bodyLimit, isJpeg, parseFramesUpload } from './read-frames.ts';
+import { isJpeg, parseFramesUpload } from './read-frames.ts';
 
 export async function readCapture(ctx: Context, workflow: Workflow, challenge: Challenge | undefined): Promise<Capture> {
   if (ctx.is('multipart/form-data')) {
     if (usesScreenLight(workflow)) {
       // The challenge's burst shape; without an issued challenge the default one (the upload is declined anyway).
       const shape = challenge?.method === 'PASSIVE' ? challenge : CHALLENGE_DEFAULTS.screenLight;
-      return parseFramesUpload(await readRawBody(ctx, bodyLimit('burst')), ctx.get('content-type'), 'burst', { frames: shape.frames, captureIndex: shape.captureIndex });
+      return parseFramesUpload(ctx.req, ctx.get('content-type'), 'burst', { frames: shape.frames, captureIndex: shape.captureIndex });
     }
     const shape = usesChallenge(workflow) ? 'recording' : 'burst';
-    return parseFramesUpload(await readRawBody(ctx, bodyLimit(shape)), ctx.get('content-type'), shape);
+    return parseFramesUpload(ctx.req, ctx.get('content-type'), shape);
   }
   if (!ctx.is('image/jpeg')) throw new ApiError(415, { outcome: 'error', detail: 'The capture must be sent as image/jpeg or multipart/form-data.' });
   const image = await readRawBody(ctx, PORTRAIT_IMAGE_MAX_BYTES);

@@ -3,11 +3,16 @@
 //    with screen light also `challenge_id`, and exactly the challenge's frames and capture index;
 //  - FLASHING / ACTIVE_3D: the still + the challenge recording (`frame`s, `times` from the start of
 //    the challenge, `challenge_id`).
-// Sizes are bounded before parsing (whole body) and per part after; anything malformed is a 400.
+// The body is read as it streams (multipart.ts, busboy) under the limits below: the whole body,
+// the parts by name and count, each part's bytes, JPEG parts only; anything malformed is a 400,
+// anything too large a 413, refused as it arrives.
+import type { IncomingMessage } from 'node:http';
 import sharp from 'sharp';
 import { PORTRAIT_IMAGE_MAX_BYTES } from '../../didit/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { BurstFrame, Capture } from '../steps/types.ts';
+import { readMultipart } from './multipart.ts';
+import type { MultipartForm, MultipartLimits } from './multipart.ts';
 
 export type FramesShape = 'burst' | 'recording';
 
@@ -32,27 +37,29 @@ const tooLarge = (detail: string) => new ApiError(413, { outcome: 'error', detai
 
 export const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
-async function readForm(body: Buffer, contentType: string): Promise<FormData> {
-  try {
-    // undici's multipart parser (Node's fetch), on a body we already hold and bounded.
-    return await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
-  } catch {
-    throw malformed('The capture is not valid multipart/form-data.');
-  }
+function formLimits(shape: FramesShape): MultipartLimits {
+  return {
+    totalBytes: bodyLimit(shape),
+    files: {
+      still: { maxCount: 1, maxBytes: PORTRAIT_IMAGE_MAX_BYTES, tooLarge: 'The still is larger than 1 MB.' },
+      frame: { maxCount: LIMITS[shape].maxFrames, maxBytes: FRAME_MAX_BYTES, tooLarge: 'A frame is larger than 100 KB.' },
+    },
+    // times: one number per frame (96 at most, a few characters each).
+    fields: { times: 4096, capture_index: 8, challenge_id: 64 },
+    fileType: 'image/jpeg',
+  };
 }
 
-async function readStill(form: FormData): Promise<Buffer> {
-  const still = form.get('still');
-  if (!(still instanceof Blob)) throw malformed('The capture needs a still.');
-  if (still.size > PORTRAIT_IMAGE_MAX_BYTES) throw tooLarge('The still is larger than 1 MB.');
-  const image = Buffer.from(await still.arrayBuffer());
+function readStill(form: MultipartForm): Buffer {
+  const [image] = form.files.get('still') ?? [];
+  if (!image) throw malformed('The capture needs a still.');
   if (!isJpeg(image)) throw malformed('The still is not a JPEG image.');
   return image;
 }
 
-function readTimes(form: FormData, count: number, limits: Limits): number[] {
-  const times = form.get('times');
-  if (typeof times !== 'string') throw malformed('The capture needs times.');
+function readTimes(form: MultipartForm, count: number, limits: Limits): number[] {
+  const times = form.fields.get('times');
+  if (times === undefined) throw malformed('The capture needs times.');
   let t: unknown;
   try {
     t = JSON.parse(times);
@@ -69,18 +76,15 @@ function readTimes(form: FormData, count: number, limits: Limits): number[] {
   return t as number[];
 }
 
-async function readFrames(form: FormData, limits: Limits): Promise<BurstFrame[]> {
-  const frames = form.getAll('frame');
+async function readFrames(form: MultipartForm, limits: Limits): Promise<BurstFrame[]> {
+  const frames = form.files.get('frame') ?? [];
   if (frames.length > limits.maxFrames) throw malformed(`The upload has more than ${limits.maxFrames} frames.`);
   if (frames.length < limits.minFrames) throw malformed(`The upload needs at least ${limits.minFrames} frames.`);
   const times = readTimes(form, frames.length, limits);
   const out: BurstFrame[] = [];
   let size = '';
   for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    if (!(f instanceof Blob)) throw malformed('Each frame must be a file part.');
-    if (f.size > FRAME_MAX_BYTES) throw tooLarge('A frame is larger than 100 KB.');
-    const bytes = Buffer.from(await f.arrayBuffer());
+    const bytes = frames[i]!;
     if (!isJpeg(bytes)) throw malformed('A frame is not a JPEG image.');
     // Header only (no decode): the pixel size is checked before anything decodes dozens of them.
     const meta = await sharp(bytes).metadata().catch(() => null);
@@ -105,16 +109,16 @@ export type ScreenLightShape = { frames: number; captureIndex: number };
  * its `challenge_id` is read when present (a burst without one is declined by the liveness step,
  * not refused here: an old page's upload gets a decision).
  */
-export async function parseFramesUpload(body: Buffer, contentType: string, shape: FramesShape, screenLight?: ScreenLightShape): Promise<Capture> {
-  const form = await readForm(body, contentType);
-  const image = await readStill(form);
-  const challengeId = form.get('challenge_id');
+export async function parseFramesUpload(req: IncomingMessage, contentType: string, shape: FramesShape, screenLight?: ScreenLightShape): Promise<Capture> {
+  const form = await readMultipart(req, contentType, formLimits(shape));
+  const image = readStill(form);
+  const challengeId = form.fields.get('challenge_id') ?? null;
   if (shape === 'recording') {
     if (typeof challengeId !== 'string' || !CHALLENGE_ID.test(challengeId)) throw malformed('The recording needs the challenge_id it answers.');
     return { image, recording: { frames: await readFrames(form, LIMITS.recording), challengeId } };
   }
-  const index = form.get('capture_index');
-  if (typeof index !== 'string') throw malformed('The capture needs the fields still, frame, times and capture_index.');
+  const index = form.fields.get('capture_index');
+  if (index === undefined) throw malformed('The capture needs the fields still, frame, times and capture_index.');
   const frames = await readFrames(form, LIMITS.burst);
   const captureIndex = Number(index);
   if (!/^\d{1,2}$/.test(index) || captureIndex >= frames.length) throw malformed('capture_index must name one of the frames.');
