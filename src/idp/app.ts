@@ -14,6 +14,7 @@ import { routeLabel } from '../ops/metrics.ts';
 import type { Store } from '../store/index.ts';
 import type { Accounts } from './accounts.ts';
 import { interactionRouter } from './interaction/index.ts';
+import { lookupLimiter } from './interaction/context.ts';
 import { callbackRouter } from './signin/callback/index.ts';
 import type { Verification } from './signin/verification.ts';
 import { webhookRouter } from './webhook/index.ts';
@@ -108,7 +109,7 @@ export function createApp(deps: AppDeps): Koa {
   const { provider, store, config, accounts, verification } = deps;
   const csrfSecret = deps.cookieKeys[0]!;
   const ops = operationsRouter(deps);
-  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification });
+  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, countLookup: lookupLimiter(store, config) });
   const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret });
   const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret });
   const handleOidc = provider.callback();

@@ -3,7 +3,7 @@ import { RedisStore } from './redis.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { Store } from './types.ts';
 
-export type { Json, JsonObject, SetOptions, Store } from './types.ts';
+export type { Json, JsonObject, Limit, LimitState, RateLimiter, SetOptions, Store } from './types.ts';
 export { StoreUnavailableError } from './types.ts';
 
 /** Redis when REDIS_URL is set (and reachable, or this throws), else the embedded store. */

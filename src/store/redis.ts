@@ -4,7 +4,8 @@
 // Patching with HSET keeps the key's TTL and never rewrites the whole value, so no JSON has to
 // be decoded inside Lua (cjson would turn [] into {} and round floats).
 import { Redis } from 'ioredis';
-import type { Json, JsonObject, SetOptions, Store } from './types.ts';
+import type { Json, JsonObject, Limit, RateLimiter, SetOptions, Store } from './types.ts';
+import { redisRateLimiter } from './rate-limit.ts';
 import { StoreUnavailableError } from './types.ts';
 
 // Counters are plain strings (INCR); everything else is a hash. get() reads either.
@@ -177,6 +178,10 @@ export class RedisStore implements Store {
 
   async indexRemove(key: string, member: string): Promise<void> {
     await this.#redis.srem(this.#k(key), member);
+  }
+
+  rateLimiter(name: string, limit: Limit): RateLimiter {
+    return redisRateLimiter(this.#redis, this.#prefix, name, limit);
   }
 
   async ping(): Promise<void> {

@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ensurePrivateDir, ensurePrivateFile } from './data-dir.ts';
-import type { Json, JsonObject, SetOptions, Store } from './types.ts';
+import type { Json, JsonObject, Limit, RateLimiter, SetOptions, Store } from './types.ts';
+import { memoryRateLimiter } from './rate-limit.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (
@@ -178,6 +179,11 @@ export class SqliteStore implements Store {
 
   async indexRemove(key: string, member: string): Promise<void> {
     this.#db.prepare('DELETE FROM idx WHERE key = ? AND member = ?').run(key, member);
+  }
+
+  /** Single-node: counts in this process's memory (rate-limit.ts says why that is enough here). */
+  rateLimiter(name: string, limit: Limit): RateLimiter {
+    return memoryRateLimiter(name, limit);
   }
 
   async ping(): Promise<void> {

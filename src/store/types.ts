@@ -7,6 +7,9 @@ export type JsonObject = { [key: string]: Json };
 
 export type SetOptions = { ttl?: number };
 
+import type { Limit, RateLimiter } from './rate-limit.ts';
+export type { Limit, LimitState, RateLimiter } from './rate-limit.ts';
+
 export interface Store {
   /** What this store is, for the start-up log ("redis redis://host:6379", "embedded sqlite …"). */
   readonly description: string;
@@ -34,6 +37,12 @@ export interface Store {
   indexAdd(key: string, member: string, options?: SetOptions): Promise<void>;
   indexMembers(key: string): Promise<string[]>;
   indexRemove(key: string, member: string): Promise<void>;
+
+  /**
+   * A counter of actions per key over a window, shared by every process on this store where the
+   * store is shared (rate-limit.ts). Create one per limit, once, at start-up.
+   */
+  rateLimiter(name: string, limit: Limit): RateLimiter;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -19,7 +19,6 @@ export const K = {
   template: (vendorData: string) => `verifier:template:${vendorData}`,
   media: (sessionId: string, name: string) => `verifier:media:${sessionId}:${name}`,
   lock: (name: string) => `verifier:lock:${name}`,
-  rateLimit: (keyId: string, cls: string, window: number) => `verifier:ratelimit:${keyId}:${cls}:${window}`,
   job: (id: string) => `verifier:job:${id}`,
   jobBucket: (bucket: number) => `verifier:jobs:${bucket}`,
   jobCursor: () => 'verifier:jobs:cursor',

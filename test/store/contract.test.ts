@@ -23,6 +23,25 @@ describe.each(implementations)('store contract: %s', (_name, open) => {
     await store.close();
   });
 
+  it('rate limiter: counts per key, refuses past the limit with the wait, resets; concurrent actions counted once each', async () => {
+    const limiter = store.rateLimiter(`test-${Math.random().toString(36).slice(2, 8)}`, { points: 3, durationSeconds: 60 });
+    const states = [];
+    for (let i = 0; i < 4; i++) states.push(await limiter.consume('ip-1'));
+    expect(states.map((s) => s.allowed)).toEqual([true, true, true, false]);
+    expect(states.map((s) => s.remaining)).toEqual([2, 1, 0, 0]);
+    expect(states[3]!.resetSeconds).toBeGreaterThanOrEqual(1);
+    expect(states[3]!.resetSeconds).toBeLessThanOrEqual(60);
+    expect((await limiter.consume('ip-2')).allowed).toBe(true); // another key has its own count
+    expect((await limiter.peek('ip-1'))?.remaining).toBe(0);
+    await limiter.reset('ip-1');
+    expect(await limiter.peek('ip-1')).toBeUndefined();
+    expect((await limiter.consume('ip-1')).remaining).toBe(2);
+    const racing = await Promise.all(Array.from({ length: 10 }, () => limiter.consume('ip-3')));
+    expect(racing.filter((s) => s.allowed)).toHaveLength(3);
+    expect(() => store.rateLimiter('Bad Name', { points: 1, durationSeconds: 1 })).toThrow(/rate limiter name/);
+    expect(() => store.rateLimiter('ok', { points: 0, durationSeconds: 1 })).toThrow(/whole numbers/);
+  });
+
   it('round-trips JSON values, including empty arrays and floats', async () => {
     const value = { a: [], b: {}, c: 1.25, d: 'ünï', e: [1, { f: null }], g: true };
     await store.set('json', value);
@@ -165,6 +184,20 @@ describe('embedded store', () => {
 });
 
 describe('redis store', () => {
+  it('two instances on one Redis share one rate limit', async () => {
+    const prefix = uniquePrefix('shared-limit');
+    const [a, b] = await Promise.all([RedisStore.connect({ url: TEST_REDIS_URL, keyPrefix: prefix }), RedisStore.connect({ url: TEST_REDIS_URL, keyPrefix: prefix })]);
+    try {
+      const [la, lb] = [a.rateLimiter('lookup', { points: 5, durationSeconds: 60 }), b.rateLimiter('lookup', { points: 5, durationSeconds: 60 })];
+      const states = [];
+      for (let i = 0; i < 8; i++) states.push(await (i % 2 ? lb : la).consume('203.0.113.7'));
+      expect(states.map((s) => s.allowed)).toEqual([true, true, true, true, true, false, false, false]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('fails fast with a clear message when Redis is unreachable', async () => {
     const started = Date.now();
     await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1/0', keyPrefix: 'x:', connectTimeoutMs: 1000 })).rejects.toThrow(

@@ -18,6 +18,8 @@ export type InteractionDeps = {
   csrfSecret: string;
   accounts: Accounts;
   verification: Verification;
+  /** Counts one account lookup for this client IP; 429 past the limit (lookupLimiter). */
+  countLookup: (ctx: Context) => Promise<void>;
 };
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -47,12 +49,22 @@ export async function clientName(provider: Provider, interaction: Interaction): 
   return client?.clientName ?? client?.clientId ?? 'the application';
 }
 
-/** Account lookups reveal whether an email is enrolled, so they are rate limited per client IP. */
+/**
+ * Account lookups reveal whether an email is enrolled (and start verifications), so they are
+ * limited per client IP, over an hour, by the store's rate limiter: shared by every instance on
+ * one Redis. Made once per router, not per request.
+ */
+export function lookupLimiter(store: Store, config: Config): (ctx: Context) => Promise<void> {
+  const limiter = store.rateLimiter('idp:lookup', { points: config.signin.lookupsPerIpPerHour, durationSeconds: 3600 });
+  return async (ctx: Context) => {
+    const state = await limiter.consume(ctx.ip);
+    if (!state.allowed) {
+      ctx.set('Retry-After', String(state.resetSeconds));
+      throw new HttpError(429, 'Too many attempts from your network. Try again later.');
+    }
+  };
+}
+
 export async function countLookup(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const hour = Math.floor(Date.now() / 3_600_000);
-  const n = await deps.store.incr(`ratelimit:lookup:${ctx.ip}:${hour}`, { ttl: 3600 });
-  if (n > deps.config.signin.lookupsPerIpPerHour) {
-    ctx.set('Retry-After', String(3600 - Math.floor((Date.now() % 3_600_000) / 1000)));
-    throw new HttpError(429, 'Too many attempts from your network. Try again later.');
-  }
+  await deps.countLookup(ctx);
 }
