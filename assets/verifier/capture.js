@@ -259,6 +259,7 @@
           form.append('times', JSON.stringify(times));
           form.append('capture_index', String(captureIndex));
           if (ch) form.append('challenge_id', ch.id);
+          form.append('camera', cameraReport());
           resolve(form);
         }, reject);
       }
@@ -418,6 +419,19 @@
   // (applyConstraints replaces the whole set). Failures, and cameras that cannot, are ignored.
   function videoTrack() {
     return stream && stream.getVideoTracks ? stream.getVideoTracks()[0] || null : null;
+  }
+
+  // What the verifier's injection check reads (VIRTUAL_CAMERA): the track's label and state, and
+  // the few settings that describe the stream. Nothing that identifies the device (no deviceId).
+  function cameraReport() {
+    var track = videoTrack();
+    if (!track) return JSON.stringify({ label: '', readyState: 'none' });
+    var settings = {};
+    try {
+      var all = track.getSettings ? track.getSettings() : {};
+      ['width', 'height', 'frameRate', 'facingMode', 'resizeMode'].forEach(function (k) { if (all[k] !== undefined) settings[k] = all[k]; });
+    } catch (e) { settings = {}; }
+    return JSON.stringify({ label: String(track.label || ''), readyState: String(track.readyState || ''), muted: !!track.muted, settings: settings });
   }
 
   function exposureConstraints(mode) {
@@ -651,6 +665,7 @@
           rec.frames.forEach(function (f, n) { form.append('frame', f, 'frame' + n + '.jpg'); });
           form.append('times', JSON.stringify(rec.times));
           form.append('challenge_id', ch.id);
+          form.append('camera', cameraReport());
           return { body: form, headers: {} };
         });
       });

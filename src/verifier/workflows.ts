@@ -29,6 +29,17 @@ const workflowSchema = z
          * viewfinder between white and dark grey in a server-chosen, single-use pattern (a challenge).
          */
         screen_light: z.boolean().optional(),
+        /**
+         * enforce (default): liveness decides with face match. observe: liveness runs and is
+         * reported (status, score, warnings), but only face match decides the session: how an
+         * operator measures a method in the field before enforcing it (docs/liveness.md).
+         */
+        mode: z.enum(['enforce', 'observe']).default('enforce'),
+        /**
+         * What a VIRTUAL_CAMERA warning (a known virtual camera, or no real camera stream behind
+         * the upload) does: review (default), decline, or ignore (tests driving Chromium's fake camera).
+         */
+        virtual_camera: z.enum(['review', 'decline', 'ignore']).default('review'),
       })
       .and(thresholds)
       .optional(),
@@ -44,6 +55,10 @@ const workflowSchema = z
     if (w.features.includes('LIVENESS') && !w.liveness) ctx.addIssue({ code: 'custom', path: ['liveness'], message: 'required when features include LIVENESS' });
     if (w.liveness && w.liveness.screen_light !== undefined && w.liveness.method !== 'PASSIVE') {
       ctx.addIssue({ code: 'custom', path: ['liveness', 'screen_light'], message: `applies to the PASSIVE method only (this workflow's method is ${w.liveness.method})` });
+    }
+    if (w.liveness?.mode === 'observe' && !w.features.includes('FACE_MATCH')) {
+      // Nothing else would decide: an enrolment in observe mode would approve any face, a photo too.
+      ctx.addIssue({ code: 'custom', path: ['liveness', 'mode'], message: 'observe needs FACE_MATCH in the features (face match is then what decides)' });
     }
     if (w.features.includes('FACE_MATCH') && !w.face_match) ctx.addIssue({ code: 'custom', path: ['face_match'], message: 'required when features include FACE_MATCH' });
     if (w.workflow_type === 'kyc' && w.features.includes('FACE_MATCH')) {
@@ -62,7 +77,7 @@ export type Workflow = {
   workflow_version: number;
   features: Feature[];
   /** screen_light: PASSIVE with the screen-light challenge (true by default for PASSIVE; false for the other methods). */
-  liveness?: (Thresholds & { method: LivenessMethod; screen_light: boolean }) | undefined;
+  liveness?: (Thresholds & { method: LivenessMethod; screen_light: boolean; mode: 'enforce' | 'observe'; virtual_camera: 'review' | 'decline' | 'ignore' }) | undefined;
   face_match?: Thresholds | undefined;
   auto_decline: string[];
   retain_media: boolean;
@@ -99,6 +114,11 @@ export function livenessMethodOf(workflow: Workflow): LivenessMethod | null {
 /** PASSIVE with screen light: the burst is recorded under a server-chosen light pattern. */
 export function usesScreenLight(workflow: Workflow): boolean {
   return livenessMethodOf(workflow) === 'PASSIVE' && workflow.liveness!.screen_light;
+}
+
+/** Observe mode: liveness is reported but does not decide the session. */
+export function observesLiveness(workflow: Workflow): boolean {
+  return livenessMethodOf(workflow) !== null && workflow.liveness!.mode === 'observe';
 }
 
 /** FLASHING, ACTIVE_3D and PASSIVE with screen light: the page performs a server-chosen challenge. */

@@ -28,6 +28,9 @@ const thresholds = (review: number, decline: number) => ({ review_threshold: rev
 /**
  * Workflows for tests. Face-match tests use `face-only`, with liveness off explicitly. The PASSIVE
  * ones use screen light (the default: the upload answers a challenge), except `reauth-plain`.
+ * Liveness workflows here ignore VIRTUAL_CAMERA (`virtual_camera: 'ignore'`): the browser tests
+ * drive the page with Chromium's fake camera, which is what that setting is for. The `vcam-*`
+ * and `observe` ones test the injection check's actions and observe mode.
  */
 export const TEST_WORKFLOWS = [
   { workflow_id: 'face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60) },
@@ -35,25 +38,40 @@ export const TEST_WORKFLOWS = [
     workflow_id: 'reauth',
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH', 'IP_ANALYSIS'],
-    liveness: { method: 'PASSIVE', ...thresholds(40, 30) },
+    liveness: { method: 'PASSIVE', ...thresholds(40, 30), virtual_camera: 'ignore' },
     face_match: thresholds(72, 60),
   },
   {
     workflow_id: 'reauth-plain',
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH', 'IP_ANALYSIS'],
-    liveness: { method: 'PASSIVE', screen_light: false, ...thresholds(50, 30) },
+    liveness: { method: 'PASSIVE', screen_light: false, ...thresholds(50, 30), virtual_camera: 'ignore' },
     face_match: thresholds(72, 60),
   },
-  { workflow_id: 'kyc', workflow_type: 'kyc', features: ['LIVENESS', 'IP_ANALYSIS'], liveness: { method: 'PASSIVE', ...thresholds(40, 30) } },
-  { workflow_id: 'kyc-review', workflow_type: 'kyc', features: ['LIVENESS'], liveness: { method: 'PASSIVE', ...thresholds(100, 0) } },
+  { workflow_id: 'kyc', workflow_type: 'kyc', features: ['LIVENESS', 'IP_ANALYSIS'], liveness: { method: 'PASSIVE', ...thresholds(40, 30), virtual_camera: 'ignore' } },
+  { workflow_id: 'kyc-review', workflow_type: 'kyc', features: ['LIVENESS'], liveness: { method: 'PASSIVE', ...thresholds(100, 0), virtual_camera: 'ignore' } },
   { workflow_id: 'face-retain', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60), retain_media: true },
   { workflow_id: 'ip-only', workflow_type: 'biometric_authentication', features: ['IP_ANALYSIS'], max_capture_attempts: 2 },
   // Challenge methods, liveness only: what they accept or refuse, not the face match.
-  { workflow_id: 'flashing', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'FLASHING', ...thresholds(50, 30) } },
-  { workflow_id: 'active-3d', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'ACTIVE_3D', ...thresholds(50, 30) } },
+  { workflow_id: 'flashing', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'FLASHING', ...thresholds(50, 30), virtual_camera: 'ignore' } },
+  { workflow_id: 'active-3d', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'ACTIVE_3D', ...thresholds(50, 30), virtual_camera: 'ignore' } },
   // PASSIVE with screen light (the default, here explicitly), liveness only.
-  { workflow_id: 'screen-light', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'PASSIVE', screen_light: true, ...thresholds(40, 30) } },
+  { workflow_id: 'screen-light', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'PASSIVE', screen_light: true, ...thresholds(40, 30), virtual_camera: 'ignore' } },
+  // VIRTUAL_CAMERA's actions (review is the default) and observe mode, on the plain PASSIVE burst.
+  ...(['review', 'decline'] as const).map((action) => ({
+    workflow_id: `vcam-${action}`,
+    workflow_type: 'biometric_authentication',
+    features: ['LIVENESS', 'FACE_MATCH'],
+    liveness: { method: 'PASSIVE', screen_light: false, ...thresholds(50, 30), ...(action === 'review' ? {} : { virtual_camera: action }) },
+    face_match: thresholds(72, 60),
+  })),
+  {
+    workflow_id: 'observe',
+    workflow_type: 'biometric_authentication',
+    features: ['LIVENESS', 'FACE_MATCH'],
+    liveness: { method: 'PASSIVE', screen_light: false, mode: 'observe', ...thresholds(50, 30) },
+    face_match: thresholds(72, 60),
+  },
 ];
 
 export type TestVerifier = RunningVerifier & { config: VerifierConfig; store: Store; logs: string[]; dataDir: string; stop: () => Promise<void> };
@@ -182,11 +200,16 @@ export async function captureOnce(sessionUrl: string, jpeg: Buffer, page?: Opene
  * What the capture page uploads for a PASSIVE workflow (multipart/form-data, docs/verifier.md);
  * challengeId: the screen-light challenge it answers (PASSIVE with screen light).
  */
-export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number; challengeId?: string };
+export type BurstUpload = { still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number; challengeId?: string; camera?: string | null };
 
 /** still + frames + times, and the method's own fields (capture_index, or challenge_id). */
-function framesForm(u: { still: Buffer; frames: Buffer[]; times: number[] }, fields: Record<string, string>): FormData {
+/** What the page reports of a built-in webcam (the `camera` field); null: no report, as a script would send. */
+export const WEBCAM_REPORT = JSON.stringify({ label: 'Integrated Camera (04f2:b6d9)', readyState: 'live', muted: false, settings: { width: 640, height: 480, frameRate: 30 } });
+
+function framesForm(u: { still: Buffer; frames: Buffer[]; times: number[]; camera?: string | null }, fields: Record<string, string>): FormData {
   const form = new FormData();
+  const camera = u.camera === undefined ? WEBCAM_REPORT : u.camera;
+  if (camera !== null) form.append('camera', camera);
   form.append('still', new Blob([new Uint8Array(u.still)], { type: 'image/jpeg' }), 'still.jpg');
   u.frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), `frame${i}.jpg`));
   form.append('times', JSON.stringify(u.times));

@@ -116,6 +116,16 @@ describe('hosted capture page in Chromium with a fake camera', () => {
     await page.context().close();
   });
 
+  it("VIRTUAL_CAMERA: the page reports its camera, and Chromium's fake device is named (default action: review)", async () => {
+    const { sessionId, page } = await captureInBrowser(await portraitB64('amy', 2), 'browser-vcam', 'vcam-review');
+    const decision = (await api(v, 'GET', `/v3/session/${sessionId}/decision/`)).body;
+    const vcam = decision.liveness_checks[0].warnings.find((w: { risk: string }) => w.risk === 'VIRTUAL_CAMERA');
+    expect(vcam).toMatchObject({ additional_data: { action: 'review', reason: expect.stringMatching(/fake camera/) } });
+    // A still picture as the camera: whatever else, never Approved.
+    expect(decision.status).not.toBe('Approved');
+    await page.context().close();
+  });
+
   it('camera permission denied: explains how to allow it, with a working "Try again"', async () => {
     const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: 'face-only' });
     const page = await newPage(`navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));`);

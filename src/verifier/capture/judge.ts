@@ -14,11 +14,11 @@ export function clientOf(ctx: Context): StepInput['client'] {
 
 export async function judge(deps: VerifierDeps, ctx: Context, claimed: ClaimedUpload, capture: Capture, analysis: FaceAnalysis, media: StepInput['media']): Promise<Verdict> {
   const blocks = await runFeatureSteps({ deps, session: claimed.record, workflow: claimed.workflow, capture, challenge: claimed.challenge, analysis, client: clientOf(ctx), media });
-  return { ...blocks, status: sessionStatusOf(blocks) };
+  return { ...blocks, status: sessionStatusOf(blocks, claimed.workflow) };
 }
 
 /** The verdict on a capture that never showed a usable face, after the last allowed attempt. */
 export async function judgeUnusable(ctx: Context, claimed: ClaimedUpload, risk: string, media: StepInput['media']): Promise<Verdict> {
   const blocks = await blocksForUnusableCapture({ workflow: claimed.workflow, client: clientOf(ctx), media }, risk);
-  return { ...blocks, status: sessionStatusOf(blocks) };
+  return { ...blocks, status: sessionStatusOf(blocks, claimed.workflow) };
 }

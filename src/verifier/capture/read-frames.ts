@@ -12,6 +12,7 @@ import { PORTRAIT_IMAGE_MAX_BYTES } from '../../didit/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { BurstFrame, Capture } from '../steps/types.ts';
 import { readMultipart } from './multipart.ts';
+import { parseCameraReport } from '../steps/liveness/camera.ts';
 import type { MultipartForm, MultipartLimits } from './multipart.ts';
 
 export type FramesShape = 'burst' | 'recording';
@@ -45,7 +46,7 @@ function formLimits(shape: FramesShape): MultipartLimits {
       frame: { maxCount: LIMITS[shape].maxFrames, maxBytes: FRAME_MAX_BYTES, tooLarge: 'A frame is larger than 100 KB.' },
     },
     // times: one number per frame (96 at most, a few characters each).
-    fields: { times: 4096, capture_index: 8, challenge_id: 64 },
+    fields: { times: 4096, capture_index: 8, challenge_id: 64, camera: 2048 },
     fileType: 'image/jpeg',
   };
 }
@@ -112,19 +113,22 @@ export type ScreenLightShape = { frames: number; captureIndex: number };
 export async function parseFramesUpload(req: IncomingMessage, contentType: string, shape: FramesShape, screenLight?: ScreenLightShape): Promise<Capture> {
   const form = await readMultipart(req, contentType, formLimits(shape));
   const image = readStill(form);
+  // What the page says of its camera; a missing or unreadable report is judged (VIRTUAL_CAMERA), not refused.
+  const camera = parseCameraReport(form.fields.get('camera'));
+  const withCamera = camera ? { camera } : {};
   const challengeId = form.fields.get('challenge_id') ?? null;
   if (shape === 'recording') {
     if (typeof challengeId !== 'string' || !CHALLENGE_ID.test(challengeId)) throw malformed('The recording needs the challenge_id it answers.');
-    return { image, recording: { frames: await readFrames(form, LIMITS.recording), challengeId } };
+    return { image, recording: { frames: await readFrames(form, LIMITS.recording), challengeId }, ...withCamera };
   }
   const index = form.fields.get('capture_index');
   if (index === undefined) throw malformed('The capture needs the fields still, frame, times and capture_index.');
   const frames = await readFrames(form, LIMITS.burst);
   const captureIndex = Number(index);
   if (!/^\d{1,2}$/.test(index) || captureIndex >= frames.length) throw malformed('capture_index must name one of the frames.');
-  if (!screenLight) return { image, burst: { frames, captureIndex } };
+  if (!screenLight) return { image, burst: { frames, captureIndex }, ...withCamera };
   if (challengeId !== null && (typeof challengeId !== 'string' || !CHALLENGE_ID.test(challengeId))) throw malformed('challenge_id is not a challenge id.');
   if (frames.length !== screenLight.frames) throw malformed(`The screen-light burst must have ${screenLight.frames} frames.`);
   if (captureIndex !== screenLight.captureIndex) throw malformed(`capture_index must be ${screenLight.captureIndex} (the screen-light challenge's).`);
-  return { image, burst: { frames, captureIndex, ...(typeof challengeId === 'string' ? { challengeId } : {}) } };
+  return { image, burst: { frames, captureIndex, ...(typeof challengeId === 'string' ? { challengeId } : {}) }, ...withCamera };
 }

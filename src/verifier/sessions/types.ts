@@ -45,6 +45,12 @@ export type SessionRecord = {
   capture_attempts: number;
   liveness_checks: LivenessCheck[] | null;
   face_matches: FaceMatch[] | null;
+  /**
+   * The applicable liveness signals' scores (0..1), for the operator's field calibration report
+   * (`selfie-idp liveness report`). Not part of the decision; null until liveness ran, and on
+   * records written before it existed.
+   */
+  liveness_signals?: Record<string, number> | null;
   ip_analyses: IpAnalysis[] | null;
   reviews: Review[];
   /** Names of retained media (only when the workflow retains media). */

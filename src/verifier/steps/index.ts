@@ -1,7 +1,9 @@
 // The workflow's features, run in a fixed order on one capture, and the rule that turns their
 // statuses into the session's: any Declined declines, else any In Review asks for review, else
 // Approved.
-import type { FeatureStatus, SessionStatus } from '../../didit/index.ts';
+import type { FeatureStatus, LivenessCheck, SessionStatus } from '../../didit/index.ts';
+import { observesLiveness } from '../workflows.ts';
+import type { Workflow } from '../workflows.ts';
 import { FACE_MATCH_NODE, faceMatchStep } from './face-match.ts';
 import { ipAnalysisStep } from './ip-analysis.ts';
 import { LIVENESS_NODE, livenessStep } from './liveness/index.ts';
@@ -11,15 +13,28 @@ import { warning } from './warnings.ts';
 
 export async function runFeatureSteps(input: StepInput): Promise<FeatureBlocks> {
   const has = (f: string) => input.workflow.features.includes(f as never);
+  const liveness = has('LIVENESS') ? await livenessStep(input) : null;
   return {
-    liveness_checks: has('LIVENESS') ? await livenessStep(input) : null,
+    liveness_checks: liveness ? [observed(input.workflow, liveness.check)] : null,
+    liveness_signals: liveness?.signals ?? null,
     face_matches: has('FACE_MATCH') ? await faceMatchStep(input) : null,
     ip_analyses: has('IP_ANALYSIS') ? await ipAnalysisStep(input) : null,
   };
 }
 
-export function sessionStatusOf(blocks: FeatureBlocks): SessionStatus {
-  const statuses: FeatureStatus[] = [...(blocks.liveness_checks ?? []), ...(blocks.face_matches ?? []), ...(blocks.ip_analyses ?? [])].map((b) => b.status);
+/** Observe mode: the LIVENESS block says it did not decide (its own status is kept for the report). */
+function observed(workflow: Workflow, check: LivenessCheck): LivenessCheck {
+  if (!observesLiveness(workflow)) return check;
+  return { ...check, warnings: [...check.warnings, warning('LIVENESS', 'LIVENESS_OBSERVED', 'information', LIVENESS_NODE, { status: check.status })] };
+}
+
+/**
+ * Any deciding block Declined declines, else any In Review asks for review, else Approved. In
+ * observe mode the LIVENESS block is reported but does not decide (only face match does).
+ */
+export function sessionStatusOf(blocks: FeatureBlocks, workflow: Workflow): SessionStatus {
+  const liveness = observesLiveness(workflow) ? [] : (blocks.liveness_checks ?? []);
+  const statuses: FeatureStatus[] = [...liveness, ...(blocks.face_matches ?? []), ...(blocks.ip_analyses ?? [])].map((b) => b.status);
   if (statuses.includes('Declined')) return 'Declined';
   if (statuses.includes('In Review') || statuses.includes('Not Finished')) return 'In Review';
   return 'Approved';
@@ -35,6 +50,7 @@ export async function blocksForUnusableCapture(input: Pick<StepInput, 'workflow'
   const status = statusForRisk(workflow, risk);
   const logType = status === 'Declined' ? 'error' : 'warning';
   return {
+    liveness_signals: null,
     liveness_checks: has('LIVENESS')
       ? [{
           node_id: LIVENESS_NODE,

@@ -6,6 +6,7 @@ import type { Challenge } from '../../liveness/index.ts';
 import type { VerifierDeps } from '../deps.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import type { Thresholds, Workflow } from '../workflows.ts';
+import type { CameraReport } from './liveness/camera.ts';
 
 /** One JPEG frame of a PASSIVE burst (`t` in ms from its first frame) or of a challenge recording (from the challenge's start). */
 export type BurstFrame = { bytes: Buffer; t: number };
@@ -21,6 +22,8 @@ export type Capture = {
   /** challengeId: the screen-light challenge the burst answers (PASSIVE with screen light). */
   burst?: { frames: BurstFrame[]; captureIndex: number; challengeId?: string };
   recording?: { frames: BurstFrame[]; challengeId: string };
+  /** What the page reported of its camera (multipart uploads only); absent: no camera behind it. */
+  camera?: CameraReport;
 };
 
 export type StepInput = {
@@ -36,7 +39,7 @@ export type StepInput = {
   media: { capture: string | null; reference: string | null };
 };
 
-export type FeatureBlocks = Pick<SessionRecord, 'liveness_checks' | 'face_matches' | 'ip_analyses'>;
+export type FeatureBlocks = Pick<SessionRecord, 'liveness_checks' | 'face_matches' | 'ip_analyses' | 'liveness_signals'>;
 
 /** Above review → Approved; above decline → In Review; otherwise Declined. */
 export function statusFor(score: number, t: Thresholds): FeatureStatus {

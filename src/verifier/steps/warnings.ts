@@ -28,6 +28,14 @@ const CATALOGUE: Record<string, Text> = {
   },
   LIVENESS_RECORDING_INVALID: { short: 'Challenge recording unusable', long: 'The frames of the challenge recording could not be decoded.' },
   LIVENESS_RECORDING_NO_FACE: { short: 'No face in the challenge recording', long: 'No face was found in the frames recorded during the liveness challenge.' },
+  LIVENESS_OBSERVED: {
+    short: 'Liveness observed, not enforced',
+    long: "The workflow's liveness runs in observe mode: this result is reported for calibration, and only face match decided the session.",
+  },
+  VIRTUAL_CAMERA: {
+    short: 'Virtual or missing camera',
+    long: 'The capture did not come from a real camera stream: a known virtual camera, a stream that stopped or froze, or no camera report at all (a scripted upload). The reason is in additional_data.',
+  },
   NOT_ENROLLED_NO_VENDOR_DATA: { short: 'Template not stored', long: 'The session has no vendor_data, so the enrolled face could not be stored for anyone.' },
 };
 

@@ -2,15 +2,15 @@
 // face engine analyses every frame (≈ 2 s per recording on two cores: the method's cost); the
 // track is then judged in a liveness worker: the turns in order and in time, 3D parallax, and
 // the same face throughout and as the still.
-import type { LivenessCheck } from '../../../didit/index.ts';
 import type { Active3dChallenge } from '../../../liveness/index.ts';
 import type { StepInput } from '../types.ts';
 import { useChallenge } from './challenge-use.ts';
 import { analyseRecording } from './frame-analysis.ts';
 import { declined, refusedChallenge, verdictOf } from './verdict.ts';
+import type { LivenessOutcome } from './verdict.ts';
 import { runLiveness } from './workers.ts';
 
-export async function active3d(input: StepInput): Promise<LivenessCheck> {
+export async function active3d(input: StepInput): Promise<LivenessOutcome> {
   const rec = input.capture.recording;
   if (!rec) return declined(input, 'LIVENESS_RECORDING_MISSING');
   const use = await useChallenge(input, rec.challengeId);

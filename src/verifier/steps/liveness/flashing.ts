@@ -3,13 +3,13 @@
 // middle, end): the middle one places the face for the colour fit, and all three must be the face
 // of the still the match judged (same_face), or a photo could pass the match while another live
 // face answers the colours. The signals run in a liveness worker.
-import type { LivenessCheck } from '../../../didit/index.ts';
 import type { FaceAnalysis } from '../../../face/index.ts';
 import type { FlashingChallenge } from '../../../liveness/index.ts';
 import type { BurstFrame, StepInput } from '../types.ts';
 import { useChallenge } from './challenge-use.ts';
 import { analyseFrame } from './frame-analysis.ts';
 import { declined, refusedChallenge, verdictOf } from './verdict.ts';
+import type { LivenessOutcome } from './verdict.ts';
 import { runLiveness } from './workers.ts';
 
 function probeFrames(ch: FlashingChallenge, frames: readonly BurstFrame[]): BurstFrame[] {
@@ -17,7 +17,7 @@ function probeFrames(ch: FlashingChallenge, frames: readonly BurstFrame[]): Burs
   return [frames[Math.floor(frames.length / 2)]!, lead, frames.at(-1)!];
 }
 
-export async function flashing(input: StepInput): Promise<LivenessCheck> {
+export async function flashing(input: StepInput): Promise<LivenessOutcome> {
   const rec = input.capture.recording;
   if (!rec) return declined(input, 'LIVENESS_RECORDING_MISSING');
   const use = await useChallenge(input, rec.challengeId);

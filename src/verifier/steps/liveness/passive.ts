@@ -4,15 +4,15 @@
 // LIVENESS_BURST_MISSING. With screen light (the workflow's liveness.screen_light, on by default)
 // the burst answers a server-chosen, single-use light pattern: the upload must name the challenge
 // issued to its grant (challenge-use.ts, as FLASHING), and the pattern goes to the screen_light signal.
-import type { LivenessCheck } from '../../../didit/index.ts';
 import { livenessWarning, type ScreenLightChallenge } from '../../../liveness/index.ts';
 import { usesScreenLight } from '../../workflows.ts';
 import type { StepInput } from '../types.ts';
 import { useChallenge } from './challenge-use.ts';
 import { declined, refusedChallenge, verdictOf } from './verdict.ts';
+import type { LivenessOutcome } from './verdict.ts';
 import { runLiveness } from './workers.ts';
 
-export async function passive(input: StepInput): Promise<LivenessCheck> {
+export async function passive(input: StepInput): Promise<LivenessOutcome> {
   const burst = input.capture.burst;
   if (!burst) return declined(input, 'LIVENESS_BURST_MISSING');
   let screenPattern: number[] | undefined;

@@ -9,6 +9,9 @@ import { warning } from '../warnings.ts';
 
 export const LIVENESS_NODE = 'liveness_1';
 
+/** A method's LIVENESS block, and the applicable signals' scores behind it (for the field report). */
+export type LivenessOutcome = { check: LivenessCheck; signals: Record<string, number> | null };
+
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** 0–100 from the engine's quality measures: sharpness, exposure, contrast and pose (reported as face_quality). */
@@ -37,18 +40,18 @@ export function livenessCheck(input: StepInput, status: LivenessCheck['status'],
 }
 
 /** Declined before any signal could run: nothing (or nothing usable) to judge. */
-export function declined(input: StepInput, risk: string, additional: Record<string, unknown> | null = null): LivenessCheck {
-  return livenessCheck(input, 'Declined', 0, [warning('LIVENESS', risk, 'error', LIVENESS_NODE, additional)]);
+export function declined(input: StepInput, risk: string, additional: Record<string, unknown> | null = null): LivenessOutcome {
+  return { check: livenessCheck(input, 'Declined', 0, [warning('LIVENESS', risk, 'error', LIVENESS_NODE, additional)]), signals: null };
 }
 
 /** A challenge refused before its frames were looked at (expired, replayed, another challenge's, too late). */
-export function refusedChallenge(input: StepInput, w: LivenessWarning): LivenessCheck {
-  return livenessCheck(input, 'Declined', 0, [{ ...w, node_id: LIVENESS_NODE }]);
+export function refusedChallenge(input: StepInput, w: LivenessWarning): LivenessOutcome {
+  return { check: livenessCheck(input, 'Declined', 0, [{ ...w, node_id: LIVENESS_NODE }]), signals: null };
 }
 
 const VERDICT_RISKS = new Set(['LIVENESS_FACE_ATTACK', 'LOW_LIVENESS_SCORE']);
 
-export function verdictOf(input: StepInput, r: LivenessResult): LivenessCheck {
+export function verdictOf(input: StepInput, r: LivenessResult): LivenessOutcome {
   const thresholds = input.workflow.liveness!;
   const warnings: Warning[] = r.warnings.filter((w) => !VERDICT_RISKS.has(w.risk)).map((w) => ({ ...w, node_id: LIVENESS_NODE }));
   let status = statusFor(r.score, thresholds);
@@ -58,5 +61,6 @@ export function verdictOf(input: StepInput, r: LivenessResult): LivenessCheck {
   } else if (status !== 'Approved') {
     warnings.push(warning('LIVENESS', 'LOW_LIVENESS_SCORE', status === 'Declined' ? 'error' : 'warning', LIVENESS_NODE, { score: r.score }));
   }
-  return livenessCheck(input, status, r.score, warnings);
+  const signals = Object.fromEntries(r.signals.filter((x) => x.applies).map((x) => [x.signal, Math.round(x.score * 1000) / 1000]));
+  return { check: livenessCheck(input, status, r.score, warnings), signals };
 }
