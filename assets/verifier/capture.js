@@ -369,24 +369,24 @@
     return [0, 0, 0];
   }
 
-  // Screen light: 0/1 per frame, 2–16 frames (the burst's limits), each level held ≥ 2 frames (the
-  // screen changes at most every other frame: under 3 flashes a second at 80 ms).
+  // Screen light: 0/1 per frame, 2–16 frames (the burst's limits), and never more than 6 changes
+  // (3 flashes, WCAG 2.3.1) in any second, counting the change from the white page to pattern[0] and
+  // back to white after the last frame (change k comes when pattern[k] is shown, k intervals in).
   function usableScreenLight(ch) {
     function rgb(c) { return Array.isArray(c) && c.length === 3 && c.every(function (v) { return v >= 0 && v <= 255; }); }
     var p = ch.pattern;
     if (!Array.isArray(p) || !Number.isInteger(ch.frames) || !(ch.frames >= 2 && ch.frames <= 16) || p.length !== ch.frames) return false;
     if (!(ch.intervalMs >= 40 && ch.intervalMs <= 500) || !Number.isInteger(ch.captureIndex) || !(ch.captureIndex >= 0 && ch.captureIndex < ch.frames)) return false;
     if (!rgb(ch.light) || !rgb(ch.dark)) return false;
-    var run = 0;
-    for (var i = 0; i < p.length; i++) {
-      if (p[i] !== 0 && p[i] !== 1) return false;
-      if (i > 0 && p[i] !== p[i - 1]) {
-        if (run < 2) return false;
-        run = 0;
-      }
-      run++;
+    var seen = [1].concat(p, [1]), changes = [];
+    for (var i = 0; i < p.length; i++) if (p[i] !== 0 && p[i] !== 1) return false;
+    for (var k = 0; k + 1 < seen.length; k++) if (seen[k] !== seen[k + 1]) changes.push(k * ch.intervalMs);
+    for (var a = 0; a < changes.length; a++) {
+      var c = 0;
+      for (var b = a; b < changes.length && changes[b] - changes[a] <= 1000; b++) c++;
+      if (c > 6) return false;
     }
-    return run >= 2;
+    return true;
   }
 
   function usableChallenge(ch) {

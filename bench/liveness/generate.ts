@@ -57,7 +57,7 @@ for (const kind of kinds) {
     const dir = path.join(values.out!, kind, String(seed));
     if (fs.existsSync(path.join(dir, 'sample.json'))) continue;
     // the pattern a server would have issued for this session (deterministic per kind and seed)
-    const screenPattern = values['no-screen-light'] ? undefined : randomScreenPattern(seededRng(seed * 7907 + kind.length * 131 + kind.charCodeAt(0) + 0x5c1e), 12);
+    const screenPattern = values['no-screen-light'] ? undefined : randomScreenPattern(seededRng(seed * 7907 + kind.length * 131 + kind.charCodeAt(0) + 0x5c1e));
     const s = await generatePassiveSample(kind, seed, faces, screenPattern ? { screenLight: { pattern: screenPattern } } : {});
     fs.mkdirSync(path.join(dir, 'frames'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'still.jpg'), s.stillJpeg!);

@@ -10,6 +10,11 @@ export const K = {
   pageViewer: (viewer: string) => `verifier:page-viewer:${viewer}`,
   /** The liveness challenge issued to one upload grant (FLASHING / ACTIVE_3D): at most one per grant. */
   challenge: (uploadId: string) => `verifier:challenge:${uploadId}`,
+  /**
+   * Liveness challenges issued to one session (all its page loads): capped, so that a client cannot
+   * reload for new challenges until one fits a recording it holds (page/challenge.ts).
+   */
+  challengesIssued: (sessionId: string) => `verifier:challenges-issued:${sessionId}`,
   /** Challenge ids already answered: a second response to one challenge is refused. */
   challengeUsed: (challengeId: string) => `verifier:challenge-used:${challengeId}`,
   sessionNumber: () => 'verifier:counter:session-number',

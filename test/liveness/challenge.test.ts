@@ -60,7 +60,7 @@ describe('createChallenge', () => {
     expect(parseChallenge(JSON.parse(JSON.stringify(p)))).toEqual(p);
     expect(() => parseChallenge({ ...p, pattern: [...p.pattern.slice(1), 2] })).toThrow(/pattern/);
     expect(() => parseChallenge({ ...p, pattern: p.pattern.slice(1) })).toThrow(/pattern/);
-    expect(() => parseChallenge({ ...p, captureIndex: 12 })).toThrow(/timing/);
+    expect(() => parseChallenge({ ...p, captureIndex: p.frames })).toThrow(/timing/);
     expect(() => parseChallenge({ ...c, steps: [{ direction: 'sideways', degrees: 10, atMs: 0 }] })).toThrow(/step/);
   });
 });
@@ -88,10 +88,11 @@ describe('checkChallengeUse', () => {
 
   it('PASSIVE screen light: refuses an answer sooner than the burst can be taken, or later than burst + slack', () => {
     const c = createChallenge('PASSIVE', seededRng(4), now);
-    expect(challengeDurationMs(c)).toBe(960);
+    // 16 frames 80 ms apart
+    expect(challengeDurationMs(c)).toBe(1280);
     expect(checkChallengeUse(c, { used: new Set(), now: now + 300 }).warning?.risk).toBe('CHALLENGE_INVALID');
-    expect(checkChallengeUse(c, { used: new Set(), now: now + 1200 }).ok).toBe(true);
-    expect(checkChallengeUse(c, { used: new Set(), now: now + 960 + 21_000 }).warning?.risk).toBe('CHALLENGE_TIMEOUT');
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 1500 }).ok).toBe(true);
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 1280 + 21_000 }).warning?.risk).toBe('CHALLENGE_TIMEOUT');
   });
 });
 

@@ -176,26 +176,34 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
   const w = burst[0]!.image.width, h = burst[0]!.image.height;
   const ib = faceInner(face.box);
   const ref = luma(burst[Math.min(n - 1, captureIndex)]!);
-  const frames = new Map<number, { l: Float32Array; I: Float64Array; K: Float64Array; o: Point }>();
-  for (const i of [...lit, ...dark]) {
+  // Every frame counts, each by the screen level it saw (the lagged pattern: 0.5 for a frame that
+  // straddles a change at a half-frame lag). Averaging only the frames fully under one level threw
+  // most frames away with the 16-frame patterns, whose runs are as short as one frame: the means
+  // got noisy, and noise reads as uneven light (a flat print looking curved).
+  const frames: Array<{ l: Float32Array; I: Float64Array; K: Float64Array; o: Point }> = [];
+  for (let i = 0; i < n; i++) {
     const l = luma(burst[i]!);
-    frames.set(i, { l, I: integral(l, w, h), K: integral(l, w, h, 250), o: offsets?.[i] ?? register(ref, l, w, h, ib, C.searchPx) });
+    frames.push({ l, I: integral(l, w, h), K: integral(l, w, h, 250), o: offsets?.[i] ?? register(ref, l, w, h, ib, C.searchPx) });
   }
+  const fitRows = responseModel(level, burst.slice(0, n).map((f) => f.t));
   // Relative response (lit − dark) / dark of a region, each region at its own sub-pixel offset in
   // each frame (a hand-held print or a head turns and tilts, so one shift per frame misaligns the
   // edges, and a misaligned edge reads as uneven light); null when too dark or clipped.
   const still = { x: 0, y: 0 };
   const response = (b: Box, radius: number, besideFace = false): number | null => {
-    let dm = 0, lm = 0, clip = 0;
-    for (const [idx, isLit] of [[dark, false], [lit, true]] as const) for (const i of idx) {
-      const f = frames.get(i)!;
+    const v: number[] = [];
+    let clip = 0;
+    for (const f of frames) {
       const d = localOffset(ref, f.l, w, h, b, besideFace ? [f.o, still] : [f.o], radius);
-      const v = boxMean(f.I, w, h, b, d) / idx.length;
+      v.push(boxMean(f.I, w, h, b, d));
       clip = Math.max(clip, boxMean(f.K, w, h, b, d));
-      if (isLit) lm += v; else dm += v;
     }
+    // brightness = dark + gain · level + drift · time: dark is the region under the dark grey, gain
+    // what the white adds (the same least-squares rows for every region: one matrix product)
+    let dark = 0, gain = 0;
+    for (let i = 0; i < n; i++) { dark += fitRows[0]![i]! * v[i]!; gain += fitRows[1]![i]! * v[i]!; }
     // where the camera clips, the response reads small
-    return dm < C.minLevel || clip > C.maxClipped ? null : (lm - dm) / dm;
+    return dark < C.minLevel || clip > C.maxClipped ? null : gain / dark;
   };
   const g = C.grid;
   const vals: Array<[number, number]> = [];
@@ -265,6 +273,35 @@ function falloff(fb: Box, m: number, w: number, h: number, response: (b: Box, ra
   };
   if (score < 0.5) r.warning = livenessWarning('LIGHT_MISMATCH', score < 0.2 ? 'error' : 'warning', { besideFace: round(ratio, 3) });
   return r;
+}
+
+/**
+ * The least-squares solution rows of brightness = dark + gain · level + drift · (t − mean t) over the
+ * burst's frames: row 0 gives dark, row 1 gain, for any region's brightness series (dot product).
+ * The drift term takes up a slow change of exposure or of the light in the room, as screen_light's
+ * trend does; the pattern changes at least 4 times, so it is not confused with it.
+ */
+function responseModel(level: readonly number[], t: readonly number[]): number[][] {
+  const n = level.length, mt = t.reduce((a, b) => a + b, 0) / n;
+  // (frames without times, as some callers build them: no drift term, which leaves it out of the fit)
+  const timed = t.some((v) => v !== t[0]);
+  const X = level.map((l, i) => [1, l, timed ? (t[i]! - mt) / 1000 : 0]);
+  const A = [0, 1, 2].map((r) => [0, 1, 2].map((c) => X.reduce((a, x) => a + x[r]! * x[c]!, 0)));
+  if (!timed) A[2]![2] = 1;
+  const inv = invert3(A);
+  return [0, 1].map((r) => X.map((x) => inv[r]![0]! * x[0]! + inv[r]![1]! * x[1]! + inv[r]![2]! * x[2]!));
+}
+
+function invert3(m: number[][]): number[][] {
+  const [a, b, c] = m[0]!, [d, e, f] = m[1]!, [g, h, k] = m[2]!;
+  const A = e! * k! - f! * h!, B = -(d! * k! - f! * g!), Cc = d! * h! - e! * g!;
+  const det = a! * A + b! * B + c! * Cc;
+  const s = 1 / det;
+  return [
+    [A * s, -(b! * k! - c! * h!) * s, (b! * f! - c! * e!) * s],
+    [B * s, (a! * k! - c! * g!) * s, -(a! * f! - c! * d!) * s],
+    [Cc * s, -(a! * h! - b! * g!) * s, (a! * e! - b! * d!) * s],
+  ];
 }
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;

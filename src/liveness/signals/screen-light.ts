@@ -1,7 +1,7 @@
 /**
  * screen_light (PASSIVE, workflows with liveness.screen_light, the default): during the PASSIVE burst
  * the capture page switches the screen around the viewfinder between white and dark grey in a
- * server-chosen pattern (one value per burst frame, changes at most every 2 frames). A live face in
+ * server-chosen pattern (one value per burst frame, 16 frames, at most 6 changes a second). A live face in
  * front of the screen reflects its light: the face's brightness follows the pattern with a small
  * lag. A phone or monitor showing a replay is emissive: only its glass reflects a few percent of the
  * light, so the replayed face barely follows it.
@@ -9,11 +9,12 @@
  * Per burst frame, the mean luminance of the inner face box is regressed on the pattern at lags
  * 0–2 frames (half-frame steps: the screen's and camera's lag is not a whole frame), with a
  * quadratic trend (slow drift: exposure, the replayed video's own brightness) as a nuisance term. Evidence:
- * the partial R² of the pattern, its margin over unrelated patterns of the same kind, and the
- * relative amplitude (brightness change from dark grey to white over the face's brightness).
+ * the partial R² of the pattern, its rank among all patterns the server could have issued (the
+ * chance bound: docs/liveness.md, "Chance acceptance of a recording"), and the relative amplitude
+ * (brightness change from dark grey to white over the face's brightness).
  */
 import { binnedGreyOf, clamp01, clipBox, faceCentre, ramp } from '../image.ts';
-import { int, seededRng, type Rng } from '../rng.ts';
+import { pick, type Rng } from '../rng.ts';
 import type { Box, FaceGeometry, Frame, LivenessWarning, Point } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
@@ -28,15 +29,45 @@ export const SCREEN_LIGHT_SIGNAL = {
   /** Partial R² of the pattern: from `none` to `follows`. */
   r2None: 0.4,
   r2Follows: 0.7,
-  /** Margin over the best unrelated pattern. */
-  marginNone: 0,
-  marginFollows: 0.15,
-  shuffles: 24,
-  /** Alternative patterns correlated with the true one beyond this (at any shift of ±2 frames) are not "unrelated". */
-  maxNullCorr: 0.5,
+  /**
+   * Chance acceptance (docs/liveness.md, "Chance acceptance of a recording"): the issued pattern is
+   * ranked among every pattern the server could have issued by how well each fits the face's
+   * brightness. A recording that does not respond to the screen is independent of the issued
+   * pattern, so the issued one lands in the top fraction q with probability ≤ q, whatever the
+   * recording. Only the top ⌊chance · patterns⌋ ranks get credit (screenLightMaxRank); below them
+   * the signal gives none at all (score 0.03: the session is declined). Within them the credit is
+   * full: a ramp over the rank would not tighten the bound (any credit counts as an escape) and
+   * would cost genuine faces, whose own pattern shares the top ranks with patterns that differ from
+   * it only where the lag hides them (its first or last frames).
+   */
+  chance: 1e-3,
   /** Relative amplitude (white vs dark grey): below `weak` a glass reflection, above `strong` a face lit by the screen. */
   weak: 0.012,
   strong: 0.025,
+} as const;
+
+/**
+ * The patterns the server issues (createChallenge('PASSIVE')): 16 frames 80 ms apart (1.28 s).
+ * A pattern is drawn uniformly from every sequence that satisfies these, which is what makes the
+ * chance bound exact (the rank test above needs the issued pattern to be one uniform draw from the
+ * set it is ranked in).
+ */
+export const SCREEN_PATTERN = {
+  frames: 16,
+  intervalMs: 80,
+  /**
+   * WCAG 2.3.1: no more than three flashes (a flash is a pair of opposite changes, so 6 changes) in
+   * any one second, counting the change from the white page to pattern[0] and back to white after
+   * the last frame. The 12-frame patterns before had up to 6 changes in their second too; runs of one
+   * frame are allowed now (they add patterns, not flashes).
+   */
+  maxChangesPerSecond: 6,
+  /** Changes inside the burst: a pattern with few changes is absorbed by the drift term. */
+  minChanges: 4,
+  /** Frames on each level (light_shading and light_falloff average over each). */
+  minLevelFrames: 4,
+  /** Frames on each level whose previous frame had the same level (clean at any searched lag). */
+  minSteadyFrames: 3,
 } as const;
 
 export interface ScreenLightResult {
@@ -45,31 +76,136 @@ export interface ScreenLightResult {
   /** 0..1, 1 = live-looking. */
   score: number;
   reason: string;
-  details: { r2: number; shuffledR2: number; lag: number; amplitude: number; frames: number };
+  /**
+   * r2: the issued pattern's partial R²; shuffledR2: the best R² of any other issuable pattern;
+   * rank: how many issuable patterns fit at least as well as the issued one (1 = best), of `patterns`.
+   */
+  details: { r2: number; shuffledR2: number; rank: number; patterns: number; lag: number; amplitude: number; frames: number };
   warning?: LivenessWarning;
 }
 
-/**
- * A random pattern of `n` frames for the page: runs of 2–4 frames (the screen changes at most every
- * 2 frames, 160 ms at 80 ms), each level on ≥ 4 frames, ≥ 3 changes.
- */
-export function randomScreenPattern(rng: Rng, n = 12): number[] {
-  for (;;) {
-    const p: number[] = [];
-    let v = int(rng, 0, 1);
-    while (p.length < n) {
-      const len = int(rng, 2, 4);
-      for (let k = 0; k < len && p.length < n; k++) p.push(v);
-      v = 1 - v;
-    }
-    // a final run of one frame is merged into the previous one (no change in the last 160 ms)
-    if (p[n - 1] !== p[n - 2]) p[n - 1] = p[n - 2]!;
-    let changes = 0;
-    for (let i = 1; i < n; i++) if (p[i] !== p[i - 1]) changes++;
-    const on = p.reduce((a, b) => a + b, 0);
-    // ≥ 3 changes: a single bump of light is too easily matched by a replay's own brightness drift
-    if (changes >= 3 && on >= 4 && n - on >= 4) return p;
+/** The sequence's changes, counting the white rest before and after it (what the user sees). */
+function changeTimes(p: readonly number[]): number[] {
+  const seen = [SCREEN_LIGHT_SIGNAL.rest, ...p, SCREEN_LIGHT_SIGNAL.rest];
+  const out: number[] = [];
+  // change k (between seen[k] and seen[k+1]) happens when pattern[k] is shown: one interval before frame k
+  for (let k = 0; k + 1 < seen.length; k++) if (seen[k] !== seen[k + 1]) out.push(k);
+  return out;
+}
+
+/** A pattern the server may issue: both levels, enough changes, under WCAG's 3 flashes a second. */
+export function isIssuableScreenPattern(p: readonly number[], intervalMs: number = SCREEN_PATTERN.intervalMs): boolean {
+  const C = SCREEN_PATTERN;
+  if (!p.every((v) => v === 0 || v === 1)) return false;
+  const on = p.reduce<number>((a, b) => a + b, 0);
+  if (on < C.minLevelFrames || p.length - on < C.minLevelFrames) return false;
+  let inner = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] !== p[i - 1]) inner++;
+  if (inner < C.minChanges) return false;
+  // light_shading and light_falloff compare frames fully under white with frames fully under dark
+  // grey; at a half-frame lag only a frame whose predecessor had the same level is: keep enough
+  let lit = 0, dark = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] === p[i - 1]) { if (p[i]) lit++; else dark++; }
+  if (lit < C.minSteadyFrames || dark < C.minSteadyFrames) return false;
+  // changes k and k' are (k' − k)·interval ms apart: within one second when that is ≤ 1000 ms
+  const t = changeTimes(p), span = Math.floor(1000 / intervalMs);
+  for (let a = 0; a < t.length; a++) {
+    let c = 0;
+    for (let b = a; b < t.length && t[b]! - t[a]! <= span; b++) c++;
+    if (c > C.maxChangesPerSecond) return false;
   }
+  return true;
+}
+
+const patternSets = new Map<number, { list: number[][]; unit: Float64Array; index: Map<string, number> }>();
+
+/**
+ * Every issuable pattern of `n` frames (12,603 for 16 frames at 80 ms), in a fixed order, with each
+ * one's detrended lagged copies as unit vectors (what the fit correlates with the face's brightness).
+ * Built once per process (≈ 50 ms for 16 frames).
+ */
+export function screenPatternSet(n: number = SCREEN_PATTERN.frames): { list: readonly (readonly number[])[]; unit: Float64Array; index: ReadonlyMap<string, number> } {
+  let set = patternSets.get(n);
+  if (!set) {
+    if (n > 20) throw new Error('screen-light patterns: at most 20 frames');
+    const list: number[][] = [];
+    for (let m = 0; m < 1 << n; m++) {
+      const p = Array.from({ length: n }, (_, i) => (m >> i) & 1);
+      if (isIssuableScreenPattern(p)) list.push(p);
+    }
+    const L = SCREEN_LIGHT_SIGNAL.lags.length;
+    const unit = new Float64Array(list.length * L * n);
+    list.forEach((p, k) => SCREEN_LIGHT_SIGNAL.lags.forEach((lag, li) => {
+      const v = detrend(laggedPattern(p, lag));
+      const norm = Math.sqrt(v.reduce((a, b) => a + b * b, 0));
+      // a lag that leaves nothing after the trend fits nothing (stays 0)
+      if (norm > 1e-3) for (let j = 0; j < n; j++) unit[(k * L + li) * n + j] = v[j]! / norm;
+    }));
+    set = { list, unit, index: new Map(list.map((p, k) => [p.join(''), k])) };
+    patternSets.set(n, set);
+  }
+  return set;
+}
+
+/**
+ * A pattern for the page: one uniform draw from every issuable pattern of `n` frames
+ * (isIssuableScreenPattern). Uniform matters: the chance bound is exact only for the distribution
+ * the signal ranks against.
+ */
+export function randomScreenPattern(rng: Rng, n: number = SCREEN_PATTERN.frames): number[] {
+  const { list } = screenPatternSet(n);
+  if (!list.length) throw new Error(`no issuable screen-light pattern of ${n} frames`);
+  return [...pick(rng, list)];
+}
+
+/**
+ * The worst rank of the issued pattern that still gets credit: ⌊chance · patterns⌋ (12 of 12,603),
+ * so that a recording independent of the draw gets credit with probability ≤ maxRank / patterns ≤ chance.
+ */
+export function screenLightMaxRank(patterns: number): number {
+  return Math.floor(SCREEN_LIGHT_SIGNAL.chance * patterns);
+}
+
+let lastFits: { n: number; ry: number[]; fits: Float64Array } | null = null;
+
+/**
+ * How many patterns of the issuable set fit the detrended brightness `ry` at least as well as
+ * `pattern` (ties count against it), the best R² of the others, and the set's size. The fit of each
+ * is its best positive-gain R² over the lags, the same statistic for every pattern: that is what
+ * makes the issued pattern's rank uniform when the recording does not depend on it.
+ */
+export function patternRank(pattern: readonly number[], ry: readonly number[]): { rank: number; patterns: number; bestOther: number } {
+  const n = pattern.length;
+  const { list, unit, index } = screenPatternSet(n);
+  const L = SCREEN_LIGHT_SIGNAL.lags.length;
+  const syy = ry.reduce((a, b) => a + b * b, 0);
+  // one brightness series against many issued patterns (the chance bench) reuses its fits
+  const memo = lastFits && lastFits.n === n && lastFits.ry.every((v, j) => v === ry[j]) ? lastFits.fits : null;
+  const fits = memo ?? new Float64Array(list.length).fill(-1);
+  if (!memo) lastFits = { n, ry: ry.slice(), fits };
+  const score = (k: number): number => {
+    if (fits[k]! >= 0) return fits[k]!;
+    let best = 0;
+    for (let li = 0; li < L; li++) {
+      const o = (k * L + li) * n;
+      let s = 0;
+      for (let j = 0; j < n; j++) s += unit[o + j]! * ry[j]!;
+      if (s > 0 && s * s > best) best = s * s;
+    }
+    return (fits[k] = syy > 0 ? best / syy : 0);
+  };
+  const at = index.get(pattern.join(''));
+  // (a pattern outside the set, e.g. a test's, is ranked against the set all the same)
+  const own = at !== undefined ? score(at) : fit(pattern, ry, SCREEN_LIGHT_SIGNAL.lags).r2;
+  let rank = 1, bestOther = 0;
+  for (let k = 0; k < list.length; k++) {
+    if (k === at) continue;
+    const t = score(k);
+    if (t > bestOther) bestOther = t;
+    // a tie with the issued pattern counts as at least as good (twins cannot lift its rank)
+    if (t >= own - 1e-9) rank++;
+  }
+  return { rank, patterns: list.length + (at === undefined ? 1 : 0), bestOther };
 }
 
 /** The pattern as the frames see it at a lag (frames; fractional lags interpolate). */
@@ -123,13 +259,6 @@ function fit(pattern: readonly number[], ry: readonly number[], lags: readonly n
   return best.r2 === -Infinity ? { r2: 0, gain: 0, lag: 0 } : best;
 }
 
-function corr(a: readonly number[], b: readonly number[]): number {
-  const n = a.length, ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { sab += (a[i]! - ma) * (b[i]! - mb); saa += (a[i]! - ma) ** 2; sbb += (b[i]! - mb) ** 2; }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
 /**
  * @param burst the burst frames (one per pattern value, in order)
  * @param face the face in the burst (burst pixels; the capture frame's box)
@@ -138,26 +267,32 @@ function corr(a: readonly number[], b: readonly number[]): number {
  */
 export function screenLightSignal(burst: readonly Frame[], face: FaceGeometry, pattern: readonly number[], offsets?: readonly Point[]): ScreenLightResult {
   const n = Math.min(burst.length, pattern.length);
-  const pat = pattern.slice(0, n);
-  const details = { r2: 0, shuffledR2: 0, lag: 0, amplitude: 0, frames: n };
-  if (n < 8 || pat.every((v) => v === pat[0])) return { signal: 'screen_light', applies: false, score: 1, reason: 'too few frames or no change of the screen light', details };
+  return screenLightFromSeries(faceBrightness(burst.slice(0, n), face, offsets), pattern.slice(0, n));
+}
+
+/** The face's mean luminance in each frame (the inner face box, following the face by `offsets`). */
+export function faceBrightness(burst: readonly Frame[], face: FaceGeometry, offsets?: readonly Point[]): number[] {
   const ib = faceCentre(face.box);
   // the face box follows the face (offsets): content moving through a fixed box changes its brightness
-  const y = burst.slice(0, n).map((f, i) => { const o = offsets?.[i]; return meanLuma(f, o ? { ...ib, x: ib.x + o.x, y: ib.y + o.y } : ib); });
-  const ry = detrend(y);
-  const lags = SCREEN_LIGHT_SIGNAL.lags.filter((l) => l < n - 4);
-  const best = fit(pat, ry, lags);
-  // unrelated patterns of the same kind (not a shifted copy of the shown one)
-  const rng = seededRng(n * 7919 + pat.reduce((a, v, i) => a + v * (1 << i), 0));
-  const shifts = [-2, -1, 0, 1, 2].map((s) => pat.map((_, j) => { const k = j - s; return k < 0 ? SCREEN_LIGHT_SIGNAL.rest : pat[Math.min(n - 1, k)]!; }));
-  let nullBest = 0, used = 0;
-  for (let tries = 0; used < SCREEN_LIGHT_SIGNAL.shuffles && tries < 2000; tries++) {
-    const alt = randomScreenPattern(rng, n);
-    if (shifts.some((s) => Math.abs(corr(s, alt)) > SCREEN_LIGHT_SIGNAL.maxNullCorr)) continue;
-    used++;
-    nullBest = Math.max(nullBest, fit(alt, ry, lags).r2);
-  }
-  const brightness = y.reduce((a, b) => a + b, 0) / n;
+  return burst.map((f, i) => { const o = offsets?.[i]; return meanLuma(f, o ? { ...ib, x: ib.x + o.x, y: ib.y + o.y } : ib); });
+}
+
+/**
+ * screen_light on the face's mean luminance per burst frame (`y`, one value per pattern frame): the
+ * signal proper, split from the pixels so that the chance bench (bench/liveness/screen-light-chance.ts)
+ * can run it on recorded brightness series against many issued patterns.
+ */
+export function screenLightFromSeries(y: readonly number[], pattern: readonly number[]): ScreenLightResult {
+  const n = Math.min(y.length, pattern.length);
+  const pat = pattern.slice(0, n);
+  const details = { r2: 0, shuffledR2: 0, rank: 0, patterns: 0, lag: 0, amplitude: 0, frames: n };
+  if (n < 8 || pat.every((v) => v === pat[0])) return { signal: 'screen_light', applies: false, score: 1, reason: 'too few frames or no change of the screen light', details };
+  const ry = detrend(y.slice(0, n));
+  const best = fit(pat, ry, SCREEN_LIGHT_SIGNAL.lags);
+  // Every pattern the server could have issued, ranked by the same fit: the issued one must be among
+  // the best `chance` of them. A recording made without this pattern ranks it uniformly at random.
+  const { rank, patterns, bestOther } = patternRank(pat, ry);
+  const brightness = y.slice(0, n).reduce((a, b) => a + b, 0) / n;
   // The fit's gain can be inflated by the face's own brightness changes that happen to line up with
   // the pattern (a replayed video); the plain difference between frames under white and under dark
   // grey (after the trend) cannot: the smaller of the two is the light's amplitude.
@@ -165,16 +300,17 @@ export function screenLightSignal(burst: readonly Frame[], face: FaceGeometry, p
   const litY = ry.filter((_, j) => level[j]! >= 0.9), darkY = ry.filter((_, j) => level[j]! <= 0.1);
   const contrast = litY.length && darkY.length ? litY.reduce((a, b) => a + b, 0) / litY.length - darkY.reduce((a, b) => a + b, 0) / darkY.length : best.gain;
   const amplitude = Math.min(best.gain, contrast / (1 - SCREEN_DARK)) / Math.max(1, brightness);
-  const margin = best.r2 - nullBest;
   const C = SCREEN_LIGHT_SIGNAL;
-  const follows = ramp(best.r2, C.r2None, C.r2Follows) * ramp(margin, C.marginNone, C.marginFollows) * ramp(amplitude, C.weak, C.strong);
+  // no credit outside the top ⌊chance · patterns⌋ (so no session ranked there escapes a decline)
+  const ranked = rank <= screenLightMaxRank(patterns) ? 1 : 0;
+  const follows = ramp(best.r2, C.r2None, C.r2Follows) * ranked * ramp(amplitude, C.weak, C.strong);
   const score = clamp01(0.03 + 0.97 * follows);
   const r = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const out: ScreenLightResult = {
     signal: 'screen_light', applies: true, score: r(score),
-    reason: score >= 0.5 ? "the face's brightness follows the screen's light" : ramp(amplitude, C.weak, C.strong) < 0.5 && best.r2 >= C.r2None ? 'the face follows the screen light only as a faint reflection' : "the face's brightness does not follow the screen's light",
-    details: { r2: r(best.r2), shuffledR2: r(nullBest), lag: best.lag, amplitude: r(amplitude, 4), frames: n },
+    reason: score >= 0.5 ? "the face's brightness follows the screen's light" : ramp(amplitude, C.weak, C.strong) < 0.5 && best.r2 >= C.r2None && ranked > 0 ? 'the face follows the screen light only as a faint reflection' : ranked === 0 && best.r2 >= C.r2None ? `the face's brightness fits ${rank - 1} other light patterns as well as the one shown` : "the face's brightness does not follow the screen's light",
+    details: { r2: r(best.r2), shuffledR2: r(bestOther), rank, patterns, lag: best.lag, amplitude: r(amplitude, 4), frames: n },
   };
-  if (score < 0.5) out.warning = livenessWarning('LIGHT_MISMATCH', score < 0.2 ? 'error' : 'warning', { r2: out.details.r2, amplitude: out.details.amplitude });
+  if (score < 0.5) out.warning = livenessWarning('LIGHT_MISMATCH', score < 0.2 ? 'error' : 'warning', { r2: out.details.r2, rank, patterns, amplitude: out.details.amplitude });
   return out;
 }

@@ -166,10 +166,15 @@ function faceOf(lmBox: { landmarks: Point[]; box: Box }): FaceGeometry {
 
 export async function generatePassiveSample(kind: SampleKind, seed: number, faces: readonly FaceSource[], opts: GenerateOptions = {}): Promise<PassiveSample> {
   const rng = seededRng(seed * 7919 + kind.length * 104729 + kind.charCodeAt(0));
-  const nFrames = opts.frames ?? BURST_FRAMES;
+  // under a screen-light pattern the page takes one frame per pattern value
+  const nFrames = opts.frames ?? opts.screenLight?.pattern.length ?? BURST_FRAMES;
   const interval = opts.intervalMs ?? BURST_INTERVAL_MS;
   const captureIndex = Math.floor(nFrames / 2);
-  const times = Array.from({ length: nFrames }, (_, i) => Math.round(i * interval + uniform(rng, -4, 4)));
+  // A seed is one scene whatever the burst's length (the screen-light pattern sets it): the first
+  // BURST_FRAMES timing jitters come from the scene's generator as they always did, any further ones
+  // from their own, so that a 16-frame burst films the same person, room and camera as a 12-frame one
+  const extra = seededRng(seed * 7919 + kind.length * 104729 + kind.charCodeAt(0) + 0x7e11);
+  const times = Array.from({ length: nFrames }, (_, i) => Math.round(i * interval + uniform(i < BURST_FRAMES ? rng : extra, -4, 4)));
   times[0] = 0;
   const stillQuality = opts.stillQuality === undefined ? int(rng, 78, 95) : opts.stillQuality;
   const burstQuality = opts.burstQuality === undefined ? 85 : opts.burstQuality;

@@ -11,13 +11,18 @@ import type { UploadGrant } from '../capture/upload-grant.ts';
 import type { VerifierDeps } from '../deps.ts';
 import { ApiError } from '../http/errors.ts';
 import { K } from '../keys.ts';
-import { livenessMethodOf, usesChallenge } from '../workflows.ts';
+import { livenessMethodOf, usesChallenge, type Workflow } from '../workflows.ts';
+
+/** Challenges one session may issue: one per capture attempt the workflow allows. */
+export function maxChallenges(workflow: Workflow): number {
+  return workflow.max_capture_attempts;
+}
 
 export function issueChallenge(deps: VerifierDeps) {
   return async (ctx: Context) => {
     const grantId = grantIdOf(ctx);
     const grant = await deps.store.get<UploadGrant>(K.upload(grantId));
-    const { workflow } = await sessionForGrant(deps, ctx, grantId, grant);
+    const { record, workflow } = await sessionForGrant(deps, ctx, grantId, grant);
     const method = livenessMethodOf(workflow);
     // PASSIVE only with screen light (the workflow's liveness.screen_light, on by default).
     if (!method || !usesChallenge(workflow)) {
@@ -27,6 +32,17 @@ export function issueChallenge(deps: VerifierDeps) {
     const ttl = Math.ceil((challengeDurationMs(challenge) + CHALLENGE_DEFAULTS.uploadSlackMs) / 1000) + 60;
     // A second request for the same page load would let a client pick among challenges: refused.
     if (!(await deps.store.setIfAbsent(K.challenge(grantId), challenge as unknown as Json, { ttl }))) throw STALE();
+    // Each page load gets its own grant, so a client could still reload for new challenges, hold
+    // each against a recording it has (the signals are open source) and answer only the one that
+    // fits: every challenge seen is another chance (docs/liveness.md, "Chance acceptance of a
+    // recording"). So a session issues at most as many challenges as it allows capture attempts:
+    // a person who is refused gets a challenge per attempt, and no more.
+    const issued = await deps.store.incr(K.challengesIssued(record.session_id), { ttl: Math.ceil(deps.config.captureWindowMs / 1000) + 60 });
+    if (issued > maxChallenges(workflow)) {
+      await deps.store.delete(K.challenge(grantId));
+      // the page shows its "expired, start again" screen for this outcome
+      throw new ApiError(429, { outcome: 'expired', detail: 'This verification has issued all the liveness challenges it allows; start a new one.' });
+    }
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { challenge: publicChallenge(challenge) };
   };
