@@ -70,7 +70,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
 
     const accounts = new Accounts(store);
-    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), config.issuer, {
+    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), accounts, config.issuer, {
       maxAttempts: config.signin.maxAttempts,
       bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600,
     });

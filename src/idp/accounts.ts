@@ -14,6 +14,7 @@ export type Account = {
 
 const accountKey = (id: string) => `account:${id}`;
 const emailKey = (email: string) => `account-email:${normaliseEmail(email)}`;
+const enrolmentKey = (id: string) => `account-enrolment:${id}`;
 const ALL_ACCOUNTS = 'accounts';
 
 export function normaliseEmail(email: string): string {
@@ -61,6 +62,22 @@ export class Accounts {
     return this.#store.patch(accountKey(id), { enrolledAt: at });
   }
 
+  /**
+   * The first Approved enrolment (sign-up) of an account wins, set-if-absent: true when this
+   * verification session is the one that enrolled it (now or before: a repeated request). Emails
+   * are not verified yet, so two people can sign up the same unenrolled email; only one face ever
+   * becomes the account's, and an enrolled account is never re-enrolled by a sign-up.
+   */
+  async claimEnrolment(id: string, sessionId: string): Promise<boolean> {
+    const account = await this.findById(id);
+    if (!account) return false;
+    const owner = await this.#store.get<string>(enrolmentKey(id));
+    // Enrolled otherwise (the operator's `users enrol`): no sign-up may take it over.
+    if (account.enrolledAt !== null && owner !== sessionId) return false;
+    if (await this.#store.setIfAbsent(enrolmentKey(id), sessionId)) return true;
+    return (await this.#store.get<string>(enrolmentKey(id))) === sessionId;
+  }
+
   async list(): Promise<Account[]> {
     const ids = await this.#store.indexMembers(ALL_ACCOUNTS);
     const accounts = await Promise.all(ids.map((id) => this.findById(id)));
@@ -70,7 +87,7 @@ export class Accounts {
   async delete(id: string): Promise<boolean> {
     const account = await this.findById(id);
     if (!account) return false;
-    await this.#store.delete(accountKey(id), emailKey(account.email));
+    await this.#store.delete(accountKey(id), emailKey(account.email), enrolmentKey(id));
     await this.#store.indexRemove(ALL_ACCOUNTS, id);
     return true;
   }

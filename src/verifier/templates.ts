@@ -29,6 +29,23 @@ export async function saveTemplate(store: Store, keyring: TemplateKeyring, vendo
   return record;
 }
 
+/**
+ * An enrolment (kyc) session's template, set-if-absent: null when the vendor_data already has a
+ * face (another enrolment, or the operator's, came first). Sign-up never replaces an enrolled
+ * face: the first wins, and re-enrolment needs the old one deleted (the operator's reset).
+ */
+export async function claimTemplate(store: Store, keyring: TemplateKeyring, vendorData: string, analyses: FaceAnalysis[], sourceSessionId: string): Promise<StoredTemplate | null> {
+  const template = enrolTemplate(analyses);
+  const record: StoredTemplate = { sealed: sealTemplate(template, keyring), source_session_id: sourceSessionId, images: analyses.length, created_at: template.created };
+  return (await store.setIfAbsent(K.template(vendorData), record)) ? record : null;
+}
+
+/** Undo a claim whose verdict could not be stored (the capture window closed meanwhile). */
+export async function releaseTemplate(store: Store, vendorData: string, sourceSessionId: string): Promise<void> {
+  const stored = await loadTemplate(store, vendorData);
+  if (stored?.source_session_id === sourceSessionId) await store.delete(K.template(vendorData));
+}
+
 export async function loadTemplate(store: Store, vendorData: string): Promise<StoredTemplate | undefined> {
   return store.get<StoredTemplate>(K.template(vendorData));
 }

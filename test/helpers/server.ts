@@ -1,7 +1,7 @@
 // Starts the real server (real store, real provider) on a free port for a test file.
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import type { Config } from '../../src/config.ts';
@@ -50,6 +50,14 @@ export type TestServer = RunningServer & {
   verificationAttempt: (sessionId: string) => Promise<Attempt | undefined>;
 };
 
+/** config/default.json with some `signin` settings changed (e.g. a lookup budget for a long suite). */
+function signinConfig(dir: string, signin: Record<string, number>): string {
+  const defaults = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'config', 'default.json'), 'utf8'));
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ ...defaults, signin: { ...defaults.signin, ...signin } }));
+  return file;
+}
+
 /** env overrides go through loadConfig exactly like the real environment. */
 /** Verification settings for suites that never reach the verification service. */
 export const UNREACHABLE_VERIFIER = {
@@ -62,7 +70,7 @@ export const UNREACHABLE_VERIFIER = {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string; port?: number; verification?: ServerOptions['verification'] } = {},
+  options: { dataDir?: string; port?: number; verification?: ServerOptions['verification']; signin?: Record<string, number> } = {},
 ): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
   const clientsFile = path.join(data.dir, 'clients.json');
@@ -75,6 +83,7 @@ export async function startTestServer(
     ISSUER: `http://127.0.0.1:${port}`,
     DATA_DIR: data.dir,
     CLIENTS_FILE: clientsFile,
+    ...(options.signin ? { CONFIG_FILE: signinConfig(data.dir, options.signin) } : {}),
     LOG_LEVEL: 'info',
     // A free port per server: test files run in parallel and would collide on 9464.
     METRICS_PORT: '0',

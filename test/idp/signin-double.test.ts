@@ -23,7 +23,7 @@ async function startRemote(): Promise<{ double: DiditDouble; server: TestServer;
     DIDIT_REAUTH_WORKFLOW_ID: 'wf-reauth',
     DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
     PORTRAIT_KEY: randomBytes(32).toString('base64'),
-  });
+  }, { signin: { lookupsPerIpPerHour: 1000 } });
   double.setWebhookUrl(`${server.config.issuer}/webhooks/didit`);
   const accounts = new Accounts(server.store);
   const adaId = (await accounts.create({ email: 'ada@example.com', name: 'Ada' })).account.id;
@@ -55,6 +55,7 @@ defineSigninSuite('sign-in suite against a Didit double (remote mode)', async ()
     decide: async (captureUrl, outcome) => void (await double.complete(sessionOf(double, captureUrl).session_id, outcome)),
     session: async (captureUrl) => sessionOf(double, captureUrl),
     operatorApprove: async (captureUrl) => void (await double.complete(sessionOf(double, captureUrl).session_id, 'Approved')),
+    approvesEnrolments: true,
     sessionCount: async () => double.sessions.size,
     close: async () => {
       await server.stop();

@@ -15,7 +15,7 @@ defineSigninSuite('sign-in suite against the embedded verifier', async () => {
   const v = await startTestVerifier({ face, env: { VERIFIER_WEBHOOK_URL: `http://127.0.0.1:${idpPort}/webhooks/didit`, VERIFIER_CAPTURE_WINDOW: '1s' } });
   const server = await startTestServer(
     { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('signin-embedded') },
-    { port: idpPort, verification: { baseUrl: v.url, apiKey: v.clientApiKey, webhookSecret: v.webhookSecret, reauthWorkflowId: v.workflowIds.reauth!, enrolWorkflowId: v.workflowIds.enrol! } },
+    { port: idpPort, signin: { lookupsPerIpPerHour: 1000 }, verification: { baseUrl: v.url, apiKey: v.clientApiKey, webhookSecret: v.webhookSecret, reauthWorkflowId: v.workflowIds.reauth!, enrolWorkflowId: v.workflowIds.enrol! } },
   );
   const accounts = new Accounts(server.store);
   const adaId = (await accounts.create({ email: 'ada@example.com', name: 'Ada' })).account.id;
@@ -53,6 +53,7 @@ defineSigninSuite('sign-in suite against the embedded verifier', async () => {
     operatorApprove: async () => {
       throw new Error('not used: the embedded verifier gives no deterministic In Review here');
     },
+    approvesEnrolments: false,
     sessionCount: async () => (await api(v, 'GET', '/v3/sessions/?limit=1')).body.count,
     close: async () => {
       await server.stop();

@@ -11,6 +11,7 @@ import { signWebhook } from '../../src/didit/index.ts';
 import { Browser, TEST_CLIENTS, continueWithSelfie } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
+import { Accounts } from '../../src/idp/accounts.ts';
 
 export type Outcome = 'Approved' | 'Declined' | 'In Review' | 'Abandoned';
 
@@ -25,6 +26,8 @@ export type SigninDriver = {
   bobId: string;
   /** Outcomes this service can be made to produce on demand. */
   outcomes: Set<Outcome>;
+  /** Whether `decide` can approve an enrolment (sign-up) session; the embedded kyc workflow needs a live burst. */
+  approvesEnrolments: boolean;
   /** Make the service decide the session behind this capture URL, as a user would. */
   decide: (captureUrl: string, outcome: Outcome) => Promise<void>;
   /** The session as the service's decision endpoint reports it. */
@@ -395,6 +398,90 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       expect(enrolled.res.status).toBe(200);
       expect(enrolled.url.startsWith(issuer)).toBe(true);
       expect(await d.sessionCount()).toBe(before);
+    });
+
+    // Issue 17, found by probing after the fix: sign-up must never re-enrol an enrolled account,
+    // the first approved enrolment wins, and declined selfies count however the verdict arrives.
+    async function beginSignupAs(email: string, browser = new Browser()) {
+      const config = await rp();
+      const { url, verifier, state } = await authorizationRequest(config, REDIRECT, {});
+      const prompt = await browser.follow(url, issuer);
+      const uid = /\/interaction\/([^/?]+)/.exec(prompt.url)![1]!;
+      const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+      const res = await browser.fetch(`${issuer}/interaction/${uid}/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, email, name: 'Someone' }).toString(),
+      });
+      return { config, verifier, state, browser, uid, csrf, res, captureUrl: res.headers.get('location') ?? '' };
+    }
+    const retry = (flow: { browser: Browser; uid: string; csrf: string }) =>
+      flow.browser.fetch(`${issuer}/interaction/${flow.uid}/retry`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(flow.csrf)}` });
+
+    it('a sign-up started before the account was enrolled cannot enrol it again (retry, the form)', async () => {
+      const attacker = await beginSignupAs('dana@example.com');
+      expect(attacker.res.status).toBe(303);
+      const danaId = (await new Accounts(server.store).findByEmail('dana@example.com'))!.id;
+      // Meanwhile the owner's enrolment completes (as an approved sign-up or the operator would).
+      await new Accounts(server.store).markEnrolled(danaId);
+      const before = await d.sessionCount();
+      const again = await retry(attacker);
+      expect(again.status).toBe(409);
+      expect(await again.text()).toContain('already exists');
+      expect(await d.sessionCount()).toBe(before);
+    });
+
+    it('two approved enrolments of one email: the first one finished wins, the other gets 409 and no code', async (ctx) => {
+      // Needs a service that approves two enrolments of one vendor_data: the double. The embedded
+      // verifier declines the second itself (ALREADY_ENROLLED, test/verifier/capture.test.ts).
+      if (!d.approvesEnrolments) ctx.skip();
+      const attacker = await beginSignupAs('erin@example.com');
+      await d.decide(attacker.captureUrl, 'Approved');
+      // The attacker holds his callback; the owner signs up, enrols, and finishes first.
+      const owner = await beginSignupAs('erin@example.com');
+      expect(owner.captureUrl).not.toBe(attacker.captureUrl);
+      await d.decide(owner.captureUrl, 'Approved');
+      const ownerBack = await returnFromCapture(owner.browser, owner.captureUrl);
+      expect(ownerBack.url.startsWith(REDIRECT)).toBe(true);
+      const { session_id } = await d.session(attacker.captureUrl);
+      const held = await attacker.browser.follow(`${issuer}/reauth/callback?verificationSessionId=${session_id}`, issuer);
+      expect(held.url.startsWith(REDIRECT)).toBe(false);
+      expect(held.res.status).toBe(409);
+      expect(await held.res.text()).toContain('already been set up');
+    });
+
+    it('declined selfies count even when the browser never comes back: the 4th press in one sign-in is refused', async () => {
+      const flow = await begin({ login_hint: 'bob@example.com' });
+      let captureUrl = flow.captureUrl;
+      for (let i = 0; i < 3; i++) {
+        await d.decide(captureUrl, 'Declined');
+        const press = await pressAgain(flow);
+        if (i < 2) {
+          expect(press.status).toBe(303);
+          captureUrl = press.headers.get('location')!;
+        } else {
+          expect(press.status).toBe(429);
+          expect(await press.text()).toContain('used all your tries');
+        }
+      }
+    });
+
+    it('two events with the same change time and different statuses finish nothing until the service says', async () => {
+      const flow = await begin();
+      const session = await d.session(flow.captureUrl);
+      const now = Math.floor(Date.now() / 1000);
+      const event = (status: string) =>
+        signWebhook({ event_id: randomUUID(), webhook_type: 'status.updated', timestamp: now, created_at: now, session_id: session.session_id, status, workflow_id: session.workflow_id, vendor_data: d.adaId, metadata: {} }, d.webhookSecret);
+      for (const status of ['Declined', 'Approved']) {
+        const e = event(status);
+        expect((await webhook(e.body, e.headers)).status).toBe(200);
+      }
+      expect((await server.verificationAttempt(session.session_id))?.needsDecision).toBe(true);
+      // The service itself never decided this session: the browser is kept waiting, never signed in.
+      const back = await flow.browser.follow(`${issuer}/reauth/callback?verificationSessionId=${session.session_id}`, issuer);
+      expect(back.url.startsWith(REDIRECT)).toBe(false);
+      expect(await back.res.text()).toContain('Checking your selfie');
     });
   });
 }

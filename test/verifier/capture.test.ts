@@ -119,6 +119,25 @@ describe('enrolment and re-authentication against the template', () => {
     expect(JSON.stringify(await v.store.get(K.session(kyc.session_id)))).not.toMatch(/pending_template":"ft1/);
   });
 
+  it('the first enrolment wins: a later Approved-looking kyc capture is Declined (ALREADY_ENROLLED) and the face is unchanged', async () => {
+    const first = await newSession({ workflow_id: 'kyc', vendor_data: 'user-once' });
+    expect((await captureScreenLight(first.url, 'bona_fide', 3, 'amy')).body.status).toBe('Approved');
+    const second = await newSession({ workflow_id: 'kyc', vendor_data: 'user-once' });
+    expect((await captureScreenLight(second.url, 'bona_fide', 3, 'raj')).body.status).toBe('Declined');
+    const live = (await decision(second.session_id)).liveness_checks[0];
+    expect(live.status).toBe('Declined');
+    expect(live.warnings.find((w: { risk: string }) => w.risk === 'ALREADY_ENROLLED')).toMatchObject({ log_type: 'error' });
+    expect(await loadTemplate(v.store, 'user-once')).toMatchObject({ source_session_id: first.session_id });
+    // Nor can an operator approve a reviewed enrolment over it.
+    const reviewed = await newSession({ workflow_id: 'kyc-review', vendor_data: 'user-once' });
+    expect((await captureScreenLight(reviewed.url, 'bona_fide', 2, 'raj')).body.status).toBe('In Review');
+    const patch = await api(v, 'PATCH', `/v3/session/${reviewed.session_id}/update-status/`, { new_status: 'Approved' });
+    expect(patch.status).toBe(400);
+    expect(patch.body.new_status[0]).toMatch(/already has an enrolled face/);
+    expect((await decision(reviewed.session_id)).status).toBe('In Review');
+    expect(await loadTemplate(v.store, 'user-once')).toMatchObject({ source_session_id: first.session_id });
+  });
+
   it('enrolFromImages enrols from files and refuses a mix of people', async () => {
     const deps = { store: v.store, face, templateKeyring: v.config.templateKeyring };
     const stored = await enrolFromImages(deps, 'cli-user', [facePng('penny', 1), facePng('penny', 2)]);

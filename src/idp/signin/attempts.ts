@@ -29,12 +29,18 @@ export type Attempt = {
   returnedAt?: number;
   /** Set once the interaction has been finished with this attempt; a verdict is used once. */
   used?: boolean;
+  /**
+   * Two events with the same change time (whole seconds) and different statuses: which is newer
+   * is unknown, so nothing finishes until the decision endpoint says (awaitVerdict asks it).
+   */
+  needsDecision?: boolean;
 };
 
 const attemptKey = (sessionId: string) => `signin:attempt:${sessionId}`;
 const currentKey = (uid: string) => `signin:attempt-of:${uid}`;
 const ownerKey = (sessionId: string) => `signin:session-owner:${sessionId}`;
 const usedKey = (sessionId: string) => `signin:verdict-used:${sessionId}`;
+const declineCountedKey = (sessionId: string) => `signin:decline-counted:${sessionId}`;
 /** The sessions claimed for an account's sign-ins, so that erasing the account can find them. */
 const failuresKey = (uid: string) => `signin:failures:${uid}`;
 const accountSessionsKey = (accountId: string) => `signin:sessions-of:${accountId}`;
@@ -63,15 +69,22 @@ export class Attempts {
   async forgetAccount(accountId: string): Promise<number> {
     const sessionIds = await this.#store.indexMembers(accountSessionsKey(accountId));
     const uids = (await Promise.all(sessionIds.map((id) => this.#store.get<string>(ownerKey(id))))).filter((u): u is string => typeof u === 'string');
-    const keys = [...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id)]), ...uids.flatMap((uid) => [currentKey(uid), failuresKey(uid)])];
+    const keys = [...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id), declineCountedKey(id)]), ...uids.flatMap((uid) => [currentKey(uid), failuresKey(uid)])];
     await this.#store.delete(...keys, accountSessionsKey(accountId));
     return sessionIds.length;
   }
 
-  /** Only for a session this sign-in has claimed (see `claim`). */
+  /**
+   * Only for a session this sign-in has claimed (see `claim`). The sign-in's earlier attempts stay
+   * (until the interaction expires): a verdict that arrives late must still be counted.
+   */
   async begin(attempt: Omit<Attempt, 'status' | 'created'>, ttl: number): Promise<Attempt> {
-    const previous = await this.#store.get<string>(currentKey(attempt.uid));
-    if (previous && previous !== attempt.sessionId) await this.#store.delete(attemptKey(previous));
+    const existing = await this.get(attempt.sessionId);
+    if (existing) {
+      // The same session again (the service reused it for this sign-in): keep what it knows.
+      await this.#store.set(currentKey(attempt.uid), attempt.sessionId, { ttl });
+      return existing;
+    }
     const record: Attempt = { ...attempt, created: Date.now(), status: null };
     await this.#store.set(attemptKey(attempt.sessionId), record, { ttl });
     await this.#store.set(currentKey(attempt.uid), attempt.sessionId, { ttl });
@@ -94,8 +107,18 @@ export class Attempts {
   async recordStatus(sessionId: string, status: SessionStatus, from: 'webhook' | 'decision', changedAt: number): Promise<boolean> {
     const attempt = await this.get(sessionId);
     if (!attempt) return false;
+    // A Declined counts against the sign-in's tries whenever it is learnt, whether or not the browser comes back.
+    if (status === 'Declined') await this.countDecline(sessionId, attempt.uid, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
     if (attempt.statusChangedAt !== undefined && changedAt < attempt.statusChangedAt) return false;
-    return this.#store.patch(attemptKey(sessionId), { status, statusFrom: from, statusAt: Date.now(), statusChangedAt: changedAt });
+    if (from === 'webhook' && changedAt === attempt.statusChangedAt && attempt.status !== null && status !== attempt.status) {
+      return this.#store.patch(attemptKey(sessionId), { needsDecision: true });
+    }
+    return this.#store.patch(attemptKey(sessionId), { status, statusFrom: from, statusAt: Date.now(), statusChangedAt: changedAt, needsDecision: false });
+  }
+
+  /** Counts one declined selfie for the sign-in, once per verification session however often it is learnt. */
+  async countDecline(sessionId: string, uid: string, ttl: number): Promise<void> {
+    if (await this.#store.setIfAbsent(declineCountedKey(sessionId), true, { ttl })) await this.#store.incr(failuresKey(uid), { ttl });
   }
 
   async markReturned(sessionId: string): Promise<number> {
@@ -114,10 +137,6 @@ export class Attempts {
     return true;
   }
 
-  /** Declined selfies in this interaction, counted across attempts. */
-  countFailure(uid: string, ttl: number): Promise<number> {
-    return this.#store.incr(failuresKey(uid), { ttl });
-  }
 
   async failures(uid: string): Promise<number> {
     return Number((await this.#store.get<number>(failuresKey(uid))) ?? 0);

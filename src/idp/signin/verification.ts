@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { DiditApiError, DiditClient } from '../../didit/index.ts';
 import { HttpError } from '../../http/body.ts';
-import type { Account } from '../accounts.ts';
+import type { Account, Accounts } from '../accounts.ts';
 import type { Interaction } from '../interaction/context.ts';
 import type { Attempts, Purpose } from './attempts.ts';
 import type { PortraitVault } from './portraits.ts';
@@ -30,12 +30,13 @@ export type Verification = {
   client: DiditClient;
   settings: VerificationSettings;
   attempts: Attempts;
+  accounts: Accounts;
   issuer: string;
   limits: VerificationLimits;
 };
 
-export function createVerification(settings: VerificationSettings, attempts: Attempts, issuer: string, limits: VerificationLimits): Verification {
-  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, issuer, limits };
+export function createVerification(settings: VerificationSettings, attempts: Attempts, accounts: Accounts, issuer: string, limits: VerificationLimits): Verification {
+  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, accounts, issuer, limits };
 }
 
 const LANGUAGES = ['en', 'id'];
@@ -65,6 +66,7 @@ export function ensureDeviceCookie(ctx: Context): string {
 const CLAIM_TRIES = 3;
 
 export const OUT_OF_TRIES = 'You have used all your tries for this sign-in. Start again from the application later.';
+export const ALREADY_ENROLLED = 'An account with this email already exists. Sign in instead.';
 
 /**
  * Opens a verification session for this interaction and returns the capture page URL, read top to
@@ -78,9 +80,18 @@ export async function startVerification(
   const { attempts, limits } = verification;
   // Every way into the camera (form, retry, a reloaded prompt) counts against the same limit.
   if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) throw new HttpError(429, OUT_OF_TRIES);
+  // A sign-up (or its retry) never re-enrols an account that has a face: asked afresh, not from the caller's copy.
+  if (purpose === 'enrol' && (await verification.accounts.findById(account.id))?.enrolledAt) throw new HttpError(409, ALREADY_ENROLLED);
   for (let i = 0; i < CLAIM_TRIES; i++) {
     const session = await openSession(ctx, verification, { interaction, account, purpose });
     if (await attempts.claim(session.session_id, interaction.uid, account.id, limits.bindingTtlSeconds)) {
+      // A new session means the previous one of this sign-in is finished at the service; its
+      // verdict may not have reached us yet. Learn it first, so that it counts against the tries.
+      await settlePrevious(ctx, verification, interaction.uid, session.session_id);
+      if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) {
+        await deleteStaleSession(verification, session.session_id);
+        throw new HttpError(429, OUT_OF_TRIES);
+      }
       const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
       await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
       return session.url;
@@ -110,6 +121,21 @@ async function openSession(ctx: Context, verification: Verification, { interacti
     ...(language ? { language } : {}),
     ...(portrait ? { portrait_image: portrait.toString('base64') } : {}),
   });
+}
+
+const SETTLED = new Set(['Approved', 'Declined', 'In Review', 'Abandoned', 'Expired', 'Kyc Expired']);
+
+async function settlePrevious(ctx: Context, verification: Verification, uid: string, newSessionId: string): Promise<void> {
+  const previous = await verification.attempts.current(uid);
+  if (!previous || previous.sessionId === newSessionId || (previous.status !== null && SETTLED.has(previous.status))) return;
+  try {
+    const decision = await verification.client.getDecision(previous.sessionId);
+    if (decision.session_id !== previous.sessionId || (decision.vendor_data ?? null) !== previous.accountId) return;
+    await verification.attempts.recordStatus(previous.sessionId, decision.status, 'decision', Math.floor(Date.now() / 1000));
+  } catch (err) {
+    // Deleted by a newer sign-in (404), or the service is unreachable: nothing to learn now.
+    (ctx.state.log as { warn: Function } | undefined)?.warn({ sessionId: previous.sessionId, err: (err as Error).message }, 'previous verification of this sign-in could not be settled');
+  }
 }
 
 async function deleteStaleSession(verification: Verification, sessionId: string): Promise<void> {

@@ -8,6 +8,7 @@ import { fieldErrors } from '../http/errors.ts';
 import { TransitionNotAllowed, operatorUpdate } from '../sessions/lifecycle.ts';
 import { updateSession } from '../sessions/transition.ts';
 import { enrolPending } from '../capture/enrol.ts';
+import { loadTemplate } from '../templates.ts';
 import { sessionOr404 } from './load-session.ts';
 
 export function updateStatus(deps: VerifierDeps) {
@@ -17,6 +18,10 @@ export function updateStatus(deps: VerifierDeps) {
     const parsed = updateStatusRequestSchema.safeParse(body);
     if (!parsed.success) throw fieldErrors(toFieldErrors(parsed.error));
     const { new_status, comment } = parsed.data;
+    // An enrolment waiting for review cannot be approved over a face the vendor_data already has.
+    if (new_status === 'Approved' && record.pending_template && record.vendor_data !== null && (await loadTemplate(deps.store, record.vendor_data))) {
+      throw fieldErrors({ new_status: ['This vendor_data already has an enrolled face; an enrolment cannot replace it. Decline this session, or delete the enrolled face first.'] });
+    }
     try {
       const result = await updateSession(deps, record.session_id, operatorUpdate(new_status, comment, `api-key:${ctx.state.apiKeyId}`, deps.config.sessionExpiryMs));
       // An enrolment that waited for this review becomes the account's face now.

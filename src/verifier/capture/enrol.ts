@@ -1,6 +1,7 @@
-// Step 7 (kyc workflows): an Approved enrolment stores the face template for the session's
-// vendor_data; one that went to review keeps its sealed template on the session until an
-// operator decides (api/update-status.ts enrols it on approval).
+// Step 6a (kyc workflows): an Approved enrolment claims the face template of the session's
+// vendor_data before its verdict is stored (first enrolment wins); one that went to review keeps
+// its sealed template on the session until an operator decides (api/update-status.ts enrols it on
+// approval, if the vendor_data has no face by then).
 import { enrolTemplate, sealTemplate } from '../../face/index.ts';
 import type { FaceAnalysis } from '../../face/index.ts';
 import type { Store } from '../../store/index.ts';
@@ -8,7 +9,9 @@ import type { VerifierDeps } from '../deps.ts';
 import { K } from '../keys.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import type { StoredTemplate } from '../templates.ts';
-import { saveTemplate } from '../templates.ts';
+import { claimTemplate } from '../templates.ts';
+import type { Warning } from '../../didit/index.ts';
+import { warning } from '../steps/warnings.ts';
 import type { ClaimedUpload } from './claim-upload.ts';
 import type { Verdict } from './judge.ts';
 
@@ -18,19 +21,38 @@ export function pendingTemplateFor(deps: VerifierDeps, claimed: ClaimedUpload, v
   return sealTemplate(enrolTemplate([analysis]), deps.config.templateKeyring);
 }
 
-export async function enrolIfApproved(deps: VerifierDeps, record: SessionRecord, analysis: FaceAnalysis): Promise<void> {
-  if (record.workflow_type !== 'kyc' || record.status !== 'Approved') return;
+/**
+ * Before an Approved kyc verdict is stored, it claims the vendor_data's template (set-if-absent).
+ * When another enrolment has it already, the verdict becomes Declined with ALREADY_ENROLLED: an
+ * Approved enrolment always means "this face is the account's", which the IdP relies on.
+ */
+export async function enrolIfApproved(deps: VerifierDeps, claimed: ClaimedUpload, verdict: Verdict, analysis: FaceAnalysis): Promise<{ verdict: Verdict; enrolled: boolean }> {
+  const record = claimed.record;
+  if (claimed.workflow.workflow_type !== 'kyc' || verdict.status !== 'Approved') return { verdict, enrolled: false };
   if (record.vendor_data === null) {
     deps.log.warn({ session_id: record.session_id }, 'kyc session approved without vendor_data: no template stored');
-    return;
+    return { verdict, enrolled: false };
   }
-  await saveTemplate(deps.store, deps.config.templateKeyring, record.vendor_data, [analysis], record.session_id);
+  if (await claimTemplate(deps.store, deps.config.templateKeyring, record.vendor_data, [analysis], record.session_id)) return { verdict, enrolled: true };
+  deps.log.warn({ session_id: record.session_id }, 'kyc session approved for a vendor_data that already has a face: declined (ALREADY_ENROLLED)');
+  return { verdict: alreadyEnrolled(verdict), enrolled: false };
+}
+
+/** The verdict, Declined, with ALREADY_ENROLLED on its first block (a kyc workflow has LIVENESS and/or IP_ANALYSIS). */
+function alreadyEnrolled(verdict: Verdict): Verdict {
+  const mark = <B extends { status: string; warnings: Warning[]; node_id: string }>(blocks: B[], feature: 'LIVENESS' | 'IP_ANALYSIS'): B[] => [
+    { ...blocks[0]!, status: 'Declined', warnings: [...blocks[0]!.warnings, warning(feature, 'ALREADY_ENROLLED', 'error', blocks[0]!.node_id)] },
+    ...blocks.slice(1),
+  ];
+  if (verdict.liveness_checks?.length) return { ...verdict, liveness_checks: mark(verdict.liveness_checks, 'LIVENESS'), status: 'Declined' };
+  if (verdict.ip_analyses?.length) return { ...verdict, ip_analyses: mark(verdict.ip_analyses, 'IP_ANALYSIS'), status: 'Declined' };
+  return { ...verdict, status: 'Declined' };
 }
 
 /** An operator approved a kyc session that was waiting for review: its template becomes the enrolment. */
 export async function enrolPending(store: Store, record: SessionRecord): Promise<boolean> {
   if (record.workflow_type !== 'kyc' || record.status !== 'Approved' || !record.pending_template || record.vendor_data === null) return false;
   const stored: StoredTemplate = { sealed: record.pending_template, source_session_id: record.session_id, images: 1, created_at: new Date().toISOString() };
-  await store.set(K.template(record.vendor_data), stored);
-  return true;
+  // First enrolment wins here too (update-status refuses to approve when a face exists; this closes the race).
+  return store.setIfAbsent(K.template(record.vendor_data), stored);
 }

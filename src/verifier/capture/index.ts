@@ -12,6 +12,7 @@ import { reissueGrant } from './keep-open.ts';
 import { readCapture } from './read-capture.ts';
 import { completeResponse } from './respond.ts';
 import { retainMedia } from './retain-media.ts';
+import { releaseTemplate } from '../templates.ts';
 
 export function handleCapture(deps: VerifierDeps) {
   return async (ctx: Context) => {
@@ -45,9 +46,16 @@ export function handleCapture(deps: VerifierDeps) {
       return;
     }
 
-    const verdict = await unlessBusy(() => judge(deps, ctx, claimed, capture, result.analysis, urls));
-    const record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(deps, claimed, verdict, result.analysis));
-    await enrolIfApproved(deps, record, result.analysis);
+    const judged = await unlessBusy(() => judge(deps, ctx, claimed, capture, result.analysis, urls));
+    const { verdict, enrolled } = await enrolIfApproved(deps, claimed, judged, result.analysis);
+    let record;
+    try {
+      record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(deps, claimed, verdict, result.analysis));
+    } catch (err) {
+      // The verdict was not stored: neither is the enrolment it claimed.
+      if (enrolled) await releaseTemplate(deps.store, claimed.record.vendor_data!, claimed.record.session_id);
+      throw err;
+    }
     ctx.body = completeResponse(record, claimed.grant.handoff);
   };
 }

@@ -36,6 +36,10 @@ const CATALOGUE: Record<string, Text> = {
     short: 'Virtual or missing camera',
     long: 'The capture did not come from a real camera stream: a known virtual camera, a stream that stopped or froze, or no camera report at all (a scripted upload). The reason is in additional_data.',
   },
+  ALREADY_ENROLLED: {
+    short: 'Already enrolled',
+    long: 'This vendor_data already has an enrolled face (another enrolment came first). An enrolment never replaces one: delete the old one first.',
+  },
   NOT_ENROLLED_NO_VENDOR_DATA: { short: 'Template not stored', long: 'The session has no vendor_data, so the enrolled face could not be stored for anyone.' },
 };
 

@@ -102,7 +102,9 @@ export function awaitVerdict(verification: Verification, config: Config) {
     const needsCheck =
       (attempt.status === null || !DECIDED.has(attempt.status)) && waited >= config.signin.webhookWaitSeconds * 1000 && !UNFINISHED.has(attempt.status ?? '');
     const reviewStale = attempt.status === 'In Review' && Date.now() - (attempt.statusAt ?? 0) >= REVIEW_RECHECK_MS;
-    if (needsCheck || reviewStale) attempt = await askDecisionEndpoint(ctx, verification, attempt);
+    if (needsCheck || reviewStale || attempt.needsDecision) attempt = await askDecisionEndpoint(ctx, verification, attempt);
+    // Conflicting events and no answer from the decision endpoint: nothing finishes yet.
+    if (attempt.needsDecision) attempt = { ...attempt, status: null };
     state(ctx).attempt = attempt;
 
     if (attempt.status !== null && (DECIDED.has(attempt.status) || UNFINISHED.has(attempt.status))) return next();
@@ -127,6 +129,11 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
           throw new HttpError(400, 'This verification has already been used.');
         }
         if (attempt.purpose === 'enrol') {
+          // Only the first approved enrolment of an account becomes its face (accounts.ts).
+          if (!(await accounts.claimEnrolment(attempt.accountId, attempt.sessionId))) {
+            state(ctx).log.warn({ sessionId: attempt.sessionId }, 'enrolment approved for an account another sign-up enrolled first; refused');
+            throw new HttpError(409, 'This account has already been set up. Sign in with your selfie instead.');
+          }
           // The enrolment itself is approved; a portrait that cannot be fetched is logged, not fatal.
           await keepEnrolmentPortrait(verification, attempt.sessionId, attempt.accountId, state(ctx).log as never).catch((err: unknown) =>
             state(ctx).log.warn({ sessionId: attempt.sessionId, err: (err as Error).message }, 'could not keep the enrolment portrait'),
@@ -143,10 +150,8 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
         return;
       }
       case 'Declined': {
-        // Counted once however often the page is reloaded or requested at once.
-        if (await verification.attempts.markUsed(attempt.sessionId, verdictTtl(interaction))) {
-          await verification.attempts.countFailure(attempt.uid, verdictTtl(interaction));
-        }
+        // Counted once per session however it was learnt (webhook, decision, this page, reloads).
+        await verification.attempts.countDecline(attempt.sessionId, attempt.uid, verdictTtl(interaction));
         const failures = await verification.attempts.failures(attempt.uid);
         return renderPage(ctx, 'declined', {
           title: 'We could not verify it is you',
