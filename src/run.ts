@@ -59,7 +59,8 @@ export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Lo
     if (rpPort) {
       // A dev tool: openid-client is a devDependency, so it is loaded only when the demo runs.
       const { startRelyingParty } = await import('../examples/relying-party/server.ts');
-      const rp = await startRelyingParty({ issuer: config.issuer, port: rpPort, clientId: 'demo-rp' });
+      // On the IdP's listen address: HOST=127.0.0.1 keeps the demo off the network too.
+      const rp = await startRelyingParty({ issuer: config.issuer, port: rpPort, clientId: 'demo-rp', host: config.host });
       closers.push(rp.close);
       relyingPartyUrl = rp.url;
     }
