@@ -26,6 +26,9 @@ commands:
   analyze IMG...      detect faces and report pose and quality (JSON lines)
   liveness FILE... [--method PASSIVE|FLASHING|ACTIVE_3D --challenge FILE]
                       presentation-attack signals of images or y4m recordings (JSON lines)
+  liveness report [--since DATE] [--workflow ID] [--json]
+                      field calibration: liveness score distributions of the stored sessions,
+                      the BPCER each threshold gives, the threshold that keeps BPCER <= 2 %
 
 Configuration comes from the environment (see README); flags override it.`;
 
@@ -118,6 +121,11 @@ async function users(args: string[]): Promise<number> {
 }
 
 async function liveness(args: string[]): Promise<number> {
+  if (args[0] === 'report') {
+    // Reads the verifier's stored sessions: the verifier's code, composed here at the entry layer.
+    const { runLivenessReport } = await import('./verifier/report-cli.ts');
+    return runLivenessReport(args.slice(1));
+  }
   const { runLiveness } = await import('./liveness/cli.ts');
   return runLiveness(args);
 }
