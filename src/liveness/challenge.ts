@@ -26,6 +26,9 @@ export const FLASH_PALETTE = {
 } as const satisfies Record<string, readonly [number, number, number]>;
 export type FlashColour = keyof typeof FLASH_PALETTE;
 
+/** FLASHING colour sets issued have at least this many valid orders (no colour twice in a row): see flashOrders. */
+export const FLASH_MIN_ORDERS = 1000;
+
 export type Direction = 'left' | 'right' | 'up' | 'down';
 
 interface ChallengeBase {
@@ -134,7 +137,9 @@ export function createChallenge(method: LivenessMethod, rng: Rng = cryptoRng(), 
       }
       const bright = steps.filter((s) => s.colour === 'white' || s.colour === 'yellow' || s.colour === 'cyan').length;
       const channels = [0, 1, 2].every((ch) => steps.some((s) => s.rgb[ch] === 255) && steps.some((s) => s.rgb[ch] === 0));
-      if (bright >= 2 && channels) break;
+      // and colours with ≥ 1,000 valid orders: flash_response ranks the issued order among them, so
+      // fewer would leave a recording a chance above 1/1000 (signals/flash.ts, FLASH.minOrders)
+      if (bright >= 2 && channels && flashOrders(steps.map((s) => s.colour)).length >= FLASH_MIN_ORDERS) break;
     }
     return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, maxLagMs: d.maxLagMs };
   }
@@ -199,6 +204,31 @@ export function checkChallengeUse(
   if (ch.method === 'PASSIVE' && now - start < (ch.frames - 1) * ch.intervalMs) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'answered before the light pattern could be shown' }) };
   if (now - start > dur + CHALLENGE_DEFAULTS.uploadSlackMs) return { ok: false, warning: livenessWarning('CHALLENGE_TIMEOUT', 'error', { elapsedMs: now - start }) };
   return { ok: true };
+}
+
+/**
+ * Every order of the challenge's colours that the server could have drawn with the same colours:
+ * each distinct arrangement of them with no colour twice in a row (createChallenge draws each step
+ * uniformly among the colours other than the previous one, so given its colours every such order is
+ * equally likely; its other conditions depend on the colours only, not their order).
+ */
+export function flashOrders(colours: readonly FlashColour[]): FlashColour[][] {
+  const counts = new Map<FlashColour, number>();
+  for (const c of colours) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const names = [...counts.keys()].sort();
+  const out: FlashColour[][] = [];
+  const cur: FlashColour[] = [];
+  const walk = (): void => {
+    if (cur.length === colours.length) { out.push([...cur]); return; }
+    for (const c of names) {
+      if (!counts.get(c) || c === cur[cur.length - 1]) continue;
+      counts.set(c, counts.get(c)! - 1); cur.push(c);
+      walk();
+      cur.pop(); counts.set(c, counts.get(c)! + 1);
+    }
+  };
+  walk();
+  return out;
 }
 
 /** Expected screen colour (0..1 RGB) at time t (ms from the start of the sequence); lead-in is black. */

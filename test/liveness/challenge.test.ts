@@ -1,11 +1,12 @@
 // Challenges: generation, single use, timing; FLASHING and ACTIVE_3D validation on generated answers.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkChallengeUse, createChallenge, parseChallenge, challengeDurationMs, flashColourAt,
+  checkChallengeUse, createChallenge, parseChallenge, challengeDurationMs, flashColourAt, flashOrders, FLASH_MIN_ORDERS, FLASH_PALETTE,
   type Active3dChallenge, type FlashingChallenge,
 } from '../../src/liveness/challenge.ts';
 import { active3dLiveness, flashingLiveness } from '../../src/liveness/methods.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
+import { FLASH, flashResponse, type FaceColour } from '../../src/liveness/signals/flash.ts';
 import { ACTIVE, activeSignals, measureTrack, type PoseSample } from '../../src/liveness/signals/active.ts';
 import { generateActiveTrack } from '../../src/liveness/synthetic/active.ts';
 import { generateFlashingSample, type FlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
@@ -235,6 +236,43 @@ describe('ACTIVE_3D reach: a share of the asked degrees, held two frames', () =>
       }
     }
   });
+});
+
+describe('FLASHING chance bound: the issued order ranked among every valid order of its colours', () => {
+  it('counts the valid orders (no colour twice in a row) and issues only colour sets with 1,000 or more', () => {
+    expect(flashOrders(['red', 'green', 'blue', 'yellow', 'cyan', 'magenta', 'white'])).toHaveLength(5040);
+    // one colour twice: 7!/2 = 2520 arrangements, 720 of them with the pair side by side
+    expect(flashOrders(['white', 'white', 'red', 'green', 'blue', 'yellow', 'cyan'])).toHaveLength(1800);
+    expect(flashOrders(['white', 'red', 'white']).map((o) => o.join())).toEqual(['white,red,white']);
+    const rng = seededRng(21);
+    for (let k = 0; k < 300; k++) expect(flashOrders(createChallenge('FLASHING', rng).steps.map((s) => s.colour)).length).toBeGreaterThanOrEqual(FLASH_MIN_ORDERS);
+  });
+
+  it('credits a clean response only for the order it answers, not for any other order of the same colours', () => {
+    const ch = createChallenge('FLASHING', seededRng(8), 0);
+    // the face's colour under the issued sequence, 120 ms late, 15 fps (a modelled, noise-free answer)
+    const answer = (c: typeof ch): FaceColour[] => {
+      const out: FaceColour[] = [];
+      for (let t = 0; t <= challengeDurationMs(c) + 400; t += 1000 / 15) {
+        const x = flashColourAt(c, t - 120);
+        out.push({ t: Math.round(t), rgb: [90 + 20 * x[0]!, 80 + 20 * x[1]!, 70 + 20 * x[2]!] });
+      }
+      return out;
+    };
+    const cols = answer(ch);
+    const own = flashResponse(ch, cols).response;
+    expect(own.details).toMatchObject({ rank: 1 });
+    expect(own.score).toBeGreaterThan(0.9);
+    // the same recording judged as the answer to each other valid order (one in 30 of them, fixed)
+    const orders = flashOrders(ch.steps.map((s) => s.colour));
+    expect(Math.floor(FLASH.chance * orders.length)).toBeGreaterThanOrEqual(1);
+    for (const [i, o] of orders.entries()) {
+      if (i % 30 || o.join() === ch.steps.map((s) => s.colour).join()) continue;
+      const other = { ...ch, steps: ch.steps.map((s, k) => ({ ...s, colour: o[k]!, rgb: FLASH_PALETTE[o[k]!] })) };
+      // no credit: 0.03, or less where its best (wrong) fit is late
+      expect(flashResponse(other, cols).response.score).toBeLessThanOrEqual(0.03);
+    }
+  }, 60_000);
 });
 
 describe('FLASHING validation (rendered recordings)', () => {

@@ -3,17 +3,16 @@
  *
  * - flash_response: the mean colour of the face follows the sequence, channel by channel, with a
  *   camera/display lag within the allowed range: per-channel linear fit of the face colour on the
- *   shown colour at the best lag (R²), compared with the same fit for random re-orderings of the
- *   sequence (a recording of another sequence, or no response, scores like a random order).
+ *   shown colour at the best lag (R²), ranked among the same fit for every other order of the same
+ *   colours (a recording of another sequence, or no response, ranks the issued order like any other).
  * - flash_shading: the screen is a light in front of the face. Per patch of the face, the increase
  *   under bright colours over the black lead-in, divided by the lead-in brightness (albedo and
  *   room light cancel), is constant (or a linear gradient) on a flat print, and varies with the
  *   surface normal (nose, cheek curvature) on a 3D face.
  */
-import { flashColourAt, type FlashingChallenge } from '../challenge.ts';
+import { FLASH_MIN_ORDERS, FLASH_PALETTE, flashColourAt, flashOrders, type FlashColour, type FlashingChallenge } from '../challenge.ts';
 import { leastSquares } from '../geometry.ts';
 import { clamp01, clipBox, faceCentre, faceInner, greyOf, median, ramp } from '../image.ts';
-import { seededRng, shuffle } from '../rng.ts';
 import { buildPyramid, trackLK } from '../track.ts';
 import type { Box, FaceGeometry, Frame, GreyImage, Point, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
@@ -27,10 +26,14 @@ export const FLASH = {
   /** R² of the fit: from `none` to `follows`. */
   r2None: 0.3,
   r2Follows: 0.7,
-  /** Margin of the true sequence's R² over the best of the shuffled ones. */
-  marginNone: 0.02,
-  marginFollows: 0.1,
-  shuffles: 24,
+  /**
+   * Chance acceptance of a recording that does not follow the sequence: the issued order must rank
+   * in the top ⌊chance · orders⌋ of every valid order of its colours (orderRank), so such a
+   * recording gets credit with probability ≤ chance. createChallenge only issues colour sets with at
+   * least `minOrders` valid orders, so that the top rank alone is within the bound.
+   */
+  chance: 1e-3,
+  minOrders: FLASH_MIN_ORDERS,
   /** Relative response (gain over face brightness): below `weak` the face barely reflects the screen. */
   weak: 0.05,
   strong: 0.1,
@@ -40,7 +43,7 @@ export const FLASH = {
   grid: 6,
 } as const;
 
-interface FaceColour { t: number; rgb: [number, number, number] }
+export interface FaceColour { t: number; rgb: [number, number, number] }
 
 /** Per-frame translation of the face relative to the middle frame (gain-normalised LK on face points). */
 function faceOffsets(frames: readonly Frame[], box: Box): Point[] {
@@ -84,30 +87,89 @@ function nearEdge(ch: FlashingChallenge, t: number): boolean {
   return false;
 }
 
-/** Best per-channel linear fit of the face colour on the shown colour over lags. */
-function fitSequence(ch: FlashingChallenge, cols: readonly FaceColour[], lags: readonly number[]): { r2: number; lag: number; gain: [number, number, number]; base: [number, number, number] } {
-  let best = { r2: -Infinity, lag: 0, gain: [0, 0, 0] as [number, number, number], base: [0, 0, 0] as [number, number, number] };
-  for (const lag of lags) {
-    const use = cols.filter((c) => !nearEdge(ch, c.t - lag) && c.t - lag >= 0);
-    if (use.length < 8) continue;
-    let ssr = 0, sst = 0;
-    const gain: [number, number, number] = [0, 0, 0], base: [number, number, number] = [0, 0, 0];
-    for (let k = 0; k < 3; k++) {
-      const xs = use.map((c) => flashColourAt(ch, c.t - lag)[k]!), ys = use.map((c) => c.rgb[k]!);
-      const mx = xs.reduce((a, b) => a + b, 0) / xs.length, my = ys.reduce((a, b) => a + b, 0) / ys.length;
-      let sxy = 0, sxx = 0, syy = 0;
-      for (let i = 0; i < xs.length; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; syy += (ys[i]! - my) ** 2; }
-      const g = sxx > 0 ? sxy / sxx : 0;
-      gain[k] = g; base[k] = my - g * mx;
-      sst += syy;
-      ssr += syy - (sxx > 0 ? (sxy * sxy) / sxx : 0);
+/**
+ * The face colours of the frames used at one lag, summed per segment of the sequence (0 the black
+ * lead-in, 1..n the steps, n + 1 black after the end). The steps' durations are the challenge's
+ * whatever the order of the colours, so which frames fall in which segment does not depend on the
+ * order: every order's fit at this lag is a few sums over the segments (fitOrder).
+ */
+interface LagStats { lag: number; n: number; count: Float64Array; sumY: Float64Array; total: [number, number, number]; totalSq: [number, number, number] }
+
+function lagStats(ch: FlashingChallenge, cols: readonly FaceColour[], lag: number): LagStats | null {
+  const use = cols.filter((c) => !nearEdge(ch, c.t - lag) && c.t - lag >= 0);
+  if (use.length < 8) return null;
+  const S = ch.steps.length + 2;
+  const count = new Float64Array(S), sumY = new Float64Array(S * 3);
+  const total: [number, number, number] = [0, 0, 0], totalSq: [number, number, number] = [0, 0, 0];
+  for (const c of use) {
+    const t = c.t - lag;
+    let g = 0, edge = ch.leadInMs;
+    if (t >= edge) {
+      g = S - 1;
+      for (let s = 0; s < ch.steps.length; s++) { if (t < edge + ch.steps[s]!.ms) { g = s + 1; break; } edge += ch.steps[s]!.ms; }
     }
-    const r2 = sst > 0 ? 1 - ssr / sst : 0;
-    // a negative gain (darker under light) is not a reflection
-    const r2pos = gain.every((g) => g > 0) ? r2 : Math.min(r2, 0);
-    if (r2pos > best.r2) best = { r2: r2pos, lag, gain, base };
+    count[g]!++;
+    for (let k = 0; k < 3; k++) { const y = c.rgb[k]!; sumY[g * 3 + k]! += y; total[k] = total[k]! + y; totalSq[k] = totalSq[k]! + y * y; }
+  }
+  return { lag, n: use.length, count, sumY, total, totalSq };
+}
+
+/**
+ * Per-channel linear fit of the face colour on the shown colour at one lag, for the steps' colours
+ * in `order` (0..1 RGB per step): R² over the three channels (≤ 0 when a channel gets darker under
+ * its light: not a reflection), gain and base per channel.
+ */
+function fitOrder(st: LagStats, order: readonly (readonly number[])[]): { r2: number; gain: [number, number, number]; base: [number, number, number] } {
+  const S = order.length + 2;
+  let ssr = 0, sst = 0;
+  const gain: [number, number, number] = [0, 0, 0], base: [number, number, number] = [0, 0, 0];
+  for (let k = 0; k < 3; k++) {
+    let sx = 0, sxx = 0, sxy = 0;
+    for (let g = 1; g < S - 1; g++) {
+      const x = order[g - 1]![k]!;
+      sx += st.count[g]! * x; sxx += st.count[g]! * x * x; sxy += x * st.sumY[g * 3 + k]!;
+    }
+    const mx = sx / st.n, my = st.total[k]! / st.n;
+    const vxx = sxx - st.n * mx * mx, vxy = sxy - st.n * mx * my, vyy = st.totalSq[k]! - st.n * my * my;
+    const g = vxx > 1e-12 ? vxy / vxx : 0;
+    gain[k] = g; base[k] = my - g * mx;
+    sst += vyy;
+    ssr += vyy - (vxx > 1e-12 ? (vxy * vxy) / vxx : 0);
+  }
+  const r2 = sst > 0 ? 1 - ssr / sst : 0;
+  // a negative gain (darker under light) is not a reflection
+  return { r2: gain.every((g) => g > 0) ? r2 : Math.min(r2, 0), gain, base };
+}
+
+/** Best fit over the lags of the steps' colours in `order` (the statistic every order is ranked by). */
+function bestFit(stats: readonly LagStats[], order: readonly (readonly number[])[]): { r2: number; lag: number; gain: [number, number, number]; base: [number, number, number] } {
+  let best = { r2: -Infinity, lag: 0, gain: [0, 0, 0] as [number, number, number], base: [0, 0, 0] as [number, number, number] };
+  for (const st of stats) {
+    const f = fitOrder(st, order);
+    if (f.r2 > best.r2) best = { ...f, lag: st.lag };
   }
   return best;
+}
+
+const rgb01 = (c: FlashColour): number[] => FLASH_PALETTE[c].map((v) => v / 255);
+
+/**
+ * The issued order's rank among every valid order of its colours (flashOrders), all fitted on the
+ * same lag grid (ties count against it), and the best R² of the others. A recording made without
+ * this sequence cannot depend on which order was drawn, so it ranks the issued one first with
+ * probability ≤ 1 / orders (docs/liveness.md, "Chance acceptance of a recording").
+ */
+function orderRank(ch: FlashingChallenge, stats: readonly LagStats[], own: number): { rank: number; orders: number; bestOther: number } {
+  const orders = flashOrders(ch.steps.map((s) => s.colour));
+  const issued = ch.steps.map((s) => s.colour).join(',');
+  let rank = 1, bestOther = 0;
+  for (const o of orders) {
+    if (o.join(',') === issued) continue;
+    const r2 = bestFit(stats, o.map(rgb01)).r2;
+    if (r2 > bestOther) bestOther = r2;
+    if (r2 >= own - 1e-9) rank++;
+  }
+  return { rank, orders: orders.length, bestOther };
 }
 
 export function flashSignals(ch: FlashingChallenge, frames: readonly Frame[], face: FaceGeometry): SignalResult[] {
@@ -120,32 +182,39 @@ export function flashSignals(ch: FlashingChallenge, frames: readonly Frame[], fa
   const offs = faceOffsets(fr, face.box);
   const ib = faceCentre(face.box);
   const cols: FaceColour[] = fr.map((f, i) => ({ t: f.t, rgb: meanColour(f, ib, offs[i]!) }));
+  const { response, lag } = flashResponse(ch, cols);
+  const out: SignalResult[] = [response];
+  if (response.score >= 0.5) out.push(shadingSignal(ch, fr, offs, face, lag));
+  return out;
+}
+
+/**
+ * flash_response on the face's mean colour per frame (`cols`, times from the start of the sequence):
+ * the signal proper, split from the pixels so that the chance bench (bench/liveness/flash-chance.ts)
+ * can run it on one recording against many issued challenges.
+ */
+export function flashResponse(ch: FlashingChallenge, cols: readonly FaceColour[]): { response: SignalResult; lag: number } {
   const lags: number[] = [];
   for (let l = -30; l <= ch.maxLagMs + FLASH.extraLagMs; l += FLASH.lagStepMs) lags.push(l);
-  const fit = fitSequence(ch, cols, lags);
-  // the same timing with the colours in random orders: what "not following this sequence" scores
-  const rng = seededRng(fr.length * 7 + Math.round(fr[0]!.t));
-  let nullBest = 0;
-  for (let i = 0; i < FLASH.shuffles; i++) {
-    const perm = shuffle(rng, ch.steps);
-    const alt: FlashingChallenge = { ...ch, steps: perm.map((s, k) => ({ ...s, ms: ch.steps[k]!.ms })) };
-    if (alt.steps.every((s, k) => s.colour === ch.steps[k]!.colour)) continue;
-    nullBest = Math.max(nullBest, fitSequence(alt, cols, lags.filter((_, k) => k % 3 === 0)).r2);
-  }
+  const stats = lags.map((l) => lagStats(ch, cols, l)).filter((x): x is LagStats => x !== null);
+  const fit = bestFit(stats, ch.steps.map((s) => s.rgb.map((v) => v / 255)));
+  // Every other order of the same colours, on the same lags: the issued one must fit best (within
+  // the top ⌊chance · orders⌋). This replaces a margin over 24 random re-orderings on a coarser lag
+  // grid, which bounded a recording's chance only near 1/25.
+  const { rank, orders, bestOther } = stats.length ? orderRank(ch, stats, fit.r2) : { rank: 1, orders: 1, bestOther: 0 };
+  const ranked = rank <= Math.floor(FLASH.chance * orders) ? 1 : 0;
   const brightness = cols.reduce((s, c) => s + (c.rgb[0] + c.rgb[1] + c.rgb[2]) / 3, 0) / cols.length;
   const amplitude = (fit.gain[0] + fit.gain[1] + fit.gain[2]) / 3 / Math.max(1, brightness);
   const late = fit.lag > ch.maxLagMs;
-  const follows = ramp(fit.r2, FLASH.r2None, FLASH.r2Follows) * ramp(fit.r2 - nullBest, FLASH.marginNone, FLASH.marginFollows) * ramp(amplitude, FLASH.weak, FLASH.strong);
+  const follows = ramp(fit.r2, FLASH.r2None, FLASH.r2Follows) * ranked * ramp(amplitude, FLASH.weak, FLASH.strong);
   const score = late ? Math.min(0.05, follows) : clamp01(0.03 + 0.97 * follows);
-  const details = { r2: round(fit.r2, 3), shuffledR2: round(nullBest, 3), lagMs: fit.lag, amplitude: round(amplitude, 3), frames: fr.length };
+  const details = { r2: round(fit.r2, 3), shuffledR2: round(bestOther, 3), rank, orders, lagMs: fit.lag, amplitude: round(amplitude, 3), frames: cols.length };
   const response: SignalResult = {
     signal: 'flash_response', applies: true, score: round(score, 3), details,
     reason: late ? `the face follows the colours ${fit.lag} ms late (limit ${ch.maxLagMs} ms)` : score >= 0.5 ? 'the face reflects the colour sequence in time' : 'the face does not reflect the colour sequence',
   };
   if (score < 0.5) response.warning = livenessWarning(late ? 'CHALLENGE_TIMEOUT' : 'FLASH_SEQUENCE_MISMATCH', 'error', details);
-  const out: SignalResult[] = [response];
-  if (score >= 0.5) out.push(shadingSignal(ch, fr, offs, face, fit.lag));
-  return out;
+  return { response, lag: fit.lag };
 }
 
 function shadingSignal(ch: FlashingChallenge, frames: readonly Frame[], offs: readonly Point[], face: FaceGeometry, lag: number): SignalResult {
