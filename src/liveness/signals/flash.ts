@@ -141,6 +141,30 @@ function fitOrder(st: LagStats, order: readonly (readonly number[])[]): { r2: nu
   return { r2: gain.every((g) => g > 0) ? r2 : Math.min(r2, 0), gain, base };
 }
 
+/**
+ * fitOrder's R² alone, without allocating: the ranking evaluates it for thousands of orders at each
+ * lag. Same arithmetic, so the issued order's own R² (from fitOrder) ties with it exactly.
+ */
+function orderR2(st: LagStats, order: readonly (readonly number[])[]): number {
+  const S = order.length + 2;
+  let ssr = 0, sst = 0, positive = true;
+  for (let k = 0; k < 3; k++) {
+    let sx = 0, sxx = 0, sxy = 0;
+    for (let g = 1; g < S - 1; g++) {
+      const x = order[g - 1]![k]!;
+      sx += st.count[g]! * x; sxx += st.count[g]! * x * x; sxy += x * st.sumY[g * 3 + k]!;
+    }
+    const mx = sx / st.n, my = st.total[k]! / st.n;
+    const vxx = sxx - st.n * mx * mx, vxy = sxy - st.n * mx * my, vyy = st.totalSq[k]! - st.n * my * my;
+    const g = vxx > 1e-12 ? vxy / vxx : 0;
+    if (!(g > 0)) positive = false;
+    sst += vyy;
+    ssr += vyy - (vxx > 1e-12 ? (vxy * vxy) / vxx : 0);
+  }
+  const r2 = sst > 0 ? 1 - ssr / sst : 0;
+  return positive ? r2 : Math.min(r2, 0);
+}
+
 /** Best fit over the lags of the steps' colours in `order` (the statistic every order is ranked by). */
 function bestFit(stats: readonly LagStats[], order: readonly (readonly number[])[]): { r2: number; lag: number; gain: [number, number, number]; base: [number, number, number] } {
   let best = { r2: -Infinity, lag: 0, gain: [0, 0, 0] as [number, number, number], base: [0, 0, 0] as [number, number, number] };
@@ -165,7 +189,9 @@ function orderRank(ch: FlashingChallenge, stats: readonly LagStats[], own: numbe
   let rank = 1, bestOther = 0;
   for (const o of orders) {
     if (o.join(',') === issued) continue;
-    const r2 = bestFit(stats, o.map(rgb01)).r2;
+    const x = o.map(rgb01);
+    let r2 = -Infinity;
+    for (const st of stats) r2 = Math.max(r2, orderR2(st, x));
     if (r2 > bestOther) bestOther = r2;
     if (r2 >= own - 1e-9) rank++;
   }
