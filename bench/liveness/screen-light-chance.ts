@@ -138,6 +138,8 @@ for (const [name, y12, y16] of series) {
   console.log(`  ${name}`);
   console.log(`    before: ${fmt(tally(drawsOld(y12, DRAWS, 5)))}`);
   console.log(`    now:    ${fmt(tally(drawsNew(y16, DRAWS, 6)))}   (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  // the exact figure for this series: every issuable pattern as the issued one (the draw is uniform)
+  console.log(`    now, exactly (all ${NEW.list.length} patterns): ${fmt(tally(NEW.list.map((p) => screenLightFromSeries(y16, p).score)))}`);
 }
 
 // ---- real clips ----

@@ -11,11 +11,14 @@ import { loadVerifierConfig } from '../../src/verifier/config.ts';
 import type { VerifierConfig } from '../../src/verifier/config.ts';
 import type { FacePort } from '../../src/verifier/face-port.ts';
 import { startVerifier } from '../../src/verifier/server.ts';
+import { K } from '../../src/verifier/keys.ts';
 import type { RunningVerifier } from '../../src/verifier/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import type { Store } from '../../src/store/index.ts';
 import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from './env.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
+import { randomScreenPattern } from '../../src/liveness/signals/screen-light.ts';
 import { generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
 import { freePort } from './server.ts';
@@ -113,6 +116,8 @@ export async function startTestVerifier(options: TestVerifierOptions = {}): Prom
     },
   });
   const running = await startVerifier(config, createLogger('info', sink), { store, ...(options.face ? { face: options.face } : {}) });
+  const origins = [...new Set([new URL(running.url).origin, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])])];
+  for (const o of origins) storesByOrigin.set(o, store);
   return {
     ...running,
     config,
@@ -120,6 +125,7 @@ export async function startTestVerifier(options: TestVerifierOptions = {}): Prom
     logs,
     dataDir: data.dir,
     stop: async () => {
+      for (const o of origins) storesByOrigin.delete(o);
       await running.close();
       if (ownStore) await store.close();
       if (!options.dataDir) data.remove();
@@ -266,12 +272,30 @@ export type ScreenLightCapture = { status: number; body: any; challenge: ScreenL
  * A PASSIVE screen-light capture as the page makes it: open the page (or use `opened`), ask for the
  * challenge, record the synthetic session of `kind` under its pattern and upload it naming it.
  */
+/** The screen-light pattern captureScreenLight pins (one fixed issuable pattern). */
+export const FIXED_SCREEN_PATTERN: readonly number[] = randomScreenPattern(seededRng(2024));
+
+/** The verifiers started here, by origin: captureScreenLight pins the pattern in its store. */
+const storesByOrigin = new Map<string, Store>();
+
 export async function captureScreenLight(sessionUrl: string, kind: SampleKind, seed: number, identity: string, opened?: OpenedPage): Promise<ScreenLightCapture> {
   const page = opened ?? (await openPage(sessionUrl));
   const c = await requestChallenge(sessionUrl, page);
   if (c.status !== 200) throw new Error(`challenge request answered ${c.status}: ${JSON.stringify(c.body)}`);
-  const challenge = c.body.challenge as ScreenLightChallenge;
+  let challenge = c.body.challenge as ScreenLightChallenge;
   if (challenge.method !== 'PASSIVE') throw new Error(`not a screen-light challenge: ${challenge.method}`);
+  // The server draws the pattern at random, and a live face's rank among all patterns (so the
+  // outcome) varies with it: pin the stored challenge to one fixed pattern, as a page would have
+  // shown it, so that a test's outcome does not depend on the draw.
+  const store = storesByOrigin.get(new URL(sessionUrl).origin);
+  if (store) {
+    const key = K.challenge(page.config.uploadToken);
+    const stored = await store.get<ScreenLightChallenge>(key);
+    if (stored) {
+      await store.set(key, { ...stored, pattern: [...FIXED_SCREEN_PATTERN] } as never, { ttl: 300 });
+      challenge = { ...challenge, pattern: [...FIXED_SCREEN_PATTERN] };
+    }
+  }
   const asked = Date.now();
   const upload = { ...(await syntheticBurst(kind, seed, identity, challenge.pattern)), challengeId: challenge.id };
   // a page cannot answer before its ~1 s burst is over: the server refuses sooner answers

@@ -14,11 +14,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJpeg } from '../../src/liveness/image.ts';
 import type { Active3dChallenge, FlashingChallenge, Frame, ScreenLightChallenge } from '../../src/liveness/index.ts';
+import { seededRng } from '../../src/liveness/rng.ts';
+import { randomScreenPattern } from '../../src/liveness/signals/screen-light.ts';
 import { generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
 import { generateActiveFrames, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
 import { generateFlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
 import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { K } from '../../src/verifier/keys.ts';
 import { launchWithCamera } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/env.ts';
 import { api, portraitB64, selfieRgb, startTestVerifier } from '../helpers/verifier.ts';
@@ -216,10 +219,26 @@ type Upload = { url: string; token: string; contentType: string; body: Buffer };
 type Outcome = { status: string; sessionId: string; decision: any; risks: string[]; upload: Upload; challenges: any[]; backgrounds: string[]; backgroundAtUpload: string | undefined };
 
 /** One sign-in through the page: press "Take selfie", follow the challenge, land on the callback. */
-async function signIn(browser: Browser, workflowId: 'flashing' | 'active-3d' | 'reauth' | 'screen-light', answer?: Answer): Promise<Outcome> {
+/**
+ * With `pin`: the screen-light pattern the page is sent and the verifier judges, in place of the one
+ * the server drew (the stored challenge is overwritten as the HTTP tests do), so that an outcome
+ * that depends on how well a live face follows its pattern does not depend on the random draw.
+ */
+async function signIn(browser: Browser, workflowId: 'flashing' | 'active-3d' | 'reauth' | 'screen-light', answer?: Answer, pin?: readonly number[]): Promise<Outcome> {
   const extra = workflowId === 'reauth' ? { portrait_image: await portraitB64('amy', 2) } : {};
   const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: workflowId, vendor_data: 'browser', callback: callbackUrl, ...extra });
   const page = await newPage(browser, answer, workflowId === 'reauth' || workflowId === 'screen-light');
+  if (pin) {
+    await page.route('**/challenge', async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      const grant = route.request().headers()['x-upload-token']!;
+      const stored = await v.store.get<ScreenLightChallenge>(K.challenge(grant));
+      if (stored) await v.store.set(K.challenge(grant), { ...stored, pattern: [...pin] } as never, { ttl: 300 });
+      if (body.challenge) body.challenge.pattern = [...pin];
+      await route.fulfill({ response: res, json: body });
+    });
+  }
   let upload: Upload | undefined;
   lastUpload = undefined;
   const challenges: any[] = [];
@@ -365,7 +384,8 @@ describe('a flat-plane motion video fed as the camera', () => {
 
 describe('answers played by a camera that follows the challenge', () => {
   it('PASSIVE with screen light: a face lit by the page\'s pattern is Approved', async () => {
-    const r = await signIn(stillCamera, 'screen-light', burstAnswer('bona_fide', 3));
+    // a fixed issuable pattern (the test in test/verifier/screen-light.test.ts uses the same)
+    const r = await signIn(stillCamera, 'screen-light', burstAnswer('bona_fide', 3), randomScreenPattern(seededRng(2024)));
     await expectScreenLight(r);
     expect(r.decision.liveness_checks[0], JSON.stringify(r.decision.liveness_checks[0])).toMatchObject({ method: 'PASSIVE', status: 'Approved' });
     expect(r.status).toBe('Approved');
