@@ -6,6 +6,7 @@
 // key at a time, which Cluster allows.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Json, Store } from '../store/index.ts';
+import { normaliseEmail } from './accounts.ts';
 
 const GRANTABLE = new Set([
   'AccessToken',
@@ -21,6 +22,10 @@ export function modelKey(model: string, id: string): string {
 }
 export const grantIndexKey = (grantId: string) => `oidc:grant-tokens:{${grantId}}`;
 const uidKey = (uid: string) => `oidc:Session-uid:${uid}`;
+/** Every record about an account (sessions, grants, tokens, codes, finished interactions), for erasure. */
+const accountRecordsKey = (accountId: string) => `oidc:by-account:${accountId}`;
+/** Interactions whose login_hint named an email, for erasure (they may predate any account). */
+const hintRecordsKey = (email: string) => `oidc:by-login-hint:${normaliseEmail(email)}`;
 const userCodeKey = (code: string) => `oidc:DeviceCode-userCode:${code}`;
 
 export type AdapterOptions = {
@@ -28,6 +33,30 @@ export type AdapterOptions = {
   /** Used only if oidc-provider ever upserts without an expiry: no key may live forever. */
   fallbackTtl: number;
 };
+
+async function indexForErasure(store: Store, model: string, id: string, payload: AdapterPayload, ttl: number): Promise<void> {
+  const p = payload as { accountId?: unknown; uid?: unknown; result?: { login?: { accountId?: unknown } }; params?: { login_hint?: unknown } };
+  const accountId = typeof p.accountId === 'string' ? p.accountId : typeof p.result?.login?.accountId === 'string' ? p.result.login.accountId : undefined;
+  if (accountId) {
+    const keys = [modelKey(model, id)];
+    if (model === 'Session' && typeof p.uid === 'string') keys.push(uidKey(p.uid));
+    if (model === 'Grant') keys.push(grantIndexKey(id));
+    for (const k of keys) await store.indexAdd(accountRecordsKey(accountId), k, { ttl });
+  }
+  if (model === 'Interaction' && typeof p.params?.login_hint === 'string') await store.indexAdd(hintRecordsKey(p.params.login_hint), modelKey(model, id), { ttl });
+}
+
+/**
+ * Erasure (`users delete`): every oidc-provider record about the account: its sessions (so a
+ * browser signed in as it is signed out), grants and their token indexes, tokens, codes, and the
+ * interactions that named its email as login_hint.
+ */
+export async function forgetAccountRecords(store: Store, accountId: string, email: string): Promise<number> {
+  const [byAccount, byHint] = await Promise.all([store.indexMembers(accountRecordsKey(accountId)), store.indexMembers(hintRecordsKey(email))]);
+  const keys = [...new Set([...byAccount, ...byHint])];
+  await store.delete(...keys, accountRecordsKey(accountId), hintRecordsKey(email));
+  return keys.length;
+}
 
 export function createAdapterFactory({ store, fallbackTtl }: AdapterOptions) {
   return (model: string): Adapter => {
@@ -42,6 +71,7 @@ export function createAdapterFactory({ store, fallbackTtl }: AdapterOptions) {
         }
         if (model === 'Session' && payload.uid) await store.set(uidKey(payload.uid), id, { ttl });
         if (payload.userCode) await store.set(userCodeKey(payload.userCode), id, { ttl });
+        await indexForErasure(store, model, id, payload, ttl);
       },
 
       async find(id: string) {

@@ -8,6 +8,10 @@ export const K = {
   upload: (id: string) => `verifier:upload:${id}`,
   /** A browser that loaded a session's capture page (its cookie) → that session's id. */
   pageViewer: (viewer: string) => `verifier:page-viewer:${viewer}`,
+  /** The viewer cookies handed out for one session (so erasure can find them). */
+  sessionViewers: (sessionId: string) => `verifier:session-viewers:${sessionId}`,
+  /** The queued jobs about one session: its timers and webhooks (so erasure can find them). */
+  sessionJobs: (sessionId: string) => `verifier:session-jobs:${sessionId}`,
   /** The liveness challenge issued to one upload grant (FLASHING / ACTIVE_3D): at most one per grant. */
   challenge: (uploadId: string) => `verifier:challenge:${uploadId}`,
   /**

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Browser, BrowserContext } from 'playwright-core';
 import * as oidc from 'openid-client';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -190,11 +191,39 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
     await context.close();
   }, 90_000);
 
-  it('users delete removes the account and its template; its email no longer signs in', async () => {
+  it('users delete erases the account: no key about it is left in Redis, its signed-in browser is signed out, its email no longer signs in', async () => {
+    // amy signs in once more and keeps this browser's IdP session.
+    const context = await relyingPartyContext(amyBrowser);
+    const signedIn = await authorize(context, { login_hint: 'amy@example.com' });
+    await continueWithSelfie(signedIn.page);
+    await takeSelfie(signedIn.page);
+    await signedIn.page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+    const mentions = async () => {
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const found: string[] = [];
+        for (const key of await redis.keys(`${env.REDIS_KEY_PREFIX}*`)) {
+          const type = await redis.type(key);
+          const value = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'set' ? JSON.stringify(await redis.smembers(key)) : type === 'string' ? String(await redis.get(key)) : type === 'zset' ? JSON.stringify(await redis.zrange(key, '0', '-1')) : '';
+          if (`${key} ${value}`.includes(amyId) || `${key} ${value}`.toLowerCase().includes('amy@example.com')) found.push(key.slice(env.REDIS_KEY_PREFIX!.length));
+        }
+        return found;
+      } finally {
+        redis.disconnect();
+      }
+    };
+    expect((await mentions()).length).toBeGreaterThan(5);
+
     const out = await cli(['users', 'delete', '--email', 'amy@example.com']);
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ deleted: true, template_deleted: true });
-    const context = await relyingPartyContext(amyBrowser);
+    // Key by key, name and value: nothing names the account or its email any more.
+    expect(await mentions()).toEqual([]);
+
+    // The browser that was signed in as amy is signed out: the login page, not an error.
+    const again = await authorize(context, {});
+    expect(again.page.url()).toContain('/interaction/');
+    expect(await again.page.getByRole('button', { name: 'Continue with a selfie' }).isVisible()).toBe(true);
     const { page } = await authorize(context, { login_hint: 'amy@example.com' });
     // No longer enrolled: the login page says so instead of opening the camera.
     expect(page.url()).toContain('/interaction/');
@@ -202,5 +231,5 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
     await page.getByText('There is no account with this email yet').waitFor({ timeout: 10_000 });
     expect(page.url()).toContain('/interaction/');
     await context.close();
-  }, 60_000);
+  }, 90_000);
 });

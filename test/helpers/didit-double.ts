@@ -24,6 +24,8 @@ type Session = {
   created_at: string;
   /** What the user "captured" (set by the test): served as the retained reference image. */
   capturedImage?: Buffer;
+  /** Risks the LIVENESS block of the decision carries (set by the test), e.g. ALREADY_ENROLLED. */
+  risks?: string[];
 };
 
 export type DiditDouble = {
@@ -74,7 +76,9 @@ export async function startDiditDouble(): Promise<DiditDouble> {
     callback: s.callback,
     created_at: s.created_at,
     reviews: [],
-    liveness_checks: s.status === 'Approved' && s.capturedImage ? [{ node_id: 'liveness_1', status: 'Approved', method: 'PASSIVE', score: 97, reference_image: `${base}/media/${s.session_id}.jpg`, warnings: [] }] : null,
+    liveness_checks: s.risks
+      ? [{ node_id: 'liveness_1', status: s.status, method: 'PASSIVE', score: 0, reference_image: null, warnings: s.risks.map((risk) => ({ feature: 'LIVENESS', risk, additional_data: null, log_type: 'error', short_description: risk, long_description: risk, node_id: 'liveness_1' })) }]
+      : s.status === 'Approved' && s.capturedImage ? [{ node_id: 'liveness_1', status: 'Approved', method: 'PASSIVE', score: 97, reference_image: `${base}/media/${s.session_id}.jpg`, warnings: [] }] : null,
     face_matches: null,
     ip_analyses: null,
   });

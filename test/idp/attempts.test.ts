@@ -41,6 +41,19 @@ describe('attempts', () => {
     expect((await attempts.get('s-used'))?.used).toBe(true);
   });
 
+  it('a selfie not approved counts once against the sign-in, however often it is learnt', async () => {
+    for (const [sid, status] of [['r-1', 'In Review'], ['r-2', 'Declined']] as const) {
+      await attempts.claim(sid, 'uid-r', 'acct-r', 60);
+      await attempts.begin({ sessionId: sid, uid: 'uid-r', accountId: 'acct-r', purpose: 'login' }, 60);
+      await attempts.recordStatus(sid, status, 'webhook', 100);
+      await attempts.recordStatus(sid, status, 'decision', 101);
+      await attempts.countDecline(sid, 'uid-r', 60);
+    }
+    // An operator's later decision about the reviewed one changes nothing to the count.
+    await attempts.recordStatus('r-1', 'Declined', 'webhook', 200);
+    expect(await attempts.failures('uid-r')).toBe(2);
+  });
+
   it('erasing an account removes every key of its sign-ins', async () => {
     for (const [sid, uid] of [['e-1', 'uid-e1'], ['e-2', 'uid-e2']] as const) {
       expect(await attempts.claim(sid, uid, 'acct-erase', 60)).toBe(true);

@@ -123,6 +123,23 @@ describe('remote mode only', () => {
     }
   });
 
+  it('sign-up declined because the email already has a face (ALREADY_ENROLLED): says so, no retry offered', async () => {
+    const { browser, url } = await begin();
+    const issuer = env.server.config.issuer;
+    const uid = /\/interaction\/([^/?]+)/.exec(url)![1]!;
+    const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const res = await browser.fetch(`${issuer}/interaction/${uid}/signup`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, email: 'gus@example.com', name: 'Gus' }).toString() });
+    const session = sessionOf(env.double, res.headers.get('location')!);
+    session.risks = ['ALREADY_ENROLLED'];
+    await env.double.complete(session.session_id, 'Declined');
+    const back = await browser.follow(`${issuer}/reauth/callback?verificationSessionId=${session.session_id}`, issuer);
+    expect(back.res.status).toBe(409);
+    const page = await back.res.text();
+    expect(page).toContain('already been set up');
+    expect(page).not.toContain('/retry');
+  });
+
   it('sign-up: enrolment session → Approved → account enrolled, portrait kept, signed in', async () => {
     const { browser, url, config, verifier } = await begin();
     const issuer = env.server.config.issuer;

@@ -135,7 +135,22 @@ describe('enrolment and re-authentication against the template', () => {
     expect(patch.status).toBe(400);
     expect(patch.body.new_status[0]).toMatch(/already has an enrolled face/);
     expect((await decision(reviewed.session_id)).status).toBe('In Review');
+    // Nor approve the one declined with ALREADY_ENROLLED, nor one declined then approved.
+    for (const id of [second.session_id, reviewed.session_id]) {
+      if (id === reviewed.session_id) expect((await api(v, 'PATCH', `/v3/session/${id}/update-status/`, { new_status: 'Declined' })).status).toBe(200);
+      const approve = await api(v, 'PATCH', `/v3/session/${id}/update-status/`, { new_status: 'Approved' });
+      expect(approve.status).toBe(400);
+      expect((await decision(id)).status).toBe('Declined');
+    }
     expect(await loadTemplate(v.store, 'user-once')).toMatchObject({ source_session_id: first.session_id });
+    // With no face enrolled at all, a declined enrolment still cannot be approved: it holds no face.
+    const lone = await newSession({ workflow_id: 'kyc-review', vendor_data: 'user-lone' });
+    expect((await captureScreenLight(lone.url, 'bona_fide', 2, 'amy')).body.status).toBe('In Review');
+    expect((await api(v, 'PATCH', `/v3/session/${lone.session_id}/update-status/`, { new_status: 'Declined' })).status).toBe(200);
+    const late = await api(v, 'PATCH', `/v3/session/${lone.session_id}/update-status/`, { new_status: 'Approved' });
+    expect(late.status).toBe(400);
+    expect(late.body.new_status[0]).toMatch(/holds no face/);
+    expect(await loadTemplate(v.store, 'user-lone')).toBeUndefined();
   });
 
   it('enrolFromImages enrols from files and refuses a mix of people', async () => {

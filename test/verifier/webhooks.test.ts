@@ -58,11 +58,13 @@ describe('status webhooks', () => {
     expect(abandoned.decision).toMatchObject({ session_id: s.session_id, status: 'Abandoned', liveness_checks: null });
     expect(abandoned.event_id).not.toBe(p.event_id);
 
-    // An operator approves it: another webhook, with the review in the decision.
-    const upd = await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Approved', comment: 'checked by hand' });
+    // An enrolment that holds no face cannot be approved (it would enrol nobody): an operator
+    // declines it instead: another webhook, with the review in the decision.
+    expect((await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Approved' })).status).toBe(400);
+    const upd = await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Declined', comment: 'checked by hand' });
     expect(upd).toMatchObject({ status: 200, body: { session_id: s.session_id } });
-    const approved = await waitFor('Approved webhook', () => receiver.deliveries.map(payload).find((x) => x.session_id === s.session_id && x.status === 'Approved'));
-    expect(approved.decision?.reviews).toEqual([expect.objectContaining({ new_status: 'Approved', comment: 'checked by hand' })]);
+    const reviewed = await waitFor('Declined webhook', () => receiver.deliveries.map(payload).find((x) => x.session_id === s.session_id && x.status === 'Declined'));
+    expect(reviewed.decision?.reviews).toEqual([expect.objectContaining({ new_status: 'Declined', comment: 'checked by hand' })]);
 
     // Resubmitted re-opens the capture: the page takes a capture again.
     await api(v, 'PATCH', `/v3/session/${s.session_id}/update-status/`, { new_status: 'Resubmitted' });

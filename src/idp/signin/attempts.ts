@@ -107,8 +107,10 @@ export class Attempts {
   async recordStatus(sessionId: string, status: SessionStatus, from: 'webhook' | 'decision', changedAt: number): Promise<boolean> {
     const attempt = await this.get(sessionId);
     if (!attempt) return false;
-    // A Declined counts against the sign-in's tries whenever it is learnt, whether or not the browser comes back.
-    if (status === 'Declined') await this.countDecline(sessionId, attempt.uid, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
+    // A selfie that was not approved (Declined, or sent to review) counts against the sign-in's
+    // tries whenever it is learnt, whether or not the browser comes back: reviews are not a free
+    // way to try faces (each also fills the operator's queue).
+    if (status === 'Declined' || status === 'In Review') await this.countDecline(sessionId, attempt.uid, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
     if (attempt.statusChangedAt !== undefined && changedAt < attempt.statusChangedAt) return false;
     if (from === 'webhook' && changedAt === attempt.statusChangedAt && attempt.status !== null && status !== attempt.status) {
       return this.#store.patch(attemptKey(sessionId), { needsDecision: true });

@@ -16,6 +16,7 @@ import { PortraitVault } from '../signin/portraits.ts';
 
 import { UsageError } from '../../usage-error.ts';
 import { Attempts } from '../signin/attempts.ts';
+import { forgetAccountRecords } from '../adapter.ts';
 
 /**
  * What `users` needs from the embedded verifier (no verification service over the network):
@@ -112,8 +113,10 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
   } else {
     forgotten = await embedded.forget(store, account.id);
   }
-  // The IdP's own traces of its sign-ins: which sign-in each verification session served.
+  // The IdP's own traces of its sign-ins: which sign-in each verification session served, and
+  // oidc-provider's sessions, grants and tokens (a browser signed in as the account is signed out).
   await new Attempts(store).forgetAccount(account.id);
+  await forgetAccountRecords(store, account.id, account.email);
   await accounts.delete(account.id);
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
   return 0;

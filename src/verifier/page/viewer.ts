@@ -14,6 +14,7 @@ export async function rememberViewer(ctx: Context, store: Store, token: string, 
   if (await isViewer(ctx, store, sessionId)) return;
   const viewer = randomBytes(18).toString('base64url');
   await store.set(K.pageViewer(viewer), sessionId, { ttl: ttlSeconds });
+  await store.indexAdd(K.sessionViewers(sessionId), viewer, { ttl: ttlSeconds });
   ctx.cookies.set(COOKIE, viewer, {
     path: `/session/${encodeURIComponent(token)}`,
     httpOnly: true,

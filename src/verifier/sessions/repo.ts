@@ -29,12 +29,23 @@ export async function saveSession(store: Store, record: SessionRecord, retention
 }
 
 export async function removeSession(store: Store, record: SessionRecord): Promise<void> {
+  const sid = record.session_id;
+  // Everything keyed by or pointing at the session: its page viewers, its queued timers and
+  // webhooks (a webhook job holds the vendor_data), its challenge count. Queue buckets keep only
+  // "due|job id" entries, which are dropped when due since their job is gone.
+  const [viewers, jobs] = await Promise.all([store.indexMembers(K.sessionViewers(sid)), store.indexMembers(K.sessionJobs(sid))]);
   await store.delete(
-    K.session(record.session_id),
+    K.session(sid),
     K.token(record.session_token),
-    ...(record.upload_id ? [K.upload(record.upload_id)] : []),
-    ...record.media.map((name) => K.media(record.session_id, name)),
+    ...(record.upload_id ? [K.upload(record.upload_id), K.challenge(record.upload_id)] : []),
+    ...record.media.map((name) => K.media(sid, name)),
+    ...viewers.map((v) => K.pageViewer(v)),
+    ...jobs.map((j) => K.job(j)),
+    K.sessionViewers(sid),
+    K.sessionJobs(sid),
+    K.challengesIssued(sid),
   );
+  for (const j of jobs) await store.indexRemove(K.deadJobs(), j);
   await store.indexRemove(K.allSessions(), record.session_id);
   if (record.vendor_data !== null) await store.indexRemove(K.vendorSessions(record.vendor_data), record.session_id);
 }

@@ -9,7 +9,7 @@
 import type { VerifierDeps } from '../deps.ts';
 import { withLock } from '../lock.ts';
 import { enqueueStatusWebhook } from '../queue/webhooks.ts';
-import { scheduleTimersFor } from '../queue/timers.ts';
+import { rememberJob, scheduleTimersFor } from '../queue/timers.ts';
 import { loadSession, saveSession } from './repo.ts';
 import type { SessionRecord } from './types.ts';
 
@@ -29,6 +29,7 @@ export async function updateSession(deps: TransitionDeps, sessionId: string, cha
     await saveSession(deps.store, after, deps.config.sessionRetentionMs);
     if (after.status === before.status) return { record: after, changed: true, statusChanged: false };
     const eventId = await enqueueStatusWebhook(deps.config, deps.queue, after);
+    if (eventId) await rememberJob(deps, after, eventId);
     await scheduleTimersFor(deps, after);
     return { record: after, changed: true, statusChanged: true, eventId };
   });

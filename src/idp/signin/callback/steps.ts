@@ -116,6 +116,16 @@ export function awaitVerdict(verification: Verification, config: Config) {
   };
 }
 
+/** The service declined this enrolment because its account already has a face (ALREADY_ENROLLED). */
+async function declinedAsAlreadyEnrolled(verification: Verification, sessionId: string): Promise<boolean> {
+  try {
+    const d = await verification.client.getDecision(sessionId);
+    return [...(d.liveness_checks ?? []), ...(d.ip_analyses ?? [])].some((b) => (b.warnings ?? []).some((w) => w.risk === 'ALREADY_ENROLLED'));
+  } catch {
+    return false; // unknown: the ordinary declined page, with its retry, is the safe answer
+  }
+}
+
 /** A verdict's "used" mark lives as long as the sign-in that could use it. */
 const verdictTtl = (interaction: Interaction) => Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
 
@@ -150,6 +160,11 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
         return;
       }
       case 'Declined': {
+        // A sign-up whose email already has a face (another enrolment came first): retrying cannot help.
+        if (attempt.purpose === 'enrol' && (await declinedAsAlreadyEnrolled(verification, attempt.sessionId))) {
+          await verification.attempts.countDecline(attempt.sessionId, attempt.uid, verdictTtl(interaction));
+          throw new HttpError(409, 'An account with this email has already been set up. Sign in with your selfie instead.');
+        }
         // Counted once per session however it was learnt (webhook, decision, this page, reloads).
         await verification.attempts.countDecline(attempt.sessionId, attempt.uid, verdictTtl(interaction));
         const failures = await verification.attempts.failures(attempt.uid);
