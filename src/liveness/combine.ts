@@ -7,6 +7,8 @@
  *  - score ≤ ATTACK_THRESHOLD[method]  → attack = true  → LIVENESS_FACE_ATTACK (auto-decline risk)
  *  - score ≤ the workflow's review threshold → LOW_LIVENESS_SCORE (the verifier applies its own
  *    review/decline thresholds; LIVE_THRESHOLD is the default used by the CLI and the benchmark)
+ * Signals in REVIEW_ONLY are left out of the attack decision and may pull the score down to the
+ * review band only (ATTACK_THRESHOLD + 1), never into the decline band.
  */
 import type { LivenessMethod, LivenessResult, LivenessWarning, SignalName, SignalResult } from './types.ts';
 import { livenessWarning } from './warnings.ts';
@@ -16,6 +18,16 @@ export const WEIGHTS: Record<LivenessMethod, Partial<Record<SignalName, number>>
   FLASHING: { flash_response: 1, flash_shading: 1, challenge_track: 1, same_face: 1, device_border: 1, screen_moire: 1, screen_glare: 0.5, print_texture: 0.6 },
   ACTIVE_3D: { challenge_track: 1, parallax_3d: 1, same_face: 1, device_border: 1, screen_moire: 1, screen_glare: 0.5, print_texture: 0.6 },
 };
+
+/**
+ * Still-image signals that may send a capture to review but never decline it (issue 12, item 2).
+ * On real face crops (../shared/pad-real, calibration half; docs/liveness.md, "Still-image signals
+ * on real crops") neither could keep BPCER ≤ 5 % in every source while refusing any attack:
+ * screen_moire finds stronger spectral peaks on live webcam crops (JPEG, resampling, sharpening)
+ * than on the real attack crops, and print_texture's contrast/colour measures overlap completely.
+ * They keep their warnings (SCREEN_MOIRE, PRINT_LOOK) and their pull on the score, down to review.
+ */
+export const REVIEW_ONLY: ReadonlySet<SignalName> = new Set<SignalName>(['screen_moire', 'print_texture']);
 
 /** At or below: presentation attack (LIVENESS_FACE_ATTACK). */
 export const ATTACK_THRESHOLD: Record<LivenessMethod, number> = { PASSIVE: 30, FLASHING: 30, ACTIVE_3D: 30 };
@@ -31,16 +43,23 @@ export const SCREEN_LIGHT_LIVE_THRESHOLD = 40;
 
 export function combine(method: LivenessMethod, signals: readonly SignalResult[], ms = 0, opts: { liveThreshold?: number } = {}): LivenessResult {
   const weights = WEIGHTS[method];
-  let logScore = 0;
+  let logScore = 0, logDecisive = 0;
   const applied: SignalName[] = [];
   for (const s of signals) {
     if (!s.applies) continue;
     applied.push(s.signal);
     const w = weights[s.signal] ?? 0;
-    logScore += w * Math.log(Math.max(1e-4, s.score));
+    const l = w * Math.log(Math.max(1e-4, s.score));
+    logScore += l;
+    if (!REVIEW_ONLY.has(s.signal)) logDecisive += l;
   }
-  const score = Math.round(100 * Math.exp(logScore));
-  const attack = score <= ATTACK_THRESHOLD[method];
+  // the attack decision rests on the signals that may decline; review-only ones can bring the
+  // score to just above the attack threshold (In Review under the shipped workflows, which
+  // decline at 30), so a live face they misread is reviewed, not refused
+  const decisive = Math.round(100 * Math.exp(logDecisive));
+  const attack = decisive <= ATTACK_THRESHOLD[method];
+  const full = Math.round(100 * Math.exp(logScore));
+  const score = attack ? full : Math.max(full, Math.min(decisive, ATTACK_THRESHOLD[method] + 1));
   const liveAt = opts.liveThreshold ?? (method === 'PASSIVE' && applied.includes('screen_light') ? SCREEN_LIGHT_LIVE_THRESHOLD : LIVE_THRESHOLD);
   const live = !attack && score > liveAt;
   const warnings: LivenessWarning[] = signals.flatMap((s) => (s.warning && s.applies ? [s.warning] : []));
