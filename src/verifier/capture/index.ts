@@ -7,6 +7,7 @@ import { analyseCapture, EngineBusy } from './analyse-capture.ts';
 import { claimUpload } from './claim-upload.ts';
 import { commitVerdict } from './commit.ts';
 import { enrolIfApproved, pendingTemplateFor } from './enrol.ts';
+import { followTemplate } from './follow-template.ts';
 import { judge, judgeUnusable } from './judge.ts';
 import { reissueGrant } from './keep-open.ts';
 import { readCapture } from './read-capture.ts';
@@ -48,6 +49,7 @@ export function handleCapture(deps: VerifierDeps) {
     const verdict = await unlessBusy(() => judge(deps, ctx, claimed, capture, result.analysis, urls));
     const record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(deps, claimed, verdict, result.analysis));
     await enrolIfApproved(deps, record, result.analysis);
+    await followTemplate(deps, record, result.analysis);
     ctx.body = completeResponse(record, claimed.grant.handoff);
   };
 }
