@@ -124,17 +124,18 @@ for (let fold = 1; fold <= 10; fold++) {
   }
 }
 
-interface Scored { same: boolean; fold: number; score: number | null }
+interface Scored { same: boolean; fold: number; score: number | null; gated: boolean }
 function scorePairs(model: 'current' | 'legacy'): Scored[] {
   return pairs.map((p) => {
     const ea = vec(model === 'current' ? cache[p.a]!.e : cache[p.a]!.l);
     const eb = vec(model === 'current' ? cache[p.b]!.e : cache[p.b]!.l);
-    if (!ea || !eb) return { same: p.same, fold: p.fold, score: null };
+    const gated = !!(cache[p.a]!.q || cache[p.b]!.q);
+    if (!ea || !eb) return { same: p.same, fold: p.fold, score: null, gated };
     let d = 0, na = 0, nb = 0;
     for (let i = 0; i < ea.length; i++) { d += ea[i]! * eb[i]!; na += ea[i]! * ea[i]!; nb += eb[i]! * eb[i]!; }
     const cos = d / Math.sqrt(na * nb);
     const m = model === 'current' ? MODEL : LEGACY_MODEL;
-    return { same: p.same, fold: p.fold, score: 100 * similarityFromCosine(cos, m) };
+    return { same: p.same, fold: p.fold, score: 100 * similarityFromCosine(cos, m), gated };
   });
 }
 
@@ -179,6 +180,9 @@ function report(label: string, sc: Scored[], dev: (f: number) => boolean, defaul
   const rv = (xs: number[]) => xs.filter((x) => x > defaults.decline && x <= defaults.review).length;
   console.log(`default thresholds review ${defaults.review} / decline ${defaults.decline}: FMR ${pct(ap(i), i.length)} (${ap(i)}/${i.length}), different-person In Review ${pct(rv(i), i.length)}; ` +
     `FNMR ${pct(g.length - ap(g), g.length)} (${rv(g)} In Review, ${g.length - ap(g) - rv(g)} Declined; ${pct(gen.length - ap(g), gen.length)} counting unscorable pairs)`);
+  // What `compare --pairs` with the default quality gate would give: a refused image fails its pair.
+  const gatedOk = gen.filter((s) => s.score !== null && !s.gated && s.score > defaults.review).length;
+  console.log(`with the default quality gate as well (a refused image fails the pair): FNMR ${pct(gen.length - gatedOk, gen.length)}; same-person pairs with a refused image ${gen.filter((s) => s.gated).length}`);
   const sortedI = [...i].sort((a, b) => a - b);
   console.log(`different-person score: median ${sortedI[Math.floor(sortedI.length / 2)]?.toFixed(2)} max ${sortedI.at(-1)?.toFixed(2)}; same-person median ${[...g].sort((a, b) => a - b)[Math.floor(g.length / 2)]?.toFixed(2)}`);
 }

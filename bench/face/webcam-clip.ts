@@ -17,7 +17,7 @@ import { REPO_ROOT } from './common.ts';
 
 const CLIPS = path.resolve(REPO_ROOT, '..', 'shared', 'clips-real');
 const native = process.argv.includes('--native');
-const engine = await createFaceEngine({ poolSize: 2 });
+const engine = await createFaceEngine({ poolSize: 2, queueLimit: 1000 });
 for (const clip of ['live.mp4', 'replay-phone.mp4']) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-'));
   execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(CLIPS, clip), '-vf', native ? 'fps=10' : 'scale=640:480,fps=10', '-q:v', '3', path.join(dir, 'f%03d.jpg')]);

@@ -79,8 +79,9 @@ export async function loadArcFace(threads = 1, dir = faceModelDir()): Promise<Ar
     intraOpNumThreads: Math.max(1, Math.floor(threads)),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
-    // The arena would keep the peak of every request's buffers per worker; this net's activations are small.
-    enableCpuMemArena: false,
+    // With the arena, ORT reuses one block for every run's activations; without it each run mallocs and
+    // frees them and glibc's arenas keep the fragments: measured RSS after 200 runs 107 MB vs 122 MB.
+    enableCpuMemArena: true,
   });
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
