@@ -15,6 +15,9 @@ const REDACT = [
   '*.portrait_image',
   '*.image',
   '*.embedding',
+  // An analysis asked for the previous model's embedding carries it one level deeper.
+  '*.legacy.embedding',
+  '*.*.legacy.embedding',
   '*.template',
 ];
 

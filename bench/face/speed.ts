@@ -6,6 +6,10 @@
  *
  *   PATH=node_modules/.bin:$PATH node bench/face/speed.ts [--runs N] [--no-reference]
  *   PATH=node_modules/.bin:$PATH node bench/face/speed.ts --in-process wasm|cpu   (backend comparison, no pool)
+ *
+ * Then the previous engine (same detector and landmarks, dlib chip + 128-d ResNet on tfjs instead of
+ * the ArcFace crop + onnxruntime) against the current one, in-process in one thread, calls alternated
+ * so that both see the same machine load: the "no slower than today's engine" ratio.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +28,7 @@ console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?
 const inProcess = arg('--in-process');
 if (inProcess === 'wasm' || inProcess === 'cpu') {
   const t0 = performance.now();
-  const an = await createAnalyzer(inProcess);
+  const an = await createAnalyzer({ backend: inProcess });
   await an.warmUp();
   console.log(`in-process ${inProcess}: load + warm-up ${Math.round(performance.now() - t0)} ms`);
   const ms: number[] = [];
@@ -69,6 +73,22 @@ const thr = (2 * RUNS) / ((performance.now() - tc) / 1000);
 console.log(`engine analyze, 2 callers:  ${stats(conc)}  throughput ${thr.toFixed(1)}/s`);
 console.log(`RSS with models loaded (main thread + ${engine.stats().size} workers): ${mb()} MB (process before engine: ${rssBefore} MB)`);
 await engine.close();
+
+{
+  const cur = await createAnalyzer();
+  const old = await createAnalyzer({ legacyOnly: true });
+  await cur.warmUp();
+  await old.warmUp();
+  for (let i = 0; i < 5; i++) { await cur.analyze(frame); await old.analyze(frame); }
+  const a: number[] = [], b: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now(); await cur.analyze(frame); a.push(performance.now() - t);
+    t = performance.now(); await old.analyze(frame); b.push(performance.now() - t);
+  }
+  console.log(`in-process, alternated: current engine ${stats(a)}`);
+  console.log(`in-process, alternated: previous engine (128-d ResNet) ${stats(b)}`);
+  console.log(`ratio previous p50 / current p50: ${(percentile([...b].sort((x, y) => x - y), 50) / percentile([...a].sort((x, y) => x - y), 50)).toFixed(2)}×`);
+}
 
 if (!process.argv.includes('--no-reference')) {
   const ref = await createReference();

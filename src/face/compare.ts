@@ -1,21 +1,21 @@
 /**
  * 1:1 comparison of a reference (template, analysis or embedding) with a probe.
  *
- * similarity = clamp((cos − COS_FLOOR) / (1 − COS_FLOOR), 0, 1) of the L2-normalised embeddings,
- * score = 100 · similarity (2 decimals). COS_FLOOR is a property of the model: unrelated faces have
- * cosines around 0.8 with this descriptor, so the raw cosine would squeeze every answer into 80–100.
+ * similarity = clamp((cos − floor) / (1 − floor), 0, 1) of the L2-normalised embeddings, with the
+ * model's own `floor`; score = 100 · similarity (2 decimals). The floor puts each model's cosines on a
+ * 0–100 scale where different people land around the same place (median ≈ 35–40), so that score-based
+ * settings elsewhere (liveness same_face) keep their meaning.
  *
  * Decision (same rule as the verifier's workflow thresholds):
  *   score > review → Approved;  decline < score ≤ review → In Review;  score ≤ decline → Declined.
- * Defaults come from the ROC in docs/face-engine.md (review: FMR ≤ 0.1 %, decline: FMR ≤ 1 %).
+ * Thresholds given to `compare` are for the current model. A reference made by the previous model
+ * (LEGACY_MODEL) is compared with the probe's legacy embedding and judged by that model's own defaults:
+ * the scores of two models are not the same numbers.
  */
 import { FaceError } from './errors.ts';
-import { EMBEDDING_SIZE, MODEL } from './model.ts';
-import { assertCurrentModel, type FaceTemplate } from './template.ts';
+import { EMBEDDING_SIZE, embeddingSizeOf, LEGACY_EMBEDDING_SIZE, LEGACY_MODEL, MODEL, sameModel } from './model.ts';
+import type { FaceTemplate } from './template.ts';
 import type { FaceAnalysis, ModelInfo } from './types.ts';
-
-/** Cosine mapped to similarity 0. Changing it changes every score: tied to MODEL.version. */
-export const COS_FLOOR = 0.75;
 
 export interface Thresholds {
   /** Score (0–100) above which the decision is Approved. */
@@ -24,7 +24,29 @@ export interface Thresholds {
   decline: number;
 }
 
-export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ review: 72, decline: 62 });
+interface ModelScale { floor: number; thresholds: Readonly<Thresholds> }
+
+/**
+ * Per model: the cosine mapped to score 0, and the default thresholds (docs/face-engine.md, "Scores and
+ * decisions"). Changing a floor changes every score of that model: tied to its version.
+ */
+const SCALES: Record<string, ModelScale> = {
+  [`${MODEL.id}@${MODEL.version}`]: { floor: -0.5, thresholds: Object.freeze({ review: 56, decline: 50 }) },
+  [`${LEGACY_MODEL.id}@${LEGACY_MODEL.version}`]: { floor: 0.75, thresholds: Object.freeze({ review: 72, decline: 62 }) },
+};
+
+function scaleOf(m: ModelInfo): ModelScale {
+  const s = SCALES[`${m.id}@${m.version}`];
+  if (!s) throw new FaceError('TEMPLATE_MODEL_MISMATCH', `no scale for model ${m.id}@${m.version}`);
+  return s;
+}
+
+/** Cosine of the current model mapped to similarity 0. */
+export const COS_FLOOR = scaleOf(MODEL).floor;
+
+export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = scaleOf(MODEL).thresholds;
+/** What a template of the previous model is judged by. */
+export const LEGACY_THRESHOLDS: Readonly<Thresholds> = scaleOf(LEGACY_MODEL).thresholds;
 
 export type Decision = 'Approved' | 'In Review' | 'Declined';
 
@@ -36,32 +58,62 @@ export interface CompareResult {
   match: boolean;
   /** The review threshold applied (score units). */
   threshold: number;
+  /** The model whose embeddings were compared (LEGACY_MODEL for a template enrolled before the upgrade). */
+  model: ModelInfo;
 }
 
 export type FaceVector = FaceTemplate | FaceAnalysis | Float32Array | readonly number[];
 
-function vectorOf(x: FaceVector, what: string): ArrayLike<number> {
-  if (x instanceof Float32Array || Array.isArray(x)) return x as ArrayLike<number>;
-  const withModel = x as { model?: ModelInfo; embedding?: ArrayLike<number> };
-  if (!withModel.embedding) throw new FaceError('TEMPLATE_INVALID', `${what} has no embedding`);
-  assertCurrentModel(withModel as { model: ModelInfo });
-  return withModel.embedding;
+/** The model of a vector: its own for a template or analysis, from its length for a bare vector. */
+function modelOf(x: FaceVector): ModelInfo {
+  if (x instanceof Float32Array || Array.isArray(x)) {
+    const n = (x as ArrayLike<number>).length;
+    if (n === EMBEDDING_SIZE) return MODEL;
+    if (n === LEGACY_EMBEDDING_SIZE) return LEGACY_MODEL;
+    throw new FaceError('TEMPLATE_INVALID', `embeddings must have ${EMBEDDING_SIZE} values`);
+  }
+  const m = (x as { model?: ModelInfo }).model;
+  if (!m || embeddingSizeOf(m) === undefined) {
+    throw new FaceError('TEMPLATE_MODEL_MISMATCH', `made by ${m?.id}@${m?.version}, which this engine cannot compare: re-enrolment needed`);
+  }
+  return m;
 }
 
-/** Cosine similarity of two embeddings (normalised here, so raw descriptors work too). */
+/** The vector of `x` in `model`'s space: its own embedding, or an analysis' legacy embedding. */
+function vectorIn(x: FaceVector, model: ModelInfo, what: string): ArrayLike<number> {
+  if (x instanceof Float32Array || Array.isArray(x)) {
+    if (!sameModel(modelOf(x), model)) throw new FaceError('TEMPLATE_MODEL_MISMATCH', `${what} is not a ${model.id} embedding`);
+    return x as ArrayLike<number>;
+  }
+  const v = x as { model?: ModelInfo; embedding?: ArrayLike<number>; legacy?: { model: ModelInfo; embedding: ArrayLike<number> } };
+  if (!v.embedding) throw new FaceError('TEMPLATE_INVALID', `${what} has no embedding`);
+  if (sameModel(v.model, model)) return v.embedding;
+  if (v.legacy && sameModel(v.legacy.model, model)) return v.legacy.embedding;
+  throw new FaceError('TEMPLATE_MODEL_MISMATCH',
+    `${what} has no ${model.id}@${model.version} embedding` + (sameModel(model, LEGACY_MODEL) ? ' (analyse it with legacyEmbedding)' : ''));
+}
+
+/** Cosine similarity of two embeddings of the same size (normalised here, so raw descriptors work too). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== EMBEDDING_SIZE || b.length !== EMBEDDING_SIZE) {
+  if (a.length !== b.length || (a.length !== EMBEDDING_SIZE && a.length !== LEGACY_EMBEDDING_SIZE)) {
     throw new FaceError('TEMPLATE_INVALID', `embeddings must have ${EMBEDDING_SIZE} values`);
   }
   let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < EMBEDDING_SIZE; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
+  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
   if (!(aa > 0) || !(bb > 0) || !Number.isFinite(ab)) throw new FaceError('TEMPLATE_INVALID', 'embedding is zero or not finite');
   return ab / Math.sqrt(aa * bb);
 }
 
-export function similarityFromCosine(cos: number): number {
-  const s = (cos - COS_FLOOR) / (1 - COS_FLOOR);
+/** Cosine → similarity 0..1 on `model`'s scale (default: the current model). */
+export function similarityFromCosine(cos: number, model: ModelInfo = MODEL): number {
+  const floor = scaleOf(model).floor;
+  const s = (cos - floor) / (1 - floor);
   return s < 0 ? 0 : s > 1 ? 1 : s;
+}
+
+/** Score (0–100, 2 decimals) of two embeddings of `model`. */
+export function scoreOf(a: ArrayLike<number>, b: ArrayLike<number>, model: ModelInfo = MODEL): number {
+  return Math.round(similarityFromCosine(cosine(a, b), model) * 10000) / 100;
 }
 
 export function decide(score: number, t: Thresholds = DEFAULT_THRESHOLDS): Decision {
@@ -79,12 +131,15 @@ export function validateThresholds(t: Thresholds): Thresholds {
 }
 
 /**
- * Compare a reference with a probe. Templates and analyses from another model version are refused
- * with TEMPLATE_MODEL_MISMATCH (re-enrolment needed), never compared.
+ * Compare a reference with a probe in the reference's model. A reference of an unknown model is
+ * refused with TEMPLATE_MODEL_MISMATCH; a legacy reference needs a probe analysed with
+ * `legacyEmbedding` and is judged by LEGACY_THRESHOLDS (`thresholds` are for the current model).
  */
 export function compare(reference: FaceVector, probe: FaceVector, thresholds: Partial<Thresholds> = {}): CompareResult {
-  const t = validateThresholds({ ...DEFAULT_THRESHOLDS, ...thresholds });
-  const similarity = similarityFromCosine(cosine(vectorOf(reference, 'reference'), vectorOf(probe, 'probe')));
+  const model = modelOf(reference);
+  const legacy = sameModel(model, LEGACY_MODEL);
+  const t = legacy ? { ...LEGACY_THRESHOLDS } : validateThresholds({ ...DEFAULT_THRESHOLDS, ...thresholds });
+  const similarity = similarityFromCosine(cosine(vectorIn(reference, model, 'reference'), vectorIn(probe, model, 'probe')), model);
   const score = Math.round(similarity * 10000) / 100;
   const decision = decide(score, t);
   return {
@@ -93,6 +148,7 @@ export function compare(reference: FaceVector, probe: FaceVector, thresholds: Pa
     decision,
     match: decision === 'Approved',
     threshold: t.review,
+    model: { id: model.id, version: model.version },
   };
 }
 

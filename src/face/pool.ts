@@ -90,7 +90,10 @@ export class FacePool {
     const started = performance.now();
     // A small young generation keeps each worker's resident memory down (~15 MB each); requests
     // allocate a few MB of short-lived buffers, so the extra scavenges cost well under a millisecond.
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    // onnxruntime threads per worker: the workers already use the cores in parallel, so each gets its
+    // share (1 on 2 cores with 2 workers); more would only make them preempt each other.
+    const threads = Math.max(1, Math.floor(os.availableParallelism() / this.size));
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 4 }, workerData: { threads } });
     const slot: Slot = { worker, ready: false, task: undefined, timer: undefined };
     this.#slots.push(slot);
     return new Promise<void>((resolve, reject) => {

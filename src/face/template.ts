@@ -9,15 +9,21 @@
 import { l2normalise } from './vector.ts';
 import crypto from 'node:crypto';
 import { FaceError } from './errors.ts';
-import { EMBEDDING_SIZE, MODEL } from './model.ts';
+import { EMBEDDING_SIZE, embeddingSizeOf, LEGACY_MODEL, MODEL, sameModel } from './model.ts';
 import type { FaceAnalysis, ModelInfo, Quality } from './types.ts';
 
 export interface FaceTemplate {
-  /** Format version of the template record. */
-  v: 1;
+  /** Format version of the template record: 1 before drift (the previous model's templates), 2 with it. */
+  v: 1 | 2;
   model: ModelInfo;
-  /** L2-normalised mean of the enrolled embeddings. */
+  /** What is compared: L2-normalised; the enrolment embedding alone, or folded with `recent` (see foldIntoTemplate). */
   embedding: Float32Array;
+  /** v2: L2-normalised mean of the enrolment images' embeddings. Never dropped or replaced by drift. */
+  enrolment?: Float32Array;
+  /** v2: embeddings of the last few high-score approved sign-ins, oldest first (at most DRIFT.keep). */
+  recent?: Float32Array[];
+  /** v2: ISO 8601 time of the last fold. */
+  updated?: string;
   /** ISO 8601 creation time. */
   created: string;
   /** Quality of the enrolment images: per-measure minimum (worst case), plus how many images. */
@@ -34,6 +40,17 @@ export interface TemplateKeyring {
 const PREFIX = 'ft1';
 const KID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Drift: how a template follows a face that changes over the years (foldIntoTemplate).
+ * - Only an Approved sign-in whose score is at least `minScore` is folded in. `minScore` is well above
+ *   the review threshold (docs/face-engine.md): an impostor who gets in near the threshold, where
+ *   impostor approvals live, is never folded, so it cannot make its own next approval easier.
+ * - At most `keep` recent embeddings, the oldest dropped first; the enrolment embedding is never dropped.
+ * - The compared embedding is normalise(enrolmentWeight · enrolment + (1 − enrolmentWeight) · mean(recent)):
+ *   with 0.5 it can turn at most half way from the enrolment towards the recent faces.
+ */
+export const DRIFT = Object.freeze({ minScore: 70, keep: 3, enrolmentWeight: 0.5 });
+
 /** Average the normalised embeddings of one or more analyses of the same person into a template. */
 export function enrolTemplate(analyses: readonly FaceAnalysis[], now: Date = new Date()): FaceTemplate {
   if (!analyses.length) throw new FaceError('TEMPLATE_INVALID', 'enrolment needs at least one analysed image');
@@ -47,10 +64,13 @@ export function enrolTemplate(analyses: readonly FaceAnalysis[], now: Date = new
   }
   const q = analyses.map((a) => a.face.quality);
   const min = (k: keyof Quality): number => Math.min(...q.map((x) => x[k]));
+  const embedding = l2normalise(sum);
   return {
-    v: 1,
+    v: 2,
     model: { id: MODEL.id, version: MODEL.version },
-    embedding: l2normalise(sum),
+    embedding,
+    enrolment: Float32Array.from(embedding),
+    recent: [],
     created: now.toISOString(),
     quality: {
       brightness: min('brightness'),
@@ -61,6 +81,39 @@ export function enrolTemplate(analyses: readonly FaceAnalysis[], now: Date = new
       images: analyses.length,
     },
   };
+}
+
+/**
+ * Fold an approved sign-in into a current-model template (drift, bounded by DRIFT). Returns the new
+ * template, or undefined when the sign-in must not move it: not Approved, a score below DRIFT.minScore,
+ * a template or analysis of another model (a legacy template is replaced by migrateTemplate instead).
+ */
+export function foldIntoTemplate(t: FaceTemplate, probe: FaceAnalysis, outcome: { decision: string; score: number }, now: Date = new Date()): FaceTemplate | undefined {
+  if (outcome.decision !== 'Approved' || !(outcome.score >= DRIFT.minScore)) return undefined;
+  if (!sameModel(t.model, MODEL) || !sameModel(probe.model, MODEL) || probe.embedding.length !== EMBEDDING_SIZE) return undefined;
+  const enrolment = t.enrolment ?? t.embedding;
+  const recent = [...(t.recent ?? []), l2normalise(probe.embedding)].slice(-DRIFT.keep);
+  const mean = new Float64Array(EMBEDDING_SIZE);
+  for (const r of recent) for (let i = 0; i < EMBEDDING_SIZE; i++) mean[i]! += r[i]!;
+  const m = l2normalise(mean);
+  const w = DRIFT.enrolmentWeight;
+  const mixed = new Float64Array(EMBEDDING_SIZE);
+  for (let i = 0; i < EMBEDDING_SIZE; i++) mixed[i] = w * enrolment[i]! + (1 - w) * m[i]!;
+  return { ...t, v: 2, embedding: l2normalise(mixed), enrolment: Float32Array.from(enrolment), recent, updated: now.toISOString() };
+}
+
+/**
+ * Template migration: a template of the previous model cannot be converted (no image is kept), so the
+ * first approved sign-in against it re-enrols the account with that sign-in's current-model embedding.
+ */
+export function migrateTemplate(t: FaceTemplate, probe: FaceAnalysis, outcome: { decision: string }, now: Date = new Date()): FaceTemplate | undefined {
+  if (outcome.decision !== 'Approved' || !sameModel(t.model, LEGACY_MODEL) || !sameModel(probe.model, MODEL)) return undefined;
+  return enrolTemplate([probe], now);
+}
+
+/** True for a template that the next approved sign-in will re-enrol with the current model. */
+export function isLegacyTemplate(t: { model: ModelInfo }): boolean {
+  return sameModel(t.model, LEGACY_MODEL);
 }
 
 /** Throws TEMPLATE_MODEL_MISMATCH unless the template was made by the current model. */
@@ -83,11 +136,16 @@ export function sealTemplate(t: FaceTemplate, keyring: TemplateKeyring): string 
   const kid = keyring.current;
   if (!KID_RE.test(kid)) throw new FaceError('TEMPLATE_KEY_UNKNOWN', 'invalid key id');
   const key = keyFor(keyring, kid);
-  if (t.embedding.length !== EMBEDDING_SIZE) throw new FaceError('TEMPLATE_INVALID', 'embedding has the wrong size');
+  const size = embeddingSizeOf(t.model) ?? t.embedding.length;
+  const vectors = [t.embedding, ...(t.enrolment ? [t.enrolment] : []), ...(t.recent ?? [])];
+  if (vectors.some((v) => v.length !== size)) throw new FaceError('TEMPLATE_INVALID', 'embedding has the wrong size');
+  const b64 = (v: Float32Array): string => Buffer.from(Float32Array.from(v).buffer).toString('base64');
   const payload = JSON.stringify({
     v: t.v,
     model: t.model,
-    embedding: Buffer.from(Float32Array.from(t.embedding).buffer).toString('base64'),
+    embedding: b64(t.embedding),
+    ...(t.v === 2 && t.enrolment ? { enrolment: b64(t.enrolment), recent: (t.recent ?? []).map(b64) } : {}),
+    ...(t.updated ? { updated: t.updated } : {}),
     created: t.created,
     quality: t.quality,
   });
@@ -130,26 +188,42 @@ export function openTemplate(sealed: string | Uint8Array, keyring: TemplateKeyri
   } catch {
     throw new FaceError('TEMPLATE_INVALID', 'sealed template failed authentication');
   }
-  let raw: { v?: unknown; model?: ModelInfo; embedding?: unknown; created?: unknown; quality?: unknown };
+  let raw: { v?: unknown; model?: ModelInfo; embedding?: unknown; enrolment?: unknown; recent?: unknown; updated?: unknown; created?: unknown; quality?: unknown };
   try {
     raw = JSON.parse(plain) as typeof raw;
   } catch {
     throw new FaceError('TEMPLATE_INVALID', 'template payload is not JSON');
   }
-  if (raw.v !== 1 || typeof raw.embedding !== 'string' || typeof raw.created !== 'string' || !raw.model || typeof raw.quality !== 'object') {
+  if ((raw.v !== 1 && raw.v !== 2) || typeof raw.embedding !== 'string' || typeof raw.created !== 'string' || !raw.model || typeof raw.quality !== 'object') {
     throw new FaceError('TEMPLATE_INVALID', 'template payload malformed');
   }
-  assertCurrentModel({ model: raw.model });
-  const bytes = Buffer.from(raw.embedding, 'base64');
-  if (bytes.length !== EMBEDDING_SIZE * 4) throw new FaceError('TEMPLATE_INVALID', 'template embedding has the wrong size');
-  const embedding = new Float32Array(EMBEDDING_SIZE);
-  new Uint8Array(embedding.buffer).set(bytes);
-  return {
-    v: 1,
+  // The current model, or the previous one (compared with the capture's legacy embedding until the
+  // next approved sign-in re-enrols it); any other model cannot be compared.
+  const size = embeddingSizeOf(raw.model);
+  if (size === undefined) {
+    throw new FaceError('TEMPLATE_MODEL_MISMATCH',
+      `template made by ${raw.model.id}@${raw.model.version}, engine is ${MODEL.id}@${MODEL.version}: re-enrolment needed`);
+  }
+  const vector = (b64: unknown): Float32Array => {
+    const bytes = typeof b64 === 'string' ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+    if (bytes.length !== size * 4) throw new FaceError('TEMPLATE_INVALID', 'template embedding has the wrong size');
+    const v = new Float32Array(size);
+    new Uint8Array(v.buffer).set(bytes);
+    return v;
+  };
+  const t: FaceTemplate = {
+    v: raw.v,
     model: { id: raw.model.id, version: raw.model.version },
-    embedding,
+    embedding: vector(raw.embedding),
     created: raw.created,
     quality: raw.quality as FaceTemplate['quality'],
   };
+  if (raw.v === 2 && raw.enrolment !== undefined) {
+    if (!Array.isArray(raw.recent)) throw new FaceError('TEMPLATE_INVALID', 'template payload malformed');
+    t.enrolment = vector(raw.enrolment);
+    t.recent = raw.recent.map(vector);
+    if (typeof raw.updated === 'string') t.updated = raw.updated;
+  }
+  return t;
 }
 

@@ -49,8 +49,13 @@ export interface FaceAnalysis {
     pose: Pose;
     quality: Quality;
   };
-  /** L2-normalised 128-d embedding of the dominant face. Never log it. */
+  /** L2-normalised embedding of the dominant face by `model` (512-d). Never log it. */
   embedding: Float32Array;
+  /**
+   * The previous model's embedding of the same face (LEGACY_MODEL, 128-d), only when asked for with
+   * `legacyEmbedding`: it is what a template enrolled before the upgrade is compared with. Never log it.
+   */
+  legacy?: { model: ModelInfo; embedding: Float32Array };
   /** Smaller faces that were ignored (e.g. far in the background). */
   otherFaces: DetectedFace[];
   model: ModelInfo;
@@ -70,4 +75,6 @@ export interface AnalyzeOptions {
   minFaceSize?: number;
   /** Apply the quality gate (LOW_QUALITY). Default true. */
   qualityGate?: boolean;
+  /** Also compute the previous model's embedding (`legacy`), for a template enrolled before the upgrade. Default false. */
+  legacyEmbedding?: boolean;
 }

@@ -5,7 +5,7 @@
  *               | { type: 'fatal', message } (initialisation failed; the worker then exits)
  * Never logs image bytes or embeddings.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { createAnalyzer } from './analyze.ts';
 import { FaceError } from './errors.ts';
@@ -26,7 +26,7 @@ sharp.cache(false);
 
 try {
   const t0 = performance.now();
-  const analyzer = await createAnalyzer();
+  const analyzer = await createAnalyzer({ threads: (workerData as { threads?: number } | null)?.threads ?? 1 });
   const loadMs = performance.now() - t0;
   const t1 = performance.now();
   await analyzer.warmUp();
@@ -35,7 +35,8 @@ try {
   port.on('message', (msg: AnalyzeRequest) => {
     if (msg?.type !== 'analyze') return;
     analyzer.analyze(msg.bytes, msg.opts).then(
-      (analysis) => port.postMessage({ type: 'result', id: msg.id, analysis }, [analysis.embedding.buffer as ArrayBuffer]),
+      (analysis) => port.postMessage({ type: 'result', id: msg.id, analysis },
+        [analysis.embedding.buffer as ArrayBuffer, ...(analysis.legacy ? [analysis.legacy.embedding.buffer as ArrayBuffer] : [])]),
       (err: unknown) => {
         const error = err instanceof FaceError
           ? err.toJSON()

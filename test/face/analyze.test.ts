@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFaceEngine, FaceError, MODEL, type FaceEngine } from '../../src/face/index.ts';
+import { createFaceEngine, EMBEDDING_SIZE, FaceError, MODEL, type FaceEngine } from '../../src/face/index.ts';
 import { FACES_DIR, selfieFrame } from '../../bench/face/common.ts';
 
 let engine: FaceEngine;
@@ -151,7 +151,7 @@ describe('analysis', () => {
     expect(q.contrast).toBeGreaterThan(0.08);
     expect(q.sharpness).toBeGreaterThan(12);
     expect(r.embedding).toBeInstanceOf(Float32Array);
-    expect(r.embedding).toHaveLength(128);
+    expect(r.embedding).toHaveLength(EMBEDDING_SIZE);
     const norm = Math.hypot(...r.embedding);
     expect(norm).toBeCloseTo(1, 4);
     expect(Math.abs(r.face.pose.yaw)).toBeLessThan(15);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compare, createFaceEngine, DEFAULT_THRESHOLDS, enrolTemplate, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
+import { compare, cosine, createFaceEngine, DEFAULT_THRESHOLDS, DRIFT, enrolTemplate, foldIntoTemplate, LEGACY_MODEL, LEGACY_THRESHOLDS, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
 import { allPairs, selfieFrame, sharedFaces } from '../../bench/face/common.ts';
 
 // All 40 shared faces, each pasted in a 640×480 frame (as the capture page sends them), analysed once.
@@ -66,5 +66,41 @@ describe('1:1 comparison on the shared faces', () => {
     expect(compare(a, b, { review: s, decline: s - 1 }).decision).toBe('In Review');
     expect(compare(a, b, { review: s + 1, decline: s }).decision).toBe('Declined');
     expect(() => compare(a, b, { review: 10, decline: 20 })).toThrow(RangeError);
+  });
+
+  it('drift on real images: a genuine sequence moves the template, within bounds', () => {
+    const get = (name: string) => analyses.find((x) => x.file.endsWith(`/${name}.png`))!.a;
+    const enrolled = enrolTemplate([get('leonard1')]);
+    let t = enrolled;
+    let folded = 0;
+    for (const n of ['leonard2', 'leonard3', 'leonard4']) {
+      const r = compare(t, get(n));
+      expect(r.decision).toBe('Approved');
+      const next = foldIntoTemplate(t, get(n), r);
+      if (next) { t = next; folded++; }
+    }
+    expect(folded).toBeGreaterThan(0);
+    const moved = cosine(t.embedding, enrolled.embedding);
+    expect(moved).toBeLessThan(0.999); // it moved
+    expect(moved).toBeGreaterThan(0.8); // half the weight stays on the enrolment
+    expect(Array.from(t.enrolment!)).toEqual(Array.from(enrolled.embedding));
+    // The person's held-out image scores at least as well against the followed template.
+    expect(compare(t, get('leonard5')).score).toBeGreaterThanOrEqual(compare(enrolled, get('leonard5')).score);
+    // Other people stay below review against the moved template.
+    for (const x of analyses.filter((y) => y.id !== 'leonard')) expect(compare(t, x.a).decision).not.toBe('Approved');
+    expect(DRIFT.minScore).toBeGreaterThan(DEFAULT_THRESHOLDS.review);
+  });
+
+  it('the legacy embedding (asked for) matches the same person and not others, in the old model\'s scale', async () => {
+    const [a, b, c] = await Promise.all([['amy', 1], ['amy', 2], ['howard', 1]].map(async ([p, n]) =>
+      engine.analyze(await selfieFrame(sharedFaces().find((f) => f.file.endsWith(`/${p}${n}.png`))!.file), { legacyEmbedding: true })));
+    expect(a!.legacy!.model).toEqual(LEGACY_MODEL);
+    expect(a!.legacy!.embedding).toHaveLength(128);
+    const legacyTemplate = { v: 1 as const, model: { ...LEGACY_MODEL }, embedding: a!.legacy!.embedding, created: new Date().toISOString(), quality: { ...a!.face.quality, images: 1 } };
+    const same = compare(legacyTemplate, b!);
+    expect(same.model).toEqual(LEGACY_MODEL);
+    expect(same.threshold).toBe(LEGACY_THRESHOLDS.review);
+    expect(same.decision).toBe('Approved');
+    expect(compare(legacyTemplate, c!).decision).toBe('Declined');
   });
 });

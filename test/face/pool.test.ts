@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFaceEngine, FaceError, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
+import { createFaceEngine, EMBEDDING_SIZE, FaceError, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
 import { FACES_DIR, selfieFrame } from '../../bench/face/common.ts';
 
 const engines: FaceEngine[] = [];
@@ -48,7 +48,7 @@ describe('worker pool', () => {
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'BUSY')).toHaveLength(3);
     expect(engine.stats().rejectedBusy).toBe(3);
-    expect((await engine.analyze(img)).embedding).toHaveLength(128);
+    expect((await engine.analyze(img)).embedding).toHaveLength(EMBEDDING_SIZE);
   }, 60_000);
 
   it('rejects requests after close', async () => {

@@ -36,24 +36,24 @@ const thresholds = (review: number, decline: number) => ({ review_threshold: rev
  * and `observe` ones test the injection check's actions and observe mode.
  */
 export const TEST_WORKFLOWS = [
-  { workflow_id: 'face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60) },
+  { workflow_id: 'face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(56, 50) },
   {
     workflow_id: 'reauth',
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH', 'IP_ANALYSIS'],
     liveness: { method: 'PASSIVE', ...thresholds(40, 30), virtual_camera: 'ignore' },
-    face_match: thresholds(72, 60),
+    face_match: thresholds(56, 50),
   },
   {
     workflow_id: 'reauth-plain',
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH', 'IP_ANALYSIS'],
     liveness: { method: 'PASSIVE', screen_light: false, ...thresholds(50, 30), virtual_camera: 'ignore' },
-    face_match: thresholds(72, 60),
+    face_match: thresholds(56, 50),
   },
   { workflow_id: 'kyc', workflow_type: 'kyc', features: ['LIVENESS', 'IP_ANALYSIS'], liveness: { method: 'PASSIVE', ...thresholds(40, 30), virtual_camera: 'ignore' } },
   { workflow_id: 'kyc-review', workflow_type: 'kyc', features: ['LIVENESS'], liveness: { method: 'PASSIVE', ...thresholds(100, 0), virtual_camera: 'ignore' } },
-  { workflow_id: 'face-retain', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(72, 60), retain_media: true },
+  { workflow_id: 'face-retain', workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: thresholds(56, 50), retain_media: true },
   { workflow_id: 'ip-only', workflow_type: 'biometric_authentication', features: ['IP_ANALYSIS'], max_capture_attempts: 2 },
   // Challenge methods, liveness only: what they accept or refuse, not the face match.
   { workflow_id: 'flashing', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'FLASHING', ...thresholds(50, 30), virtual_camera: 'ignore' } },
@@ -66,14 +66,14 @@ export const TEST_WORKFLOWS = [
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH'],
     liveness: { method: 'PASSIVE', screen_light: false, ...thresholds(50, 30), ...(action === 'review' ? {} : { virtual_camera: action }) },
-    face_match: thresholds(72, 60),
+    face_match: thresholds(56, 50),
   })),
   {
     workflow_id: 'observe',
     workflow_type: 'biometric_authentication',
     features: ['LIVENESS', 'FACE_MATCH'],
     liveness: { method: 'PASSIVE', screen_light: false, mode: 'observe', ...thresholds(50, 30) },
-    face_match: thresholds(72, 60),
+    face_match: thresholds(56, 50),
   },
 ];
 

@@ -7,6 +7,7 @@ import { analyseCapture, EngineBusy } from './analyse-capture.ts';
 import { claimUpload } from './claim-upload.ts';
 import { commitVerdict } from './commit.ts';
 import { enrolIfApproved, pendingTemplateFor } from './enrol.ts';
+import { followTemplate } from './follow-template.ts';
 import { judge, judgeUnusable } from './judge.ts';
 import { reissueGrant } from './keep-open.ts';
 import { readCapture } from './read-capture.ts';
@@ -56,6 +57,7 @@ export function handleCapture(deps: VerifierDeps) {
       if (enrolled) await releaseTemplate(deps.store, claimed.record.vendor_data!, claimed.record.session_id);
       throw err;
     }
+    await followTemplate(deps, record, result.analysis);
     ctx.body = completeResponse(record, claimed.grant.handoff);
   };
 }

@@ -3,8 +3,9 @@
 // for the session's vendor_data by an Approved kyc session or the operator; neither means
 // NO_REFERENCE_IMAGE.
 import type { FaceMatch } from '../../didit/index.ts';
-import { compare, isFaceError, openTemplate } from '../../face/index.ts';
+import { compare, isFaceError, isLegacyTemplate, openTemplate } from '../../face/index.ts';
 import type { FaceTemplate } from '../../face/index.ts';
+import { EngineBusy } from '../capture/analyse-capture.ts';
 import { loadTemplate } from '../templates.ts';
 import type { StepInput } from './types.ts';
 import { statusFor, statusForRisk } from './types.ts';
@@ -41,9 +42,22 @@ export async function faceMatchStep(input: StepInput): Promise<FaceMatch[]> {
     return [{ ...base, status, score: null, source_image_session_id: null, warnings: [warning('FACE_MATCH', reference.missing, 'error', FACE_MATCH_NODE, extra)] }];
   }
 
+  let probe = analysis;
+  if (isLegacyTemplate(reference.template) && !analysis.legacy) {
+    // Enrolled before the model upgrade: compare in the old model's space (its net runs only here).
+    try {
+      probe = await input.deps.face.analyze(input.capture.image, { legacyEmbedding: true });
+    } catch (err) {
+      if (!isFaceError(err)) throw err;
+      if (err.code === 'BUSY') throw new EngineBusy();
+      const status = statusForRisk(workflow, 'NO_REFERENCE_IMAGE');
+      return [{ ...base, status, score: null, source_image_session_id: null, warnings: [warning('FACE_MATCH', 'REFERENCE_UNUSABLE', 'error', FACE_MATCH_NODE, { reason: err.code })] }];
+    }
+  }
   const thresholds = workflow.face_match!;
-  const result = compare(reference.template, analysis, { review: thresholds.review_threshold, decline: thresholds.decline_threshold });
-  const status = statusFor(result.score, thresholds);
+  const result = compare(reference.template, probe, { review: thresholds.review_threshold, decline: thresholds.decline_threshold });
+  // A legacy template is judged by the old model's own thresholds (compare applied them): its scores are another scale.
+  const status = isLegacyTemplate(reference.template) ? result.decision : statusFor(result.score, thresholds);
   const warnings = status === 'Approved' ? [] : [warning('FACE_MATCH', 'LOW_FACE_MATCH_SIMILARITY', status === 'Declined' ? 'error' : 'warning', FACE_MATCH_NODE, { score: result.score })];
   return [{ ...base, status, score: result.score, source_image_session_id: reference.sourceSessionId, warnings }];
 }
