@@ -10,6 +10,8 @@ export type Account = {
   emailVerified: boolean;
   created: number;
   enrolledAt: number | null;
+  /** Set when erasure starts: from then on the account is not found (users delete finishes it). */
+  erasing?: boolean;
 };
 
 const accountKey = (id: string) => `account:${id}`;
@@ -27,13 +29,23 @@ export class Accounts {
     this.#store = store;
   }
 
-  async findById(id: string): Promise<Account | undefined> {
-    return this.#store.get<Account>(accountKey(id));
+  /** Undefined for an account being erased, unless asked for (erasure itself, resumed after a crash). */
+  async findById(id: string, { includeErasing = false } = {}): Promise<Account | undefined> {
+    const account = await this.#store.get<Account>(accountKey(id));
+    return account && (!account.erasing || includeErasing) ? account : undefined;
   }
 
-  async findByEmail(email: string): Promise<Account | undefined> {
+  async findByEmail(email: string, options: { includeErasing?: boolean } = {}): Promise<Account | undefined> {
     const id = await this.#store.get<string>(emailKey(email));
-    return id ? this.findById(id) : undefined;
+    return id ? this.findById(id, options) : undefined;
+  }
+
+  /**
+   * The first step of erasure: nothing finds the account any more, so no new sign-in starts for it
+   * while its traces are being removed (a sign-in already under way checks again after its writes).
+   */
+  async markErasing(id: string): Promise<boolean> {
+    return this.#store.patch(accountKey(id), { erasing: true });
   }
 
   /** Creates the account, or returns the existing one for that email (the email is the identity). */
@@ -85,7 +97,7 @@ export class Accounts {
   }
 
   async delete(id: string): Promise<boolean> {
-    const account = await this.findById(id);
+    const account = await this.findById(id, { includeErasing: true });
     if (!account) return false;
     await this.#store.delete(accountKey(id), emailKey(account.email), enrolmentKey(id));
     await this.#store.indexRemove(ALL_ACCOUNTS, id);

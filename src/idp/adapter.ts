@@ -35,8 +35,17 @@ export type AdapterOptions = {
 };
 
 async function indexForErasure(store: Store, model: string, id: string, payload: AdapterPayload, ttl: number): Promise<void> {
-  const p = payload as { accountId?: unknown; uid?: unknown; result?: { login?: { accountId?: unknown } }; params?: { login_hint?: unknown } };
-  const accountId = typeof p.accountId === 'string' ? p.accountId : typeof p.result?.login?.accountId === 'string' ? p.result.login.accountId : undefined;
+  const p = payload as {
+    accountId?: unknown;
+    uid?: unknown;
+    result?: { login?: { accountId?: unknown } };
+    lastSubmission?: { login?: { accountId?: unknown } };
+    session?: { accountId?: unknown };
+    params?: { login_hint?: unknown };
+  };
+  // An interaction names its account in several places (a consent prompt after a login: session,
+  // lastSubmission); any of them makes it a record about that account.
+  const accountId = [p.accountId, p.result?.login?.accountId, p.lastSubmission?.login?.accountId, p.session?.accountId].find((v): v is string => typeof v === 'string');
   if (accountId) {
     const keys = [modelKey(model, id)];
     if (model === 'Session' && typeof p.uid === 'string') keys.push(uidKey(p.uid));

@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): Koa {
   const csrfSecret = deps.cookieKeys[0]!;
   const ops = operationsRouter(deps);
   const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, countLookup: lookupLimiter(store, config) });
-  const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret });
+  const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret, verification, accounts });
   const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret });
   const handleOidc = provider.callback();
 

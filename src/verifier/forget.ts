@@ -2,12 +2,20 @@
 // sessions and their media. Used by `selfie-idp users delete`.
 import type { Store } from '../store/index.ts';
 import { K } from './keys.ts';
-import { removeSession, sessionsIn } from './sessions/repo.ts';
+import { loadSession, removeSession, sessionsIn } from './sessions/repo.ts';
+import { withLock } from './lock.ts';
 import { deleteTemplate } from './templates.ts';
 
 export async function forgetVendor(store: Store, vendorData: string): Promise<{ template: boolean; sessions: number }> {
   const sessions = await sessionsIn(store, K.vendorSessions(vendorData));
-  for (const record of sessions) await removeSession(store, record);
+  // Under each session's lock, as every change is (sessions/transition.ts): a capture or timer
+  // finishing at this moment cannot save the session back after it was removed.
+  for (const { session_id } of sessions) {
+    await withLock(store, `session:${session_id}`, async () => {
+      const record = await loadSession(store, session_id);
+      if (record) await removeSession(store, record);
+    });
+  }
   await store.delete(K.vendorSessions(vendorData));
   return { template: await deleteTemplate(store, vendorData), sessions: sessions.length };
 }

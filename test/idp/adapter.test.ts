@@ -2,7 +2,7 @@
 // on the real Redis server key by key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createAdapterFactory, grantIndexKey, modelKey } from '../../src/idp/adapter.ts';
+import { createAdapterFactory, forgetAccountRecords, grantIndexKey, modelKey } from '../../src/idp/adapter.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -46,6 +46,24 @@ describe.each(stores)('oidc adapter on %s', (name, open) => {
     expect(await store.ttl(modelKey(model, id))).toBeGreaterThan(50);
     await a.destroy(id);
     expect(await a.find(id)).toBeUndefined();
+  });
+
+  it('erasure finds every record naming the account or its email, whatever field names it', async () => {
+    const ttl = 60;
+    await adapter('Session').upsert('es-1', { uid: 'es-uid', accountId: 'acct-x' } as never, ttl);
+    await adapter('Grant').upsert('eg-1', { accountId: 'acct-x', clientId: 'c' } as never, ttl);
+    await adapter('AccessToken').upsert('eat-1', { accountId: 'acct-x', grantId: 'eg-1' } as never, ttl);
+    await adapter('Interaction').upsert('ei-login', { params: { login_hint: 'X@Example.com' } } as never, ttl);
+    await adapter('Interaction').upsert('ei-result', { result: { login: { accountId: 'acct-x' } } } as never, ttl);
+    await adapter('Interaction').upsert('ei-consent', { session: { accountId: 'acct-x', uid: 'u' }, lastSubmission: { login: { accountId: 'acct-x' } } } as never, ttl);
+    await adapter('Session').upsert('other', { uid: 'other-uid', accountId: 'acct-y' } as never, ttl);
+    expect(await forgetAccountRecords(store, 'acct-x', 'x@example.com')).toBeGreaterThanOrEqual(6);
+    for (const [model, id] of [['Session', 'es-1'], ['Grant', 'eg-1'], ['AccessToken', 'eat-1'], ['Interaction', 'ei-login'], ['Interaction', 'ei-result'], ['Interaction', 'ei-consent']] as const) {
+      expect(await adapter(model).find(id)).toBeUndefined();
+    }
+    expect(await adapter('Session').findByUid('es-uid')).toBeUndefined();
+    expect(await store.indexMembers(grantIndexKey('eg-1'))).toEqual([]);
+    expect(await adapter('Session').find('other')).toMatchObject({ accountId: 'acct-y' });
   });
 
   it('finds a session by uid and a device code by user code', async () => {

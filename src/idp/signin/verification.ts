@@ -94,6 +94,13 @@ export async function startVerification(
       }
       const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
       await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
+      // Erasure marks the account first, then removes its traces: checked after our writes, either
+      // the erasure saw them, or we see the mark and take them back ourselves.
+      if (!(await verification.accounts.findById(account.id))) {
+        await deleteStaleSession(verification, session.session_id);
+        await attempts.forgetAccount(account.id);
+        throw new HttpError(400, 'This account no longer exists. Start again from the application.');
+      }
       return session.url;
     }
     // The service handed back an unfinished session that another sign-in opened (the contract

@@ -92,11 +92,14 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
   const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
   if (!values.email) throw new UsageError('users delete: --email is required');
   const accounts = new Accounts(store);
-  const account = await accounts.findByEmail(values.email);
+  // includeErasing: a delete interrupted half-way is finished by running it again.
+  const account = await accounts.findByEmail(values.email, { includeErasing: true });
   if (!account) {
     console.error(`selfie-idp: no account with email ${values.email}`);
     return 1;
   }
+  // First, nothing finds the account (no new sign-in can start); then its traces go; then it.
+  await accounts.markErasing(account.id);
   let forgotten: { template: boolean; sessions: number };
   if (config.verification.mode === 'remote') {
     // The service's sessions go through its own API; the portrait is ours.

@@ -6,6 +6,9 @@ import type { ReceivedWebhook } from '../../didit/index.ts';
 import { readRawBody } from '../../http/body.ts';
 import type { Store } from '../../store/index.ts';
 import type { Attempt, Attempts } from '../signin/attempts.ts';
+import type { Accounts } from '../accounts.ts';
+import { completeEnrolment } from '../signin/enrolment.ts';
+import type { Verification } from '../signin/verification.ts';
 
 type State = { raw?: Buffer; event?: ReceivedWebhook; attempt?: Attempt };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -73,10 +76,30 @@ export function loadAttempt(attempts: Attempts) {
  * Approved would otherwise look newer than an operator's later Declined.
  */
 export function recordStatus(attempts: Attempts) {
-  return async (ctx: Context) => {
+  return async (ctx: Context, next: Next) => {
     const event = state(ctx).event!;
     await attempts.recordStatus(event.session_id, event.status, 'webhook', event.created_at);
     state(ctx).log.info({ sessionId: event.session_id, status: event.status }, 'verification status recorded');
     ctx.body = { received: true };
+    await next();
+  };
+}
+
+/**
+ * An Approved enrolment completes here too, not only when the browser comes back: a closed tab
+ * must not leave the account half-enrolled (signin/enrolment.ts). Failures are logged; the
+ * webhook is still acknowledged (the callback, or the next delivery, tries again).
+ */
+export function completeApprovedEnrolment(verification: Verification, accounts: Accounts) {
+  return async (ctx: Context) => {
+    const event = state(ctx).event!;
+    const attempt = state(ctx).attempt!;
+    if (event.status !== 'Approved' || attempt.purpose !== 'enrol') return;
+    try {
+      const won = await completeEnrolment(verification, accounts, attempt, state(ctx).log as never);
+      if (!won) state(ctx).log.warn({ sessionId: event.session_id }, 'enrolment approved for an account another sign-up enrolled first; not enrolled');
+    } catch (err) {
+      state(ctx).log.warn({ sessionId: event.session_id, err: (err as Error).message }, 'enrolment not completed from the webhook');
+    }
   };
 }

@@ -12,7 +12,7 @@ import { csrfToken } from '../../interaction/csrf.ts';
 import { renderPage } from '../../views.ts';
 import type { Attempt } from '../attempts.ts';
 import type { Verification } from '../verification.ts';
-import { keepEnrolmentPortrait } from '../keep-portrait.ts';
+import { completeEnrolment } from '../enrolment.ts';
 
 type State = { attempt: Attempt; interaction: Interaction };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -139,16 +139,11 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
           throw new HttpError(400, 'This verification has already been used.');
         }
         if (attempt.purpose === 'enrol') {
-          // Only the first approved enrolment of an account becomes its face (accounts.ts).
-          if (!(await accounts.claimEnrolment(attempt.accountId, attempt.sessionId))) {
+          // Only the first approved enrolment of an account becomes its face (enrolment.ts).
+          if (!(await completeEnrolment(verification, accounts, attempt, state(ctx).log as never))) {
             state(ctx).log.warn({ sessionId: attempt.sessionId }, 'enrolment approved for an account another sign-up enrolled first; refused');
             throw new HttpError(409, 'This account has already been set up. Sign in with your selfie instead.');
           }
-          // The enrolment itself is approved; a portrait that cannot be fetched is logged, not fatal.
-          await keepEnrolmentPortrait(verification, attempt.sessionId, attempt.accountId, state(ctx).log as never).catch((err: unknown) =>
-            state(ctx).log.warn({ sessionId: attempt.sessionId, err: (err as Error).message }, 'could not keep the enrolment portrait'),
-          );
-          await accounts.markEnrolled(attempt.accountId);
         }
         ctx.respond = false;
         await provider.interactionFinished(
