@@ -22,6 +22,10 @@ commands:
   users list          one JSON line per account
   users delete --email E
                       delete the account, its face template and its verification sessions
+  users show --email E
+                      the account and its face throttle counters, as JSON
+  users unlock --email E
+                      reset the face throttle (consecutive failed selfies) of the account
   compare A B | compare --pairs FILE     compare faces (JSON lines)
   analyze IMG...      detect faces and report pose and quality (JSON lines)
   liveness FILE... [--method PASSIVE|FLASHING|ACTIVE_3D --challenge FILE]

@@ -33,9 +33,20 @@ const fileDefaultsSchema = z.object({
     maxAttempts: z.number().int().min(1).max(10),
     webhookWaitSeconds: z.number().positive().max(30),
     lookupsPerIpPerHour: z.number().int().min(1),
+    verificationsPerIpPerHour: z.number().int().min(1),
     /** A verification session stays bound to the sign-in that opened it this long: past the service's session expiry (Didit: 7 days). */
     sessionBindingDays: z.number().int().min(1).max(365),
   }),
+  /** Face throttling per account (src/idp/signin/throttle.ts). */
+  throttle: z
+    .object({
+      freeFailures: z.number().int().min(1).max(1000),
+      firstDelaySeconds: z.number().int().min(1),
+      maxDelaySeconds: z.number().int().min(1),
+      disableAfter: z.number().int().min(2),
+    })
+    .refine((t) => t.disableAfter > t.freeFailures, { message: 'disableAfter must be greater than freeFailures', path: ['disableAfter'] })
+    .refine((t) => t.maxDelaySeconds >= t.firstDelaySeconds, { message: 'maxDelaySeconds must be at least firstDelaySeconds', path: ['maxDelaySeconds'] }),
 });
 
 const bool = z
@@ -116,6 +127,7 @@ export type Config = {
   ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
   acr: z.infer<typeof fileDefaultsSchema>['acr'];
   signin: z.infer<typeof fileDefaultsSchema>['signin'];
+  throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
   verification:
     | { mode: 'remote'; baseUrl: string; apiKey: string; webhookSecret: string; reauthWorkflowId: string; enrolWorkflowId: string; portraitKey: Buffer | undefined }
@@ -219,6 +231,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     ttl: defaults.data.ttl,
     acr: defaults.data.acr,
     signin: defaults.data.signin,
+    throttle: defaults.data.throttle,
     verification,
   };
 }

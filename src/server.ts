@@ -9,6 +9,7 @@ import type { Logger } from './logger.ts';
 import { createApp } from './idp/app.ts';
 import { Accounts } from './idp/accounts.ts';
 import { Attempts } from './idp/signin/attempts.ts';
+import { FaceThrottle } from './idp/signin/throttle.ts';
 import { PortraitVault } from './idp/signin/portraits.ts';
 import { createVerification } from './idp/signin/verification.ts';
 import type { VerificationSettings } from './idp/signin/verification.ts';
@@ -27,6 +28,8 @@ export type RunningServer = { url: string; metricsUrl: string; server: Server; s
 export type ServerOptions = {
   /** Where the verification service is; required when config.verification.mode is 'embedded'. */
   verification?: Omit<VerificationSettings, 'portraits'>;
+  /** The clock of time-based sign-in rules (face throttling waits); tests move it instead of sleeping. */
+  now?: () => number;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -70,10 +73,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
 
     const accounts = new Accounts(store);
-    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), accounts, config.issuer, {
-      maxAttempts: config.signin.maxAttempts,
-      bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600,
-    });
+    const throttle = new FaceThrottle(store, config.throttle, options.now);
+    const verification = createVerification(
+      verificationSettings(config, store, options),
+      new Attempts(store, throttle),
+      accounts,
+      config.issuer,
+      { maxAttempts: config.signin.maxAttempts, bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600 },
+      { throttle, perIp: store.rateLimiter('idp:verification', { points: config.signin.verificationsPerIpPerHour, durationSeconds: 3600 }) },
+    );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);

@@ -70,7 +70,7 @@ export const UNREACHABLE_VERIFIER = {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string; port?: number; verification?: ServerOptions['verification']; signin?: Record<string, number> } = {},
+  options: { dataDir?: string; port?: number; verification?: ServerOptions['verification']; signin?: Record<string, number>; now?: () => number } = {},
 ): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
   const clientsFile = path.join(data.dir, 'clients.json');
@@ -100,6 +100,7 @@ export async function startTestServer(
   });
   const running = await startServer(config, createLogger(config.logLevel, sink), {
     verification: config.verification.mode === 'embedded' ? (options.verification ?? UNREACHABLE_VERIFIER) : undefined,
+    now: options.now,
   });
   return {
     ...running,

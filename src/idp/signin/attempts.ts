@@ -10,6 +10,7 @@
 // docs/signin.md, "One verification session, one sign-in".
 import type { SessionStatus } from '../../didit/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { FaceThrottle } from './throttle.ts';
 
 export type Purpose = 'login' | 'enrol';
 
@@ -47,8 +48,11 @@ const accountSessionsKey = (accountId: string) => `signin:sessions-of:${accountI
 
 export class Attempts {
   readonly #store: Store;
-  constructor(store: Store) {
+  /** Counts a declined login selfie against the account too (throttle.ts); absent in tools that only erase. */
+  readonly #throttle: FaceThrottle | undefined;
+  constructor(store: Store, throttle?: FaceThrottle) {
     this.#store = store;
+    this.#throttle = throttle;
   }
 
   /**
@@ -71,6 +75,7 @@ export class Attempts {
     const uids = (await Promise.all(sessionIds.map((id) => this.#store.get<string>(ownerKey(id))))).filter((u): u is string => typeof u === 'string');
     const keys = [...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id), declineCountedKey(id)]), ...uids.flatMap((uid) => [currentKey(uid), failuresKey(uid)])];
     await this.#store.delete(...keys, accountSessionsKey(accountId));
+    await this.#throttle?.forget(accountId);
     return sessionIds.length;
   }
 
@@ -108,7 +113,7 @@ export class Attempts {
     const attempt = await this.get(sessionId);
     if (!attempt) return false;
     // A Declined counts against the sign-in's tries whenever it is learnt, whether or not the browser comes back.
-    if (status === 'Declined') await this.countDecline(sessionId, attempt.uid, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
+    if (status === 'Declined') await this.countDecline(attempt, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
     if (attempt.statusChangedAt !== undefined && changedAt < attempt.statusChangedAt) return false;
     if (from === 'webhook' && changedAt === attempt.statusChangedAt && attempt.status !== null && status !== attempt.status) {
       return this.#store.patch(attemptKey(sessionId), { needsDecision: true });
@@ -116,9 +121,14 @@ export class Attempts {
     return this.#store.patch(attemptKey(sessionId), { status, statusFrom: from, statusAt: Date.now(), statusChangedAt: changedAt, needsDecision: false });
   }
 
-  /** Counts one declined selfie for the sign-in, once per verification session however often it is learnt. */
-  async countDecline(sessionId: string, uid: string, ttl: number): Promise<void> {
-    if (await this.#store.setIfAbsent(declineCountedKey(sessionId), true, { ttl })) await this.#store.incr(failuresKey(uid), { ttl });
+  /**
+   * Counts one declined selfie for the sign-in, and for a login also for the account (consecutive
+   * failures across sign-ins, throttle.ts): once per verification session however often it is learnt.
+   */
+  async countDecline(attempt: Pick<Attempt, 'sessionId' | 'uid' | 'accountId' | 'purpose'>, ttl: number): Promise<void> {
+    if (!(await this.#store.setIfAbsent(declineCountedKey(attempt.sessionId), true, { ttl }))) return;
+    await this.#store.incr(failuresKey(attempt.uid), { ttl });
+    if (attempt.purpose === 'login') await this.#throttle?.recordFailure(attempt.accountId);
   }
 
   async markReturned(sessionId: string): Promise<number> {

@@ -8,6 +8,9 @@ import type { Account, Accounts } from '../accounts.ts';
 import type { Interaction } from '../interaction/context.ts';
 import type { Attempts, Purpose } from './attempts.ts';
 import type { PortraitVault } from './portraits.ts';
+import type { RateLimiter } from '../../store/index.ts';
+import { FACE_DISABLED, faceWaitMessage } from './throttle.ts';
+import type { FaceThrottle } from './throttle.ts';
 
 export type VerificationSettings = {
   baseUrl: string;
@@ -26,6 +29,13 @@ export type VerificationLimits = {
   bindingTtlSeconds: number;
 };
 
+/** What limits starting verifications beyond one sign-in: the account's face throttle, the client IP's budget. */
+export type VerificationGuards = {
+  throttle: FaceThrottle;
+  /** Verification sessions opened per client IP (signin.verificationsPerIpPerHour). */
+  perIp: RateLimiter;
+};
+
 export type Verification = {
   client: DiditClient;
   settings: VerificationSettings;
@@ -33,10 +43,19 @@ export type Verification = {
   accounts: Accounts;
   issuer: string;
   limits: VerificationLimits;
+  throttle: FaceThrottle;
+  perIp: RateLimiter;
 };
 
-export function createVerification(settings: VerificationSettings, attempts: Attempts, accounts: Accounts, issuer: string, limits: VerificationLimits): Verification {
-  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, accounts, issuer, limits };
+export function createVerification(
+  settings: VerificationSettings,
+  attempts: Attempts,
+  accounts: Accounts,
+  issuer: string,
+  limits: VerificationLimits,
+  guards: VerificationGuards,
+): Verification {
+  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, accounts, issuer, limits, ...guards };
 }
 
 const LANGUAGES = ['en', 'id'];
@@ -68,9 +87,42 @@ const CLAIM_TRIES = 3;
 export const OUT_OF_TRIES = 'You have used all your tries for this sign-in. Start again from the application later.';
 export const ALREADY_ENROLLED = 'An account with this email already exists. Sign in instead.';
 
+/** The sign-in's own tries (signin.maxAttempts): every way into the camera counts against them. */
+async function checkSigninTries(verification: Verification, uid: string): Promise<void> {
+  if ((await verification.attempts.failures(uid)) >= verification.limits.maxAttempts) throw new HttpError(429, OUT_OF_TRIES);
+}
+
+/**
+ * The account's consecutive failures across sign-ins (throttle.ts): disabled, or a wait, or past
+ * the free failures one attempt (turn) per failure count. Logins only: an enrolment is no attempt
+ * to be someone. The user is told how long to wait, not why.
+ */
+async function checkFaceThrottle(ctx: Context, verification: Verification, accountId: string, uid: string): Promise<void> {
+  const { throttle } = verification;
+  const state = await throttle.state(accountId);
+  if (state.disabled) throw new HttpError(403, FACE_DISABLED);
+  let wait = state.waitSeconds;
+  if (wait === 0 && !(await throttle.takeTurn(accountId, state.failures, uid))) wait = await throttle.turnSecondsLeft(accountId, state.failures);
+  if (wait > 0) {
+    (ctx.state.log as { info: Function } | undefined)?.info({ accountId, failures: state.failures, waitSeconds: wait }, 'face sign-in throttled');
+    ctx.set('Retry-After', String(wait));
+    throw new HttpError(429, faceWaitMessage(wait));
+  }
+}
+
+/** Verification sessions opened per client IP, shared by every instance on one Redis. */
+async function countSessionStart(ctx: Context, verification: Verification): Promise<void> {
+  const state = await verification.perIp.consume(ctx.ip);
+  if (!state.allowed) {
+    ctx.set('Retry-After', String(state.resetSeconds));
+    throw new HttpError(429, 'Too many attempts from your network. Try again later.');
+  }
+}
+
 /**
  * Opens a verification session for this interaction and returns the capture page URL, read top to
- * bottom: the per-sign-in limit, a session from the service, bound to this sign-in only.
+ * bottom: the per-sign-in limit, the account's throttle, the IP's budget, a session from the
+ * service, bound to this sign-in only.
  */
 export async function startVerification(
   ctx: Context,
@@ -78,19 +130,24 @@ export async function startVerification(
   { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose },
 ): Promise<string> {
   const { attempts, limits } = verification;
-  // Every way into the camera (form, retry, a reloaded prompt) counts against the same limit.
-  if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) throw new HttpError(429, OUT_OF_TRIES);
+  await checkSigninTries(verification, interaction.uid);
   // A sign-up (or its retry) never re-enrols an account that has a face: asked afresh, not from the caller's copy.
   if (purpose === 'enrol' && (await verification.accounts.findById(account.id))?.enrolledAt) throw new HttpError(409, ALREADY_ENROLLED);
+  if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid);
+  await countSessionStart(ctx, verification);
   for (let i = 0; i < CLAIM_TRIES; i++) {
     const session = await openSession(ctx, verification, { interaction, account, purpose });
     if (await attempts.claim(session.session_id, interaction.uid, account.id, limits.bindingTtlSeconds)) {
       // A new session means the previous one of this sign-in is finished at the service; its
-      // verdict may not have reached us yet. Learn it first, so that it counts against the tries.
+      // verdict may not have reached us yet. Learn it first, so that it counts against the tries
+      // (the sign-in's and the account's).
       await settlePrevious(ctx, verification, interaction.uid, session.session_id);
-      if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) {
+      try {
+        await checkSigninTries(verification, interaction.uid);
+        if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid);
+      } catch (err) {
         await deleteStaleSession(verification, session.session_id);
-        throw new HttpError(429, OUT_OF_TRIES);
+        throw err;
       }
       const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
       await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);

@@ -13,6 +13,7 @@ import { renderPage } from '../../views.ts';
 import type { Attempt } from '../attempts.ts';
 import type { Verification } from '../verification.ts';
 import { keepEnrolmentPortrait } from '../keep-portrait.ts';
+import { FACE_DISABLED, faceWaitMessage } from '../throttle.ts';
 
 type State = { attempt: Attempt; interaction: Interaction };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -140,6 +141,8 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
           );
           await accounts.markEnrolled(attempt.accountId);
         }
+        // A success ends the run of consecutive failures (throttle.ts).
+        await verification.throttle.reset(attempt.accountId);
         ctx.respond = false;
         await provider.interactionFinished(
           ctx.req,
@@ -151,13 +154,17 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
       }
       case 'Declined': {
         // Counted once per session however it was learnt (webhook, decision, this page, reloads).
-        await verification.attempts.countDecline(attempt.sessionId, attempt.uid, verdictTtl(interaction));
+        await verification.attempts.countDecline(attempt, verdictTtl(interaction));
         const failures = await verification.attempts.failures(attempt.uid);
+        // The account's throttle: how long before the next selfie, or none at all (not why).
+        const face = attempt.purpose === 'login' ? await verification.throttle.state(attempt.accountId) : undefined;
         return renderPage(ctx, 'declined', {
           title: 'We could not verify it is you',
           uid: attempt.uid,
           purpose: attempt.purpose,
-          retriesLeft: Math.max(0, config.signin.maxAttempts - failures),
+          retriesLeft: face?.disabled ? 0 : Math.max(0, config.signin.maxAttempts - failures),
+          wait: face && !face.disabled && face.waitSeconds > 0 ? faceWaitMessage(face.waitSeconds) : null,
+          faceDisabled: face?.disabled ? FACE_DISABLED : null,
           csrf: csrfToken(csrfSecret, attempt.uid),
         });
       }
