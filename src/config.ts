@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ACR } from './idp/signin/acr.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,7 +29,13 @@ const fileDefaultsSchema = z.object({
     grant: seconds,
     refreshToken: seconds,
   }),
-  acr: z.object({ face: z.string().min(1) }),
+  // Names outside tools rely on (issue 13): listed in the file for the reader, never renamed.
+  acr: z.object({
+    face: z.literal(ACR.face, `must be ${ACR.face}`),
+    faceActive: z.literal(ACR.faceActive, `must be ${ACR.faceActive}`),
+    mfa: z.literal(ACR.mfa, `must be ${ACR.mfa}`),
+    passkey: z.literal(ACR.passkey, `must be ${ACR.passkey}`),
+  }),
   signin: z.object({
     maxAttempts: z.number().int().min(1).max(10),
     webhookWaitSeconds: z.number().positive().max(30),
@@ -100,6 +107,9 @@ const envSchema = z.object({
   DIDIT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DIDIT_REAUTH_WORKFLOW_ID: z.string().min(1).optional(),
   DIDIT_ENROL_WORKFLOW_ID: z.string().min(1).optional(),
+  // Sign-in workflows with a challenge method at the service, for face-active and step-up (optional).
+  DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID: z.string().min(1).optional(),
+  DIDIT_REAUTH_FLASHING_WORKFLOW_ID: z.string().min(1).optional(),
   PORTRAIT_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
   // Seals generated signing and cookie keys in the store; kept apart from the store (README).
   KEYS_ENCRYPTION_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
@@ -130,7 +140,16 @@ export type Config = {
   throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
   verification:
-    | { mode: 'remote'; baseUrl: string; apiKey: string; webhookSecret: string; reauthWorkflowId: string; enrolWorkflowId: string; portraitKey: Buffer | undefined }
+    | {
+        mode: 'remote';
+        baseUrl: string;
+        apiKey: string;
+        webhookSecret: string;
+        reauthWorkflowId: string;
+        enrolWorkflowId: string;
+        challengeWorkflowIds: { ACTIVE_3D?: string; FLASHING?: string };
+        portraitKey: Buffer | undefined;
+      }
     | { mode: 'embedded' };
 };
 
@@ -209,6 +228,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.DIDIT_WEBHOOK_SECRET!,
       reauthWorkflowId: e.DIDIT_REAUTH_WORKFLOW_ID!,
       enrolWorkflowId: e.DIDIT_ENROL_WORKFLOW_ID!,
+      challengeWorkflowIds: {
+        ...(e.DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID ? { ACTIVE_3D: e.DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID } : {}),
+        ...(e.DIDIT_REAUTH_FLASHING_WORKFLOW_ID ? { FLASHING: e.DIDIT_REAUTH_FLASHING_WORKFLOW_ID } : {}),
+      },
       portraitKey: e.PORTRAIT_KEY ? Buffer.from(e.PORTRAIT_KEY, 'base64') : undefined,
     };
   }

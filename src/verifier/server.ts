@@ -28,7 +28,7 @@ export type RunningVerifier = {
   clientApiKey: string;
   webhookSecret: string;
   /** The first biometric_authentication and kyc workflows of the workflows file. */
-  workflowIds: { reauth: string | undefined; enrol: string | undefined };
+  workflowIds: ReturnType<typeof defaultWorkflowIds>;
   deps: VerifierDeps;
   close: () => Promise<void>;
 };

@@ -17,6 +17,7 @@ import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInter
 import type { Interaction, InteractionDeps } from './context.ts';
 import { showConsent } from './consent.ts';
 import { startVerification } from '../signin/verification.ts';
+import { finishUnmet, signinPlan } from './acr-plan.ts';
 
 const NOTICES: Record<string, string> = {
   unfinished: 'Your selfie was not finished. Try again when you are ready.',
@@ -39,6 +40,9 @@ export function showPrompt(deps: InteractionDeps) {
   return async (ctx: Context) => {
     const interaction = await loadInteraction(ctx, deps.provider);
     if (interaction.prompt.name === 'consent') return consent(ctx, interaction);
+    // An acr this client or this IdP can never give: back to the application now.
+    const plan = await signinPlan(deps, interaction, undefined);
+    if ('unmet' in plan) return finishUnmet(ctx, deps, plan.unmet);
     ensureDeviceCookie(ctx);
     const notice = typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined;
     const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint.slice(0, 254) : '';
@@ -55,7 +59,9 @@ export function submitLogin(deps: InteractionDeps) {
     const account = await deps.accounts.findByEmail(email);
     if (!account) return renderLogin(ctx, deps, interaction, email, 'unknown');
     if (!account.enrolledAt) return renderLogin(ctx, deps, interaction, email, 'not-enrolled');
+    const plan = await signinPlan(deps, interaction, account);
+    if (!('target' in plan)) return finishUnmet(ctx, deps, 'unmet' in plan ? plan.unmet : 'The requested authentication context cannot be met.');
     ctx.status = 303;
-    ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login' }));
+    ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login', method: plan.method }));
   };
 }

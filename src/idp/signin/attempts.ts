@@ -11,6 +11,7 @@
 import type { SessionStatus } from '../../didit/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { FaceThrottle } from './throttle.ts';
+import type { LivenessMethod } from './acr.ts';
 
 export type Purpose = 'login' | 'enrol';
 
@@ -19,6 +20,8 @@ export type Attempt = {
   uid: string;
   accountId: string;
   purpose: Purpose;
+  /** The liveness method of the workflow the session was opened with (login): PASSIVE or a challenge. */
+  method?: LivenessMethod;
   created: number;
   /** The latest authoritative status (webhook or decision endpoint), null until one arrives. */
   status: SessionStatus | null;

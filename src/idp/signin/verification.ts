@@ -10,6 +10,7 @@ import type { Attempts, Purpose } from './attempts.ts';
 import type { PortraitVault } from './portraits.ts';
 import type { RateLimiter } from '../../store/index.ts';
 import { FACE_DISABLED, faceWaitMessage } from './throttle.ts';
+import type { LivenessMethod } from './acr.ts';
 import type { FaceThrottle } from './throttle.ts';
 
 export type VerificationSettings = {
@@ -18,6 +19,8 @@ export type VerificationSettings = {
   webhookSecret: string;
   reauthWorkflowId: string;
   enrolWorkflowId: string;
+  /** Sign-in workflows with a challenge method (face-active, step-up); none: only PASSIVE sign-in. */
+  challengeWorkflowIds?: { ACTIVE_3D?: string; FLASHING?: string };
   /** Only for a service that keeps no templates (the real Didit): the IdP sends the reference. */
   portraits: PortraitVault | undefined;
 };
@@ -127,16 +130,17 @@ async function countSessionStart(ctx: Context, verification: Verification): Prom
 export async function startVerification(
   ctx: Context,
   verification: Verification,
-  { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose },
+  { interaction, account, purpose, method = 'PASSIVE' }: { interaction: Interaction; account: Account; purpose: Purpose; method?: LivenessMethod },
 ): Promise<string> {
   const { attempts, limits } = verification;
+  const workflow = purpose === 'login' ? signinWorkflow(verification.settings, method) : { id: verification.settings.enrolWorkflowId, method: undefined };
   await checkSigninTries(verification, interaction.uid);
   // A sign-up (or its retry) never re-enrols an account that has a face: asked afresh, not from the caller's copy.
   if (purpose === 'enrol' && (await verification.accounts.findById(account.id))?.enrolledAt) throw new HttpError(409, ALREADY_ENROLLED);
   if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid);
   await countSessionStart(ctx, verification);
   for (let i = 0; i < CLAIM_TRIES; i++) {
-    const session = await openSession(ctx, verification, { interaction, account, purpose });
+    const session = await openSession(ctx, verification, { interaction, account, purpose, workflowId: workflow.id });
     if (await attempts.claim(session.session_id, interaction.uid, account.id, limits.bindingTtlSeconds)) {
       // A new session means the previous one of this sign-in is finished at the service; its
       // verdict may not have reached us yet. Learn it first, so that it counts against the tries
@@ -150,7 +154,7 @@ export async function startVerification(
         throw err;
       }
       const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
-      await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
+      await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose, ...(workflow.method ? { method: workflow.method } : {}) }, ttl);
       return session.url;
     }
     // The service handed back an unfinished session that another sign-in opened (the contract
@@ -162,12 +166,30 @@ export async function startVerification(
   throw new HttpError(503, 'We could not start your selfie just now. Try again in a moment.');
 }
 
-async function openSession(ctx: Context, verification: Verification, { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose }) {
+/**
+ * The sign-in workflow for a liveness method: PASSIVE is the re-auth workflow; a challenge is the
+ * configured ACTIVE_3D or FLASHING one (the other when only one is configured). The method recorded
+ * is the workflow's, which is what the acr is earned from.
+ */
+export function signinWorkflow(settings: VerificationSettings, method: LivenessMethod): { id: string; method: LivenessMethod } {
+  if (method === 'PASSIVE') return { id: settings.reauthWorkflowId, method };
+  const ids = settings.challengeWorkflowIds ?? {};
+  const other: LivenessMethod = method === 'ACTIVE_3D' ? 'FLASHING' : 'ACTIVE_3D';
+  const id = ids[method] ?? ids[other as 'ACTIVE_3D' | 'FLASHING'];
+  if (!id) throw new HttpError(503, 'This sign-in needs a check that is not available just now. Try again later.');
+  return { id, method: ids[method] ? method : other };
+}
+
+async function openSession(
+  ctx: Context,
+  verification: Verification,
+  { interaction, account, purpose, workflowId }: { interaction: Interaction; account: Account; purpose: Purpose; workflowId: string },
+) {
   const { settings, client, issuer } = verification;
   const portrait = purpose === 'login' && settings.portraits ? await settings.portraits.load(account.id) : undefined;
   const language = pickLanguage(interaction.params.ui_locales);
   return client.createSession({
-    workflow_id: purpose === 'login' ? settings.reauthWorkflowId : settings.enrolWorkflowId,
+    workflow_id: workflowId,
     vendor_data: account.id,
     callback: `${issuer}/reauth/callback`,
     metadata: {

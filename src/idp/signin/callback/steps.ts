@@ -14,6 +14,8 @@ import type { Attempt } from '../attempts.ts';
 import type { Verification } from '../verification.ts';
 import { keepEnrolmentPortrait } from '../keep-portrait.ts';
 import { FACE_DISABLED, faceWaitMessage } from '../throttle.ts';
+import { acrToReturn, amrFor, requestedAcrs } from '../acr.ts';
+import { finishUnmet } from '../../interaction/acr-plan.ts';
 
 type State = { attempt: Attempt; interaction: Interaction };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -143,11 +145,15 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
         }
         // A success ends the run of consecutive failures (throttle.ts).
         await verification.throttle.reset(attempt.accountId);
+        // The acr is earned from the workflow the session was opened with (its liveness method).
+        const achieved = { face: { method: attempt.method ?? 'PASSIVE' } } as const;
+        const acr = acrToReturn(requestedAcrs(interaction.params), achieved);
+        if (!acr) return finishUnmet(ctx, { provider }, 'This sign-in did not meet the requested authentication context.');
         ctx.respond = false;
         await provider.interactionFinished(
           ctx.req,
           ctx.res,
-          { login: { accountId: attempt.accountId, amr: ['face'], acr: config.acr.face, remember: true, ts: Math.floor(Date.now() / 1000) } },
+          { login: { accountId: attempt.accountId, amr: amrFor(achieved), acr, remember: true, ts: Math.floor(Date.now() / 1000) } },
           { mergeWithLastSubmission: false },
         );
         return;
