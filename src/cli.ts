@@ -26,6 +26,9 @@ commands:
                       the account and its face throttle counters, as JSON
   users unlock --email E
                       reset the face throttle (consecutive failed selfies) of the account
+  iplist import --list tor|vpn|datacenter --file FILE
+                      validate a CIDR list file and make it the risk policy's list (IP_LISTS_DIR)
+  iplist check IP     which of the lists hold an address (JSON)
   compare A B | compare --pairs FILE     compare faces (JSON lines)
   analyze IMG...      detect faces and report pose and quality (JSON lines)
   liveness FILE... [--method PASSIVE|FLASHING|ACTIVE_3D --challenge FILE]
@@ -149,6 +152,8 @@ export async function main(argv: string[]): Promise<number> {
         return await keys(rest);
       case 'users':
         return await users(rest);
+      case 'iplist':
+        return await (await import('./risk/cli.ts')).runIpList(rest);
       case 'compare':
       case 'analyze':
         return await face(command, rest);

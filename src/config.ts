@@ -18,6 +18,7 @@ export class ConfigError extends Error {
 }
 
 const seconds = z.coerce.number().int().positive();
+const livenessMethod = z.enum(['PASSIVE', 'FLASHING', 'ACTIVE_3D'], 'must be PASSIVE, FLASHING or ACTIVE_3D');
 
 const fileDefaultsSchema = z.object({
   ttl: z.object({
@@ -54,6 +55,14 @@ const fileDefaultsSchema = z.object({
     })
     .refine((t) => t.disableAfter > t.freeFailures, { message: 'disableAfter must be greater than freeFailures', path: ['disableAfter'] })
     .refine((t) => t.maxDelaySeconds >= t.firstDelaySeconds, { message: 'maxDelaySeconds must be at least firstDelaySeconds', path: ['maxDelaySeconds'] }),
+  /** The risk policy (src/idp/signin/risk.ts). */
+  risk: z.object({
+    knownDevice: livenessMethod,
+    newDevice: livenessMethod,
+    listedIp: livenessMethod,
+    maxDevicesPerAccount: z.number().int().min(1).max(1000),
+    ipListsReloadSeconds: z.number().min(0).max(3600),
+  }),
 });
 
 const bool = z
@@ -100,6 +109,8 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   TRUST_PROXY_HOPS: trustProxyHops,
   CONFIG_FILE: z.string().min(1).default('config/default.json'),
+  // The operator's Tor / VPN / data-centre CIDR lists (tor.txt, vpn.txt, datacenter.txt); unset: DATA_DIR/ip-lists.
+  IP_LISTS_DIR: z.string().min(1).optional(),
   // Set DIDIT_API_KEY to use a verification service over the network (the real Didit service,
   // or an embedded verifier run elsewhere); unset, the embedded verifier runs in this process.
   DIDIT_API_KEY: z.string().min(1).optional(),
@@ -138,6 +149,9 @@ export type Config = {
   acr: z.infer<typeof fileDefaultsSchema>['acr'];
   signin: z.infer<typeof fileDefaultsSchema>['signin'];
   throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
+  risk: z.infer<typeof fileDefaultsSchema>['risk'];
+  /** IP_LISTS_DIR: where the operator's CIDR lists are (src/risk/ip-lists.ts). */
+  ipListsDir: string;
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
   verification:
     | {
@@ -179,6 +193,11 @@ function parseCookieKeys(raw: string, what: string): string[] {
     throw new ConfigError([`${what}: needs one or more comma-separated keys of at least 32 characters`]);
   }
   return keys;
+}
+
+/** IP_LISTS_DIR, or DATA_DIR/ip-lists; shared by the IdP and the verifier (same variable). */
+export function ipListsDir(env: Record<string, string | undefined>, dataDir: string): string {
+  return env.IP_LISTS_DIR ? path.resolve(env.IP_LISTS_DIR) : path.join(dataDir, 'ip-lists');
 }
 
 /** Parse the environment (and the files it names). Throws ConfigError naming each bad variable. */
@@ -255,6 +274,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     acr: defaults.data.acr,
     signin: defaults.data.signin,
     throttle: defaults.data.throttle,
+    risk: defaults.data.risk,
+    ipListsDir: ipListsDir(env, resolvePath(env, 'DATA_DIR', e.DATA_DIR)),
     verification,
   };
 }

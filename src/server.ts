@@ -10,6 +10,8 @@ import { createApp } from './idp/app.ts';
 import { Accounts } from './idp/accounts.ts';
 import { Attempts } from './idp/signin/attempts.ts';
 import { FaceThrottle } from './idp/signin/throttle.ts';
+import { DeviceHistory } from './idp/signin/risk.ts';
+import { IpLists } from './risk/ip-lists.ts';
 import { PortraitVault } from './idp/signin/portraits.ts';
 import { createVerification } from './idp/signin/verification.ts';
 import type { VerificationSettings } from './idp/signin/verification.ts';
@@ -74,13 +76,16 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
 
     const accounts = new Accounts(store);
     const throttle = new FaceThrottle(store, config.throttle, options.now);
+    const ipLists = new IpLists(config.ipListsDir, { checkEveryMs: config.risk.ipListsReloadSeconds * 1000, onError: (message) => log.warn(message) });
+    log.info({ dir: config.ipListsDir, entries: ipLists.sizes() }, 'IP lists (risk policy)');
+    const risk = { settings: config.risk, devices: new DeviceHistory(store, config.risk.maxDevicesPerAccount), ipLists };
     const verification = createVerification(
       verificationSettings(config, store, options),
       new Attempts(store, throttle),
       accounts,
       config.issuer,
       { maxAttempts: config.signin.maxAttempts, bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600 },
-      { throttle, perIp: store.rateLimiter('idp:verification', { points: config.signin.verificationsPerIpPerHour, durationSeconds: 3600 }) },
+      { throttle, risk, perIp: store.rateLimiter('idp:verification', { points: config.signin.verificationsPerIpPerHour, durationSeconds: 3600 }) },
     );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });

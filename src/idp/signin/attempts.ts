@@ -22,6 +22,8 @@ export type Attempt = {
   purpose: Purpose;
   /** The liveness method of the workflow the session was opened with (login): PASSIVE or a challenge. */
   method?: LivenessMethod;
+  /** The browser's device id (selfie_device cookie) when the session was opened: device history. */
+  deviceId?: string;
   created: number;
   /** The latest authoritative status (webhook or decision endpoint), null until one arrives. */
   status: SessionStatus | null;

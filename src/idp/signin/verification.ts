@@ -11,6 +11,8 @@ import type { PortraitVault } from './portraits.ts';
 import type { RateLimiter } from '../../store/index.ts';
 import { FACE_DISABLED, faceWaitMessage } from './throttle.ts';
 import type { LivenessMethod } from './acr.ts';
+import { assessRisk, stronger } from './risk.ts';
+import type { RiskPolicy, RiskReason } from './risk.ts';
 import type { FaceThrottle } from './throttle.ts';
 
 export type VerificationSettings = {
@@ -35,6 +37,8 @@ export type VerificationLimits = {
 /** What limits starting verifications beyond one sign-in: the account's face throttle, the client IP's budget. */
 export type VerificationGuards = {
   throttle: FaceThrottle;
+  /** Which liveness method a login uses, from the device and the network (risk.ts). */
+  risk: RiskPolicy;
   /** Verification sessions opened per client IP (signin.verificationsPerIpPerHour). */
   perIp: RateLimiter;
 };
@@ -47,6 +51,7 @@ export type Verification = {
   issuer: string;
   limits: VerificationLimits;
   throttle: FaceThrottle;
+  risk: RiskPolicy;
   perIp: RateLimiter;
 };
 
@@ -133,14 +138,17 @@ export async function startVerification(
   { interaction, account, purpose, method = 'PASSIVE' }: { interaction: Interaction; account: Account; purpose: Purpose; method?: LivenessMethod },
 ): Promise<string> {
   const { attempts, limits } = verification;
-  const workflow = purpose === 'login' ? signinWorkflow(verification.settings, method) : { id: verification.settings.enrolWorkflowId, method: undefined };
+  const deviceId = ensureDeviceCookie(ctx);
   await checkSigninTries(verification, interaction.uid);
   // A sign-up (or its retry) never re-enrols an account that has a face: asked afresh, not from the caller's copy.
   if (purpose === 'enrol' && (await verification.accounts.findById(account.id))?.enrolledAt) throw new HttpError(409, ALREADY_ENROLLED);
   if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid);
   await countSessionStart(ctx, verification);
+  const choice = purpose === 'login' ? await chooseMethod(ctx, verification, { accountId: account.id, deviceId, requested: method }) : undefined;
+  const workflow = choice ? signinWorkflow(verification.settings, choice.method) : { id: verification.settings.enrolWorkflowId, method: undefined };
+  const risk = choice ? { risk: { method: workflow.method, reasons: choice.reasons } } : {};
   for (let i = 0; i < CLAIM_TRIES; i++) {
-    const session = await openSession(ctx, verification, { interaction, account, purpose, workflowId: workflow.id });
+    const session = await openSession(ctx, verification, { interaction, account, purpose, workflowId: workflow.id, extraMetadata: risk });
     if (await attempts.claim(session.session_id, interaction.uid, account.id, limits.bindingTtlSeconds)) {
       // A new session means the previous one of this sign-in is finished at the service; its
       // verdict may not have reached us yet. Learn it first, so that it counts against the tries
@@ -154,7 +162,8 @@ export async function startVerification(
         throw err;
       }
       const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
-      await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose, ...(workflow.method ? { method: workflow.method } : {}) }, ttl);
+      await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose, deviceId, ...(workflow.method ? { method: workflow.method } : {}) }, ttl);
+      if (purpose === 'login') await verification.risk.devices.seen(account.id, deviceId);
       return session.url;
     }
     // The service handed back an unfinished session that another sign-in opened (the contract
@@ -164,6 +173,31 @@ export async function startVerification(
     await deleteStaleSession(verification, session.session_id);
   }
   throw new HttpError(503, 'We could not start your selfie just now. Try again in a moment.');
+}
+
+/**
+ * The liveness method of a login: the risk policy's (device, network) or the acr request's,
+ * whichever is stronger, with every reason. A challenge the policy wants but no workflow offers
+ * falls back to PASSIVE, said in the reasons and the log (an acr that needs one never gets here:
+ * it is unreachable, acr-plan.ts). The reasons go to the session's metadata and the log.
+ */
+async function chooseMethod(
+  ctx: Context,
+  verification: Verification,
+  { accountId, deviceId, requested }: { accountId: string; deviceId: string; requested: LivenessMethod },
+): Promise<{ method: LivenessMethod; reasons: (RiskReason | 'challenge_unavailable')[] }> {
+  const decision = await assessRisk(verification.risk, { accountId, deviceId, ip: ctx.ip });
+  const reasons: (RiskReason | 'challenge_unavailable')[] = [...decision.reasons];
+  let method = stronger(decision.method, requested);
+  if (method !== decision.method) reasons.push('acr_requested');
+  const challenges = verification.settings.challengeWorkflowIds ?? {};
+  if (method !== 'PASSIVE' && !challenges.ACTIVE_3D && !challenges.FLASHING) {
+    method = 'PASSIVE';
+    reasons.push('challenge_unavailable');
+  }
+  const log = ctx.state.log as { info: Function; warn: Function } | undefined;
+  (reasons.includes('challenge_unavailable') ? log?.warn : log?.info)?.call(log, { accountId, method, reasons, ip: decision.ip }, 'risk policy');
+  return { method, reasons };
 }
 
 /**
@@ -183,7 +217,13 @@ export function signinWorkflow(settings: VerificationSettings, method: LivenessM
 async function openSession(
   ctx: Context,
   verification: Verification,
-  { interaction, account, purpose, workflowId }: { interaction: Interaction; account: Account; purpose: Purpose; workflowId: string },
+  {
+    interaction,
+    account,
+    purpose,
+    workflowId,
+    extraMetadata,
+  }: { interaction: Interaction; account: Account; purpose: Purpose; workflowId: string; extraMetadata: Record<string, unknown> },
 ) {
   const { settings, client, issuer } = verification;
   const portrait = purpose === 'login' && settings.portraits ? await settings.portraits.load(account.id) : undefined;
@@ -196,6 +236,7 @@ async function openSession(
       purpose,
       from_ip: ctx.ip,
       device_id: ensureDeviceCookie(ctx),
+      ...extraMetadata,
     },
     ...(language ? { language } : {}),
     ...(portrait ? { portrait_image: portrait.toString('base64') } : {}),

@@ -19,6 +19,7 @@ import { PortraitVault } from '../signin/portraits.ts';
 import { UsageError } from '../../usage-error.ts';
 import { Attempts } from '../signin/attempts.ts';
 import { FaceThrottle } from '../signin/throttle.ts';
+import { DeviceHistory } from '../signin/risk.ts';
 import type { Account } from '../accounts.ts';
 
 /**
@@ -160,6 +161,7 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
   }
   // The IdP's own traces of its sign-ins: which sign-in each verification session served.
   await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
+  await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
   await accounts.delete(account.id);
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
   return 0;

@@ -143,8 +143,9 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
           );
           await accounts.markEnrolled(attempt.accountId);
         }
-        // A success ends the run of consecutive failures (throttle.ts).
+        // A success ends the run of consecutive failures (throttle.ts), and makes the device known (risk.ts).
         await verification.throttle.reset(attempt.accountId);
+        if (attempt.deviceId) await verification.risk.devices.approved(attempt.accountId, attempt.deviceId);
         // The acr is earned from the workflow the session was opened with (its liveness method).
         const achieved = { face: { method: attempt.method ?? 'PASSIVE' } } as const;
         const acr = acrToReturn(requestedAcrs(interaction.params), achieved);
