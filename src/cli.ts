@@ -26,6 +26,10 @@ commands:
                       the account and its face throttle counters, as JSON
   users unlock --email E
                       reset the face throttle (consecutive failed selfies) of the account
+  users passkeys --email E
+                      the account's passkeys (one JSON line each, no key material)
+  users passkey-remove --email E --id ID
+                      remove one passkey of the account
   iplist import --list tor|vpn|datacenter --file FILE
                       validate a CIDR list file and make it the risk policy's list (IP_LISTS_DIR)
   iplist check IP     which of the lists hold an address (JSON)

@@ -63,6 +63,7 @@ const fileDefaultsSchema = z.object({
     maxDevicesPerAccount: z.number().int().min(1).max(1000),
     ipListsReloadSeconds: z.number().min(0).max(3600),
   }),
+  passkeys: z.object({ offerAfterFaceSignin: z.boolean() }),
 });
 
 const bool = z
@@ -150,6 +151,7 @@ export type Config = {
   signin: z.infer<typeof fileDefaultsSchema>['signin'];
   throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
   risk: z.infer<typeof fileDefaultsSchema>['risk'];
+  passkeys: z.infer<typeof fileDefaultsSchema>['passkeys'];
   /** IP_LISTS_DIR: where the operator's CIDR lists are (src/risk/ip-lists.ts). */
   ipListsDir: string;
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
@@ -275,6 +277,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     signin: defaults.data.signin,
     throttle: defaults.data.throttle,
     risk: defaults.data.risk,
+    passkeys: defaults.data.passkeys,
     ipListsDir: ipListsDir(env, resolvePath(env, 'DATA_DIR', e.DATA_DIR)),
     verification,
   };

@@ -12,6 +12,7 @@ import { Attempts } from './idp/signin/attempts.ts';
 import { FaceThrottle } from './idp/signin/throttle.ts';
 import { DeviceHistory } from './idp/signin/risk.ts';
 import { IpLists } from './risk/ip-lists.ts';
+import { Passkeys } from './idp/passkeys/passkeys.ts';
 import { PortraitVault } from './idp/signin/portraits.ts';
 import { createVerification } from './idp/signin/verification.ts';
 import type { VerificationSettings } from './idp/signin/verification.ts';
@@ -88,7 +89,8 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       { throttle, risk, perIp: store.rateLimiter('idp:verification', { points: config.signin.verificationsPerIpPerHour, durationSeconds: 3600 }) },
     );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
+    const passkeys = new Passkeys(store, config.issuer);
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());

@@ -93,7 +93,8 @@ export async function startTestServer(
     ISSUER: `http://127.0.0.1:${port}`,
     DATA_DIR: data.dir,
     CLIENTS_FILE: clientsFile,
-    ...(options.signin || options.config ? { CONFIG_FILE: changedConfig(data.dir, { ...options.config, ...(options.signin ? { signin: options.signin } : {}) }) } : {}),
+    // The passkey offer page sits between an approved selfie and the application: off unless a test asks for it.
+    CONFIG_FILE: changedConfig(data.dir, { passkeys: { offerAfterFaceSignin: false }, ...options.config, ...(options.signin ? { signin: options.signin } : {}) }),
     LOG_LEVEL: 'info',
     // A free port per server: test files run in parallel and would collide on 9464.
     METRICS_PORT: '0',

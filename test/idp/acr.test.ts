@@ -104,14 +104,50 @@ describe('acr and amr', () => {
   });
 
   it('an essential acr claims request is met exactly (no prompt loop)', async () => {
-    const r = await signIn({ claims: JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.mfa, ACR.faceActive] } } }) });
+    // passkey is not for this client: the next value, face-active, is the target.
+    const r = await signIn({ claims: JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.passkey, ACR.faceActive] } } }) });
     expect(r.workflow).toBe('wf-active');
     expect(r.claims).toMatchObject({ acr: ACR.faceActive });
   });
 
   it('a preference list falls back to the first value that can be reached', async () => {
-    const r = await signIn({ acr_values: `${ACR.mfa} ${ACR.face}` });
+    const r = await signIn({ acr_values: `urn:example:loa:4 ${ACR.face}` });
     expect(r.claims).toMatchObject({ acr: ACR.face, amr: ['face'] });
+  });
+
+  /** The passkey page of an mfa request; its options request (the page's script) for an email. */
+  async function passkeyPage(extra: Record<string, string>) {
+    const issuer = server.config.issuer;
+    const browser = new Browser();
+    const { url } = await authorizationRequest(await discover(issuer, TEST_CLIENTS[0]!), REDIRECT, { login_hint: 'ada@example.com', ...extra });
+    const page = await browser.follow(url, issuer);
+    const html = await page.res.text();
+    expect(html).toContain('>Use passkey</button>');
+    const uid = /\/interaction\/([^/]+)\/passkey\/auth\/options/.exec(html)![1]!;
+    const csrf = /data-csrf="([^"]+)"/.exec(html)![1]!;
+    const options = (email: string, token = csrf) =>
+      browser.fetch(`${issuer}/interaction/${uid}/passkey/auth/options`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': token },
+        body: JSON.stringify({ email }),
+      });
+    return { browser, issuer, options };
+  }
+
+  it('mfa for an account without a passkey: the passkey page, then unmet at the client once the account is known', async () => {
+    const { browser, issuer, options } = await passkeyPage({ acr_values: ACR.mfa });
+    expect((await options('ada@example.com', 'forged')).status).toBe(403);
+    const sessions = double.sessions.size;
+    const { next } = await (await options('ada@example.com')).json();
+    const ended = await browser.follow(new URL(next, issuer), issuer);
+    expect(new URL(ended.url).searchParams.get('error')).toBe('unmet_authentication_requirements');
+    expect(double.sessions.size).toBe(sessions);
+  });
+
+  it('"mfa face" for an account without a passkey falls back to the selfie', async () => {
+    const { options } = await passkeyPage({ acr_values: `${ACR.mfa} ${ACR.face}` });
+    const { next } = await (await options('ada@example.com')).json();
+    expect(sessionOf(next).workflow_id).toBe('wf-passive');
   });
 
   it('a session with acr face steps up for face-active; prompt=none gets login_required', async () => {
@@ -133,7 +169,6 @@ describe('acr and amr', () => {
   });
 
   for (const [label, extra] of [
-    ['mfa (no passkey yet)', { acr_values: ACR.mfa }],
     ['passkey for a client whose metadata does not allow it', { claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR.passkey } } }) }],
     ['a value that is not ours', { acr_values: 'urn:example:loa:4' }],
   ] as const) {

@@ -7,16 +7,18 @@ import type { Account } from '../accounts.ts';
 import { methodFor, planAcr, requestedAcrs } from '../signin/acr.ts';
 import type { AcrValue, LivenessMethod } from '../signin/acr.ts';
 import type { Interaction, InteractionDeps } from './context.ts';
+import type { PasskeyProof } from '../passkeys/passkeys.ts';
 
 export type SigninPlan = { target: AcrValue; method: LivenessMethod } | { unmet: string } | { pending: true };
 
-export async function signinPlan(deps: InteractionDeps, interaction: Interaction, account: Account | undefined): Promise<SigninPlan> {
+/** `proof`: the passkey this sign-in already verified (its account is the one that signs in). */
+export async function signinPlan(deps: InteractionDeps, interaction: Interaction, account: Account | undefined, proof?: PasskeyProof): Promise<SigninPlan> {
   const client = await deps.provider.Client.find(String(interaction.params.client_id));
   const challenge = Object.values(deps.verification.settings.challengeWorkflowIds ?? {}).some(Boolean);
   const plan = planAcr(requestedAcrs(interaction.params), {
     challenge,
-    passkeys: false,
-    accountHasPasskey: account ? false : undefined,
+    passkeys: true,
+    accountHasPasskey: proof && account && proof.accountId === account.id ? true : account ? await deps.passkeys.has(account.id) : undefined,
     clientAllowsPasskeyOnly: (client as unknown as { allow_passkey_only?: boolean } | undefined)?.allow_passkey_only === true,
   });
   return 'target' in plan ? { target: plan.target, method: methodFor(plan.target) } : plan;

@@ -4,6 +4,8 @@
 //   users delete --email E                             → removes account, template, sessions
 //   users show --email E                               → the account and its face throttle, as JSON
 //   users unlock --email E                             → resets the face throttle (consecutive failures)
+//   users passkeys --email E                           → the account's passkeys, one JSON line each
+//   users passkey-remove --email E --id ID             → removes one passkey of the account
 // They work on the same store (DATA_DIR or REDIS_URL) as the running server.
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { UsageError } from '../../usage-error.ts';
 import { Attempts } from '../signin/attempts.ts';
 import { FaceThrottle } from '../signin/throttle.ts';
 import { DeviceHistory } from '../signin/risk.ts';
+import { Passkeys, describePasskey } from '../passkeys/passkeys.ts';
 import type { Account } from '../accounts.ts';
 
 /**
@@ -123,6 +126,26 @@ async function show(config: Config, store: Store, args: string[]): Promise<numbe
   return 0;
 }
 
+async function listPasskeys(config: Config, store: Store, args: string[]): Promise<number> {
+  const account = await findByEmailArg(store, 'passkeys', args);
+  if (!account) return 1;
+  for (const p of await new Passkeys(store, config.issuer).list(account.id)) console.log(JSON.stringify({ account_id: account.id, ...describePasskey(p) }));
+  return 0;
+}
+
+async function removePasskey(config: Config, store: Store, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' }, id: { type: 'string' } }, strict: true });
+  if (!values.email || !values.id) throw new UsageError('users passkey-remove: --email and --id are required');
+  const account = await findByEmailArg(store, 'passkey-remove', ['--email', values.email]);
+  if (!account) return 1;
+  if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id))) {
+    console.error(`selfie-idp: ${values.email} has no passkey ${values.id}`);
+    return 1;
+  }
+  console.log(JSON.stringify({ account_id: account.id, passkey_id: values.id, removed: true }));
+  return 0;
+}
+
 /** After checking who is asking: face sign-in again, from zero consecutive failures. */
 async function unlock(config: Config, store: Store, args: string[]): Promise<number> {
   const account = await findByEmailArg(store, 'unlock', args);
@@ -162,6 +185,7 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
   // The IdP's own traces of its sign-ins: which sign-in each verification session served.
   await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
   await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
+  await new Passkeys(store, config.issuer).forgetAccount(account.id);
   await accounts.delete(account.id);
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
   return 0;
@@ -169,7 +193,9 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
 
 export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers): Promise<number> {
   const [sub, ...rest] = args;
-  if (!['enrol', 'list', 'delete', 'show', 'unlock'].includes(sub ?? '')) throw new UsageError(`users: expected "enrol", "list", "show", "unlock" or "delete", got ${sub ?? 'nothing'}`);
+  if (!['enrol', 'list', 'delete', 'show', 'unlock', 'passkeys', 'passkey-remove'].includes(sub ?? '')) {
+    throw new UsageError(`users: expected "enrol", "list", "show", "unlock", "passkeys", "passkey-remove" or "delete", got ${sub ?? 'nothing'}`);
+  }
   const config = loadConfig();
   const store = await openStore(config);
   try {
@@ -177,6 +203,8 @@ export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers):
     if (sub === 'list') return await list(config, store);
     if (sub === 'show') return await show(config, store, rest);
     if (sub === 'unlock') return await unlock(config, store, rest);
+    if (sub === 'passkeys') return await listPasskeys(config, store, rest);
+    if (sub === 'passkey-remove') return await removePasskey(config, store, rest);
     return await remove(config, store, embedded, rest);
   } finally {
     await store.close();
