@@ -16,7 +16,7 @@ import { csrfToken } from './csrf.ts';
 import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInteractionForm } from './context.ts';
 import type { Interaction, InteractionDeps } from './context.ts';
 import { showConsent } from './consent.ts';
-import { startVerification } from '../signin/verification.ts';
+import { startVerification } from '../signin/start/index.ts';
 import { finishUnmet, signinPlan } from './acr-plan.ts';
 import type { SigninPlan } from './acr-plan.ts';
 import { renderPasskeyLogin } from './passkey.ts';

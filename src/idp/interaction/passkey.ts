@@ -10,7 +10,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { HttpError, readJson } from '../../http/body.ts';
 import { renderPage } from '../views.ts';
 import { ACR, amrFor } from '../signin/acr.ts';
-import { startVerification } from '../signin/verification.ts';
+import { startVerification } from '../signin/start/index.ts';
 import { finishHeldLogin, holdLogin, heldLogin, rememberPasskeyProof } from '../signin/held-login.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInteractionForm } from './context.ts';

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { HttpError } from '../../http/body.ts';
 import { readInteractionForm } from './context.ts';
 import type { InteractionDeps } from './context.ts';
-import { startVerification } from '../signin/verification.ts';
+import { startVerification } from '../signin/start/index.ts';
 import { finishUnmet, signinPlan } from './acr-plan.ts';
 import { passkeyProof } from '../signin/held-login.ts';
 
