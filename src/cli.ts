@@ -22,6 +22,17 @@ commands:
   users list          one JSON line per account
   users delete --email E
                       delete the account, its face template and its verification sessions
+  users show --email E
+                      the account and its face throttle counters, as JSON
+  users unlock --email E
+                      reset the face throttle (consecutive failed selfies) of the account
+  users passkeys --email E
+                      the account's passkeys (one JSON line each, no key material)
+  users passkey-remove --email E --id ID
+                      remove one passkey of the account
+  iplist import --list tor|vpn|datacenter --file FILE
+                      validate a CIDR list file and make it the risk policy's list (IP_LISTS_DIR)
+  iplist check IP     which of the lists hold an address (JSON)
   compare A B | compare --pairs FILE     compare faces (JSON lines)
   analyze IMG...      detect faces and report pose and quality (JSON lines)
   liveness FILE... [--method PASSIVE|FLASHING|ACTIVE_3D --challenge FILE]
@@ -145,6 +156,8 @@ export async function main(argv: string[]): Promise<number> {
         return await keys(rest);
       case 'users':
         return await users(rest);
+      case 'iplist':
+        return await (await import('./risk/cli.ts')).runIpList(rest);
       case 'compare':
       case 'analyze':
         return await face(command, rest);

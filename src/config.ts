@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ACR } from './idp/signin/acr.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,6 +18,7 @@ export class ConfigError extends Error {
 }
 
 const seconds = z.coerce.number().int().positive();
+const livenessMethod = z.enum(['PASSIVE', 'FLASHING', 'ACTIVE_3D'], 'must be PASSIVE, FLASHING or ACTIVE_3D');
 
 const fileDefaultsSchema = z.object({
   ttl: z.object({
@@ -28,14 +30,40 @@ const fileDefaultsSchema = z.object({
     grant: seconds,
     refreshToken: seconds,
   }),
-  acr: z.object({ face: z.string().min(1) }),
+  // Names outside tools rely on (issue 13): listed in the file for the reader, never renamed.
+  acr: z.object({
+    face: z.literal(ACR.face, `must be ${ACR.face}`),
+    faceActive: z.literal(ACR.faceActive, `must be ${ACR.faceActive}`),
+    mfa: z.literal(ACR.mfa, `must be ${ACR.mfa}`),
+    passkey: z.literal(ACR.passkey, `must be ${ACR.passkey}`),
+  }),
   signin: z.object({
     maxAttempts: z.number().int().min(1).max(10),
     webhookWaitSeconds: z.number().positive().max(30),
     lookupsPerIpPerHour: z.number().int().min(1),
+    verificationsPerIpPerHour: z.number().int().min(1),
     /** A verification session stays bound to the sign-in that opened it this long: past the service's session expiry (Didit: 7 days). */
     sessionBindingDays: z.number().int().min(1).max(365),
   }),
+  /** Face throttling per account (src/idp/signin/throttle.ts). */
+  throttle: z
+    .object({
+      freeFailures: z.number().int().min(1).max(1000),
+      firstDelaySeconds: z.number().int().min(1),
+      maxDelaySeconds: z.number().int().min(1),
+      disableAfter: z.number().int().min(2),
+    })
+    .refine((t) => t.disableAfter > t.freeFailures, { message: 'disableAfter must be greater than freeFailures', path: ['disableAfter'] })
+    .refine((t) => t.maxDelaySeconds >= t.firstDelaySeconds, { message: 'maxDelaySeconds must be at least firstDelaySeconds', path: ['maxDelaySeconds'] }),
+  /** The risk policy (src/idp/signin/risk.ts). */
+  risk: z.object({
+    knownDevice: livenessMethod,
+    newDevice: livenessMethod,
+    listedIp: livenessMethod,
+    maxDevicesPerAccount: z.number().int().min(1).max(1000),
+    ipListsReloadSeconds: z.number().min(0).max(3600),
+  }),
+  passkeys: z.object({ offerAfterFaceSignin: z.boolean() }),
 });
 
 const bool = z
@@ -82,6 +110,8 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   TRUST_PROXY_HOPS: trustProxyHops,
   CONFIG_FILE: z.string().min(1).default('config/default.json'),
+  // The operator's Tor / VPN / data-centre CIDR lists (tor.txt, vpn.txt, datacenter.txt); unset: DATA_DIR/ip-lists.
+  IP_LISTS_DIR: z.string().min(1).optional(),
   // Set DIDIT_API_KEY to use a verification service over the network (the real Didit service,
   // or an embedded verifier run elsewhere); unset, the embedded verifier runs in this process.
   DIDIT_API_KEY: z.string().min(1).optional(),
@@ -89,6 +119,9 @@ const envSchema = z.object({
   DIDIT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DIDIT_REAUTH_WORKFLOW_ID: z.string().min(1).optional(),
   DIDIT_ENROL_WORKFLOW_ID: z.string().min(1).optional(),
+  // Sign-in workflows with a challenge method at the service, for face-active and step-up (optional).
+  DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID: z.string().min(1).optional(),
+  DIDIT_REAUTH_FLASHING_WORKFLOW_ID: z.string().min(1).optional(),
   PORTRAIT_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
   // Seals generated signing and cookie keys in the store; kept apart from the store (README).
   KEYS_ENCRYPTION_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
@@ -116,9 +149,23 @@ export type Config = {
   ttl: z.infer<typeof fileDefaultsSchema>['ttl'];
   acr: z.infer<typeof fileDefaultsSchema>['acr'];
   signin: z.infer<typeof fileDefaultsSchema>['signin'];
+  throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
+  risk: z.infer<typeof fileDefaultsSchema>['risk'];
+  passkeys: z.infer<typeof fileDefaultsSchema>['passkeys'];
+  /** IP_LISTS_DIR: where the operator's CIDR lists are (src/risk/ip-lists.ts). */
+  ipListsDir: string;
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
   verification:
-    | { mode: 'remote'; baseUrl: string; apiKey: string; webhookSecret: string; reauthWorkflowId: string; enrolWorkflowId: string; portraitKey: Buffer | undefined }
+    | {
+        mode: 'remote';
+        baseUrl: string;
+        apiKey: string;
+        webhookSecret: string;
+        reauthWorkflowId: string;
+        enrolWorkflowId: string;
+        challengeWorkflowIds: { ACTIVE_3D?: string; FLASHING?: string };
+        portraitKey: Buffer | undefined;
+      }
     | { mode: 'embedded' };
 };
 
@@ -148,6 +195,11 @@ function parseCookieKeys(raw: string, what: string): string[] {
     throw new ConfigError([`${what}: needs one or more comma-separated keys of at least 32 characters`]);
   }
   return keys;
+}
+
+/** IP_LISTS_DIR, or DATA_DIR/ip-lists; shared by the IdP and the verifier (same variable). */
+export function ipListsDir(env: Record<string, string | undefined>, dataDir: string): string {
+  return env.IP_LISTS_DIR ? path.resolve(env.IP_LISTS_DIR) : path.join(dataDir, 'ip-lists');
 }
 
 /** Parse the environment (and the files it names). Throws ConfigError naming each bad variable. */
@@ -197,6 +249,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.DIDIT_WEBHOOK_SECRET!,
       reauthWorkflowId: e.DIDIT_REAUTH_WORKFLOW_ID!,
       enrolWorkflowId: e.DIDIT_ENROL_WORKFLOW_ID!,
+      challengeWorkflowIds: {
+        ...(e.DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID ? { ACTIVE_3D: e.DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID } : {}),
+        ...(e.DIDIT_REAUTH_FLASHING_WORKFLOW_ID ? { FLASHING: e.DIDIT_REAUTH_FLASHING_WORKFLOW_ID } : {}),
+      },
       portraitKey: e.PORTRAIT_KEY ? Buffer.from(e.PORTRAIT_KEY, 'base64') : undefined,
     };
   }
@@ -219,6 +275,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     ttl: defaults.data.ttl,
     acr: defaults.data.acr,
     signin: defaults.data.signin,
+    throttle: defaults.data.throttle,
+    risk: defaults.data.risk,
+    passkeys: defaults.data.passkeys,
+    ipListsDir: ipListsDir(env, resolvePath(env, 'DATA_DIR', e.DATA_DIR)),
     verification,
   };
 }

@@ -48,6 +48,7 @@ export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Lo
           webhookSecret: verifier.webhookSecret,
           reauthWorkflowId: verifier.workflowIds.reauth,
           enrolWorkflowId: verifier.workflowIds.enrol,
+          challengeWorkflowIds: verifier.workflowIds.challenge,
         },
       };
     }

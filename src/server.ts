@@ -9,6 +9,10 @@ import type { Logger } from './logger.ts';
 import { createApp } from './idp/app.ts';
 import { Accounts } from './idp/accounts.ts';
 import { Attempts } from './idp/signin/attempts.ts';
+import { FaceThrottle } from './idp/signin/throttle.ts';
+import { DeviceHistory } from './idp/signin/risk.ts';
+import { IpLists } from './risk/ip-lists.ts';
+import { Passkeys } from './idp/passkeys/passkeys.ts';
 import { PortraitVault } from './idp/signin/portraits.ts';
 import { createVerification } from './idp/signin/verification.ts';
 import type { VerificationSettings } from './idp/signin/verification.ts';
@@ -27,6 +31,8 @@ export type RunningServer = { url: string; metricsUrl: string; server: Server; s
 export type ServerOptions = {
   /** Where the verification service is; required when config.verification.mode is 'embedded'. */
   verification?: Omit<VerificationSettings, 'portraits'>;
+  /** The clock of time-based sign-in rules (face throttling waits); tests move it instead of sleeping. */
+  now?: () => number;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -70,12 +76,21 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
 
     const accounts = new Accounts(store);
-    const verification = createVerification(verificationSettings(config, store, options), new Attempts(store), accounts, config.issuer, {
-      maxAttempts: config.signin.maxAttempts,
-      bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600,
-    });
+    const throttle = new FaceThrottle(store, config.throttle, options.now);
+    const ipLists = new IpLists(config.ipListsDir, { checkEveryMs: config.risk.ipListsReloadSeconds * 1000, onError: (message) => log.warn(message) });
+    log.info({ dir: config.ipListsDir, entries: ipLists.sizes() }, 'IP lists (risk policy)');
+    const risk = { settings: config.risk, devices: new DeviceHistory(store, config.risk.maxDevicesPerAccount), ipLists };
+    const verification = createVerification(
+      verificationSettings(config, store, options),
+      new Attempts(store, throttle),
+      accounts,
+      config.issuer,
+      { maxAttempts: config.signin.maxAttempts, bindingTtlSeconds: config.signin.sessionBindingDays * 24 * 3600 },
+      { throttle, risk, perIp: store.rateLimiter('idp:verification', { points: config.signin.verificationsPerIpPerHour, durationSeconds: 3600 }) },
+    );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification });
+    const passkeys = new Passkeys(store, config.issuer);
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());

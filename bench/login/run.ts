@@ -54,7 +54,9 @@ const env: Record<string, string> = {
   ...(faceOnly ? { VERIFIER_WORKFLOWS_FILE: path.join(tmp.dir, 'workflows.json') } : {}),
 };
 const defaults = JSON.parse(readFileSync(new URL('../../config/default.json', import.meta.url), 'utf8'));
-writeFileSync(path.join(tmp.dir, 'config.json'), JSON.stringify({ ...defaults, signin: { ...defaults.signin, lookupsPerIpPerHour: 1_000_000 } }));
+// Every bench sign-in is a new device, which the risk policy would send to ACTIVE_3D, and would be
+// offered a passkey before returning: the bench measures the passive flow, straight back to the app.
+writeFileSync(path.join(tmp.dir, 'config.json'), JSON.stringify({ ...defaults, signin: { ...defaults.signin, lookupsPerIpPerHour: 1_000_000, verificationsPerIpPerHour: 1_000_000 }, risk: { ...defaults.risk, newDevice: 'PASSIVE' }, passkeys: { offerAfterFaceSignin: false } }));
 writeFileSync(path.join(tmp.dir, 'workflows.json'), JSON.stringify({ workflows: [
   { workflow_id: 'bench-face-only', workflow_type: 'biometric_authentication', features: ['FACE_MATCH', 'IP_ANALYSIS'], face_match: { review_threshold: 72, decline_threshold: 62 } },
   { workflow_id: 'bench-kyc', workflow_type: 'kyc', features: ['IP_ANALYSIS'] },

@@ -23,6 +23,14 @@ a.button,button{display:inline-block;padding:.7rem 1.2rem;border-radius:8px;back
 pre{background:#f3f4f6;padding:1rem;border-radius:8px;overflow:auto}</style></head><body>${body}</body></html>`;
 }
 
+/** The IdP's four acr values (docs/signin.md, "acr and amr"), for the selector. */
+const ACR_CHOICES: Record<string, string> = {
+  'urn:selfie-idp:acr:face': 'face: a selfie',
+  'urn:selfie-idp:acr:face-active': 'face-active: a selfie with a challenge (head turns)',
+  'urn:selfie-idp:acr:mfa': 'mfa: a passkey on this device, then a selfie',
+  'urn:selfie-idp:acr:passkey': 'passkey: a passkey alone',
+};
+
 export async function startRelyingParty(options: RelyingPartyOptions): Promise<{ url: string; close: () => Promise<void> }> {
   const base = `http://localhost:${options.port}`;
   const redirectUri = `${base}/callback`;
@@ -38,15 +46,30 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<{
 
   router.get('/', (ctx) => {
     ctx.type = 'html';
+    const choices = Object.entries(ACR_CHOICES)
+      .map(([value, label]) => `<option value="${esc(value)}">${esc(label)}</option>`)
+      .join('');
     ctx.body = page(
       'Demo app',
       `<h1>Demo app</h1><p>This app signs you in through <code>${esc(options.issuer)}</code>.</p>
-       <p><a class="button" href="/login">Sign in with selfie</a></p>
-       <p><a href="/login?prompt=login">Sign in again with a fresh selfie</a></p>`,
+       <form method="get" action="/login">
+         <label for="acr">Level of sign-in to ask for (acr_values)</label>
+         <select id="acr" name="acr"><option value="">Default: a selfie</option>${choices}</select>
+         <p><button class="button" type="submit">Sign in with selfie</button></p>
+       </form>
+       <p><a href="/login?prompt=login">Sign in again with a fresh selfie</a></p>
+       <p><a href="${esc(options.issuer)}/account">Your passkeys (at the identity provider)</a></p>`,
     );
   });
 
   router.get('/login', async (ctx) => {
+    const acr = typeof ctx.query.acr === 'string' ? ctx.query.acr : '';
+    if (acr && !(acr in ACR_CHOICES)) {
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = page('Error', '<h1>Unknown sign-in level</h1><p><a href="/">Start again</a></p>');
+      return;
+    }
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -59,6 +82,7 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<{
       state,
       nonce,
       ...(ctx.query.prompt === 'login' ? { prompt: 'login' } : {}),
+      ...(acr ? { acr_values: acr } : {}),
     });
     ctx.redirect(url.href);
   });
@@ -79,7 +103,7 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<{
       ctx.cookies.set('rp_id_token', tokens.id_token!, { signed: true, httpOnly: true, sameSite: 'lax' });
       ctx.body = page(
         'Signed in',
-        `<h1>Signed in</h1><p>The ID token says <strong>amr = ${esc(JSON.stringify(claims.amr))}</strong>.</p>
+        `<h1>Signed in</h1><p>The ID token says <strong>acr = ${esc(String(claims.acr))}</strong>, <strong>amr = ${esc(JSON.stringify(claims.amr))}</strong>.</p>
          <h2>ID token claims</h2><pre id="claims">${esc(JSON.stringify(claims, null, 2))}</pre>
          <p><a class="button" href="/logout">Sign out</a></p>`,
       );

@@ -19,6 +19,9 @@ import { callbackRouter } from './signin/callback/index.ts';
 import type { Verification } from './signin/verification.ts';
 import { webhookRouter } from './webhook/index.ts';
 import { renderPage } from './views.ts';
+import type { Passkeys } from './passkeys/passkeys.ts';
+import { accountRouter } from './account/index.ts';
+import { createRequire } from 'node:module';
 
 export type AppDeps = {
   config: Config;
@@ -29,7 +32,14 @@ export type AppDeps = {
   cookieKeys: string[];
   accounts: Accounts;
   verification: Verification;
+  passkeys: Passkeys;
 };
+
+/**
+ * @simplewebauthn/browser's UMD bundle (window.SimpleWebAuthnBrowser), served by us from
+ * node_modules: the pages' CSP allows scripts from this origin only, no CDN.
+ */
+const WEBAUTHN_BROWSER_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
 
 /** Request id, one JSON log line and one histogram sample per request, whoever answered it. */
 function observe(log: Logger, metrics: Metrics) {
@@ -86,6 +96,11 @@ function operationsRouter({ store, metrics }: AppDeps): Router {
     }
   });
   // No /metrics here: it has its own private listener (src/ops/metrics-server.ts).
+  router.get('/assets/vendor/simplewebauthn-browser.js', async (ctx) => {
+    ctx.body = await readFile(WEBAUTHN_BROWSER_BUNDLE);
+    ctx.type = ASSET_TYPES['.js']!;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+  });
   router.get('/assets/:file', async (ctx) => {
     const name = path.basename(ctx.params.file ?? '');
     const type = ASSET_TYPES[path.extname(name)];
@@ -106,12 +121,13 @@ export function createApp(deps: AppDeps): Koa {
   // writes itself (it would choose its own rate-limit bucket and from_ip).
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops, keys: deps.cookieKeys });
   app.silent = true;
-  const { provider, store, config, accounts, verification } = deps;
+  const { provider, store, config, accounts, verification, passkeys } = deps;
   const csrfSecret = deps.cookieKeys[0]!;
   const ops = operationsRouter(deps);
-  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, countLookup: lookupLimiter(store, config) });
+  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, passkeys, countLookup: lookupLimiter(store, config) });
+  const account = accountRouter({ provider, accounts, passkeys, csrfSecret });
   const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret, verification, accounts });
-  const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret });
+  const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret, store, passkeys });
   const handleOidc = provider.callback();
 
   app.use(observe(deps.log, deps.metrics));
@@ -122,6 +138,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(interactions.allowedMethods());
   app.use(webhooks.routes());
   app.use(callback.routes());
+  app.use(account.routes());
   app.use(async (ctx) => {
     if (ctx.body !== undefined || ctx.status !== 404) return;
     // Everything else is the OAuth core's: hand over the raw request untouched.

@@ -1,5 +1,5 @@
 // The OAuth 2.0 / OpenID Connect core: oidc-provider 9 with every choice made explicitly.
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC, ClientMetadata } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
@@ -8,6 +8,7 @@ import { createAdapterFactory } from './adapter.ts';
 import { Accounts, accountClaims } from './accounts.ts';
 import { renderView } from './views.ts';
 import { PAGE_CSP } from './views.ts';
+import { ACR_VALUES, requestedAcrs, satisfies } from './signin/acr.ts';
 
 export type ProviderDeps = {
   config: Config;
@@ -37,7 +38,7 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    acrValues: [config.acr.face],
+    acrValues: ACR_VALUES,
     scopes: SCOPES,
     // amr only reaches the ID token when it is listed under a scope; openid is always granted.
     claims: {
@@ -49,10 +50,11 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
     pkce: { required: () => true },
     extraClientMetadata: {
       // first_party: our own apps; their users are not asked to consent.
-      properties: ['first_party'],
+      // allow_passkey_only: the client accepts urn:selfie-idp:acr:passkey (a passkey without a selfie).
+      properties: ['first_party', 'allow_passkey_only'],
       validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        if ((key === 'first_party' || key === 'allow_passkey_only') && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },
     },
@@ -61,6 +63,8 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
+      // The `claims` request parameter: how an application asks for an essential acr.
+      claimsParameter: { enabled: true },
       clientCredentials: { enabled: false },
       registration: { enabled: false },
       rpInitiatedLogout: {
@@ -87,6 +91,7 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithAcr(),
     },
     async findAccount(_ctx, sub) {
       const account = await accounts.findById(sub);
@@ -125,6 +130,25 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
     },
     enableHttpPostMethods: false,
   };
+}
+
+/**
+ * oidc-provider prompts for login again only for an *essential* acr it does not see exactly. We
+ * honour acr_values (voluntary by the spec) too: a session whose acr does not satisfy any of the
+ * requested values signs in again (step-up); with prompt=none that is login_required.
+ */
+function interactionPolicyWithAcr() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('acr_not_satisfied', 'the session does not meet the requested authentication context', 'login_required', (ctx) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const requested = requestedAcrs(oidc.params as Record<string, unknown>);
+      if (requested.length === 0 || requested.some((r) => satisfies(oidc.acr, r))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {

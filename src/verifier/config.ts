@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, REPO_ROOT, trustProxyHops } from '../config.ts';
+import { ConfigError, REPO_ROOT, ipListsDir, trustProxyHops } from '../config.ts';
 import { duration } from './durations.ts';
 import { persistedSecrets } from './secrets.ts';
 import type { SecretName, SecretNote } from './secrets.ts';
@@ -22,6 +22,8 @@ export type VerifierConfig = {
   /** Base of every session `url` and media URL; no trailing slash. */
   publicUrl: string;
   dataDir: string;
+  /** IP_LISTS_DIR (shared with the IdP): the operator's CIDR lists for IP analysis. */
+  ipListsDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   trustProxy: boolean;
@@ -182,6 +184,7 @@ export function loadVerifierConfig(rawEnv: NodeJS.ProcessEnv = process.env, defa
     host: e.VERIFIER_HOST ?? e.HOST,
     publicUrl,
     dataDir,
+    ipListsDir: ipListsDir(env, dataDir),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     trustProxy: e.TRUST_PROXY,

@@ -5,6 +5,7 @@ import type { VerifierConfig } from './config.ts';
 import type { FacePort } from './face-port.ts';
 import type { JobQueue } from './queue/jobs.ts';
 import type { Workflow } from './workflows.ts';
+import type { IpLists } from '../risk/ip-lists.ts';
 
 export type VerifierDeps = {
   config: VerifierConfig;
@@ -15,4 +16,6 @@ export type VerifierDeps = {
   workflows: Map<string, Workflow>;
   /** SHA-256 of every accepted API key: the configured ones plus the embedded IdP's. */
   apiKeyHashes: Buffer[];
+  /** The operator's Tor / VPN / data-centre lists (IP_LISTS_DIR); absent: those IP analysis fields are null (unknown). */
+  ipLists?: IpLists;
 };

@@ -18,6 +18,7 @@ import { JobQueue } from './queue/jobs.ts';
 import { ABANDON_JOB, EXPIRE_JOB, abandonmentTimer, expiryTimer } from './queue/timers.ts';
 import { WEBHOOK_JOB, webhookDelivery } from './queue/webhooks.ts';
 import { defaultWorkflowIds } from './workflows.ts';
+import { IpLists } from '../risk/ip-lists.ts';
 
 export type RunningVerifier = {
   /** Where this process listens (http://host:port). */
@@ -28,7 +29,7 @@ export type RunningVerifier = {
   clientApiKey: string;
   webhookSecret: string;
   /** The first biometric_authentication and kyc workflows of the workflows file. */
-  workflowIds: { reauth: string | undefined; enrol: string | undefined };
+  workflowIds: ReturnType<typeof defaultWorkflowIds>;
   deps: VerifierDeps;
   close: () => Promise<void>;
 };
@@ -72,6 +73,7 @@ export async function startVerifier(config: VerifierConfig, log: Logger, options
     queue,
     workflows: new Map(config.workflows.map((w) => [w.workflow_id, w])),
     apiKeyHashes: [...config.apiKeyHashes, hashApiKey(clientApiKey)],
+    ipLists: new IpLists(config.ipListsDir, { onError: (message) => log.warn(message) }),
   };
   announceSecrets(config, log);
 

@@ -128,9 +128,15 @@ export function usesChallenge(workflow: Workflow): boolean {
 }
 
 /** The first workflow of each type: what the IdP uses when it runs the embedded verifier. */
-export function defaultWorkflowIds(workflows: Workflow[]): { reauth: string | undefined; enrol: string | undefined } {
+export function defaultWorkflowIds(workflows: Workflow[]): { reauth: string | undefined; enrol: string | undefined; challenge: { ACTIVE_3D?: string; FLASHING?: string } } {
+  const sign = workflows.filter((w) => w.workflow_type === 'biometric_authentication');
+  // A challenge that only observes does not decide: it cannot earn face-active.
+  const withMethod = (m: LivenessMethod) => sign.find((w) => livenessMethodOf(w) === m && w.liveness!.mode === 'enforce')?.workflow_id;
+  const active = withMethod('ACTIVE_3D');
+  const flashing = withMethod('FLASHING');
   return {
-    reauth: workflows.find((w) => w.workflow_type === 'biometric_authentication')?.workflow_id,
+    reauth: sign[0]?.workflow_id,
     enrol: workflows.find((w) => w.workflow_type === 'kyc')?.workflow_id,
+    challenge: { ...(active ? { ACTIVE_3D: active } : {}), ...(flashing ? { FLASHING: flashing } : {}) },
   };
 }

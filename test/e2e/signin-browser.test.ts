@@ -82,6 +82,13 @@ async function takeSelfie(page: import('playwright-core').Page) {
   await take.click();
 }
 
+/** After an approved selfie the IdP offers a passkey ("Use this device next time"); these tests say "Not now". */
+async function notNowThenBack(page: import('playwright-core').Page) {
+  await page.getByRole('button', { name: 'Use this device next time' }).waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Not now' }).click();
+  await page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+}
+
 beforeAll(async () => {
   const [port, verifierPort] = [await freePort(), await freePort()];
   rpServer = createServer((_req, res) => res.end('back at the app'));
@@ -147,7 +154,7 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
     await continueWithSelfie(page);
     expect(page.url().startsWith(stack.verifierUrl!)).toBe(true);
     await takeSelfie(page);
-    await page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+    await notNowThenBack(page);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: 'e2e' });
     const claims = tokens.claims()!;
     expect(claims.sub).toBe(amyId);
@@ -182,7 +189,7 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
     await page.getByLabel('Display name').fill('Howard');
     await page.getByRole('button', { name: 'Continue to the selfie' }).click();
     await takeSelfie(page);
-    await page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+    await notNowThenBack(page);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
     expect(tokens.claims()!.amr).toEqual(['face']);
     const list = await cli(['users', 'list']);

@@ -40,6 +40,18 @@ describe('demo relying party', () => {
     expect(atIdp.headers.get('location')).toMatch(/^\/interaction\//);
   });
 
+  it('has an acr selector: the chosen level goes out as acr_values; an unknown one is refused', async () => {
+    const base = rp.url.replace('localhost', '127.0.0.1');
+    const home = await (await fetch(base)).text();
+    for (const v of ['face', 'face-active', 'mfa', 'passkey']) expect(home).toContain(`value="urn:selfie-idp:acr:${v}"`);
+    const login = await fetch(`${base}/login?acr=${encodeURIComponent('urn:selfie-idp:acr:mfa')}`, { redirect: 'manual' });
+    expect(new URL(login.headers.get('location')!).searchParams.get('acr_values')).toBe('urn:selfie-idp:acr:mfa');
+    const plain = await fetch(`${base}/login?acr=`, { redirect: 'manual' });
+    expect(new URL(plain.headers.get('location')!).searchParams.has('acr_values')).toBe(false);
+    const bad = await fetch(`${base}/login?acr=urn%3Aexample%3Aother`, { redirect: 'manual' });
+    expect(bad.status).toBe(400);
+  });
+
   it('a callback without its transaction cookie is refused with a page, not a crash', async () => {
     const res = await fetch(`${rp.url.replace('localhost', '127.0.0.1')}/callback?code=x&state=y`);
     expect(res.status).toBe(400);

@@ -50,11 +50,13 @@ export type TestServer = RunningServer & {
   verificationAttempt: (sessionId: string) => Promise<Attempt | undefined>;
 };
 
-/** config/default.json with some `signin` settings changed (e.g. a lookup budget for a long suite). */
-function signinConfig(dir: string, signin: Record<string, number>): string {
+/** config/default.json with some settings changed, section by section (e.g. a lookup budget for a long suite). */
+function changedConfig(dir: string, sections: Record<string, Record<string, unknown>>): string {
   const defaults = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'config', 'default.json'), 'utf8'));
   const file = path.join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ ...defaults, signin: { ...defaults.signin, ...signin } }));
+  const merged = { ...defaults };
+  for (const [name, values] of Object.entries(sections)) merged[name] = { ...defaults[name], ...values };
+  writeFileSync(file, JSON.stringify(merged));
   return file;
 }
 
@@ -70,7 +72,15 @@ export const UNREACHABLE_VERIFIER = {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { dataDir?: string; port?: number; verification?: ServerOptions['verification']; signin?: Record<string, number> } = {},
+  options: {
+    dataDir?: string;
+    port?: number;
+    verification?: ServerOptions['verification'];
+    signin?: Record<string, number>;
+    /** Other sections of config/default.json to change (e.g. { risk: { ipListsReloadSeconds: 0 } }). */
+    config?: Record<string, Record<string, unknown>>;
+    now?: () => number;
+  } = {},
 ): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
   const clientsFile = path.join(data.dir, 'clients.json');
@@ -83,7 +93,8 @@ export async function startTestServer(
     ISSUER: `http://127.0.0.1:${port}`,
     DATA_DIR: data.dir,
     CLIENTS_FILE: clientsFile,
-    ...(options.signin ? { CONFIG_FILE: signinConfig(data.dir, options.signin) } : {}),
+    // The passkey offer page sits between an approved selfie and the application: off unless a test asks for it.
+    CONFIG_FILE: changedConfig(data.dir, { passkeys: { offerAfterFaceSignin: false }, ...options.config, ...(options.signin ? { signin: options.signin } : {}) }),
     LOG_LEVEL: 'info',
     // A free port per server: test files run in parallel and would collide on 9464.
     METRICS_PORT: '0',
@@ -100,6 +111,7 @@ export async function startTestServer(
   });
   const running = await startServer(config, createLogger(config.logLevel, sink), {
     verification: config.verification.mode === 'embedded' ? (options.verification ?? UNREACHABLE_VERIFIER) : undefined,
+    now: options.now,
   });
   return {
     ...running,

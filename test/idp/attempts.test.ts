@@ -47,7 +47,7 @@ describe('attempts', () => {
       await attempts.begin({ sessionId: sid, uid: 'uid-r', accountId: 'acct-r', purpose: 'login' }, 60);
       await attempts.recordStatus(sid, status, 'webhook', 100);
       await attempts.recordStatus(sid, status, 'decision', 101);
-      await attempts.countDecline(sid, 'uid-r', 60);
+      await attempts.countDecline({ sessionId: sid, uid: 'uid-r', accountId: 'acct-r', purpose: 'login' }, 60);
     }
     // An operator's later decision about the reviewed one changes nothing to the count.
     await attempts.recordStatus('r-1', 'Declined', 'webhook', 200);
@@ -58,7 +58,7 @@ describe('attempts', () => {
     for (const [sid, uid] of [['e-1', 'uid-e1'], ['e-2', 'uid-e2']] as const) {
       expect(await attempts.claim(sid, uid, 'acct-erase', 60)).toBe(true);
       await attempts.begin({ sessionId: sid, uid, accountId: 'acct-erase', purpose: 'login' }, 60);
-      await attempts.countDecline(`decl-${sid}`, uid, 60);
+      await attempts.countDecline({ sessionId: `decl-${sid}`, uid, accountId: 'acct-erase', purpose: 'login' }, 60);
     }
     await attempts.markUsed('e-1', 60);
     const mentions = async () => (await keys()).filter((k) => /acct-erase|e-1|e-2|uid-e1|uid-e2/.test(k) && !k.includes("decline-counted:decl-"));

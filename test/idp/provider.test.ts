@@ -52,7 +52,7 @@ describe('discovery and keys', () => {
     expect(d.issuer).toBe(issuer);
     expect(d.claims_supported).toEqual(expect.arrayContaining(['sub', 'amr', 'acr', 'auth_time', 'sid', 'email', 'name']));
     expect(d.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'offline_access']));
-    expect(d.acr_values_supported).toEqual([server.config.acr.face]);
+    expect(d.acr_values_supported).toEqual(['urn:selfie-idp:acr:face', 'urn:selfie-idp:acr:face-active', 'urn:selfie-idp:acr:mfa', 'urn:selfie-idp:acr:passkey']);
     expect(d.code_challenge_methods_supported).toEqual(['S256']);
     expect(d.response_types_supported).toEqual(['code']);
     expect(d.revocation_endpoint).toBe(`${issuer}/token/revocation`);

@@ -8,6 +8,7 @@ import type { Store } from '../../store/index.ts';
 import { HttpError, readForm } from '../../http/body.ts';
 import type { Accounts } from '../accounts.ts';
 import type { Verification } from '../signin/verification.ts';
+import type { Passkeys } from '../passkeys/passkeys.ts';
 export { ensureDeviceCookie } from '../signin/verification.ts';
 import { csrfValid } from './csrf.ts';
 
@@ -18,6 +19,7 @@ export type InteractionDeps = {
   csrfSecret: string;
   accounts: Accounts;
   verification: Verification;
+  passkeys: Passkeys;
   /** Counts one account lookup for this client IP; 429 past the limit (lookupLimiter). */
   countLookup: (ctx: Context) => Promise<void>;
 };

@@ -6,6 +6,7 @@ import { showSignup, submitSignup } from './signup.ts';
 import { retryVerification } from './retry.ts';
 import { confirmConsent } from './consent.ts';
 import { abortInteraction } from './abort.ts';
+import { authenticatePasskey, authenticationOptions, finish, registerPasskey, registrationOptions } from './passkey.ts';
 
 export function interactionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
@@ -14,6 +15,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.get('/signup', showSignup(deps));
   router.post('/signup', submitSignup(deps));
   router.post('/retry', retryVerification(deps));
+  // Passkeys: the assertion that starts an mfa sign-in, the offer after a face sign-in, its finish.
+  router.post('/passkey/auth/options', authenticationOptions(deps));
+  router.post('/passkey/auth', authenticatePasskey(deps));
+  router.post('/passkey/register/options', registrationOptions(deps));
+  router.post('/passkey/register', registerPasskey(deps));
+  router.get('/finish', finish(deps));
+  router.post('/finish', finish(deps));
   router.post('/confirm', confirmConsent(deps));
   router.post('/abort', abortInteraction(deps));
   return router;

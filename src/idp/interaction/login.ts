@@ -16,7 +16,15 @@ import { csrfToken } from './csrf.ts';
 import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInteractionForm } from './context.ts';
 import type { Interaction, InteractionDeps } from './context.ts';
 import { showConsent } from './consent.ts';
-import { startVerification } from '../signin/verification.ts';
+import { startVerification } from '../signin/start/index.ts';
+import { finishUnmet, signinPlan } from './acr-plan.ts';
+import type { SigninPlan } from './acr-plan.ts';
+import { renderPasskeyLogin } from './passkey.ts';
+import { ACR } from '../signin/acr.ts';
+
+/** An mfa or passkey-only sign-in starts with the passkey (then the selfie, for mfa). */
+const startsWithPasskey = (plan: SigninPlan) => 'pending' in plan || ('target' in plan && (plan.target === ACR.mfa || plan.target === ACR.passkey));
+const selfieToo = (plan: SigninPlan) => !('target' in plan && plan.target === ACR.passkey);
 
 const NOTICES: Record<string, string> = {
   unfinished: 'Your selfie was not finished. Try again when you are ready.',
@@ -39,9 +47,13 @@ export function showPrompt(deps: InteractionDeps) {
   return async (ctx: Context) => {
     const interaction = await loadInteraction(ctx, deps.provider);
     if (interaction.prompt.name === 'consent') return consent(ctx, interaction);
+    // An acr this client or this IdP can never give: back to the application now.
+    const plan = await signinPlan(deps, interaction, undefined);
+    if ('unmet' in plan) return finishUnmet(ctx, deps, plan.unmet);
     ensureDeviceCookie(ctx);
     const notice = typeof ctx.query.notice === 'string' ? ctx.query.notice : undefined;
     const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint.slice(0, 254) : '';
+    if (startsWithPasskey(plan)) return renderPasskeyLogin(ctx, deps, interaction, hint, selfieToo(plan));
     await renderLogin(ctx, deps, interaction, hint, notice);
   };
 }
@@ -55,7 +67,10 @@ export function submitLogin(deps: InteractionDeps) {
     const account = await deps.accounts.findByEmail(email);
     if (!account) return renderLogin(ctx, deps, interaction, email, 'unknown');
     if (!account.enrolledAt) return renderLogin(ctx, deps, interaction, email, 'not-enrolled');
+    const plan = await signinPlan(deps, interaction, account);
+    if (!('target' in plan)) return finishUnmet(ctx, deps, 'unmet' in plan ? plan.unmet : 'The requested authentication context cannot be met.');
+    if (startsWithPasskey(plan)) return renderPasskeyLogin(ctx, deps, interaction, email, selfieToo(plan), 'This application asks for your passkey first.');
     ctx.status = 303;
-    ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login' }));
+    ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'login', method: plan.method }));
   };
 }

@@ -9,7 +9,7 @@ import { renderPage } from '../views.ts';
 import { csrfToken } from './csrf.ts';
 import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInteractionForm } from './context.ts';
 import type { Interaction, InteractionDeps } from './context.ts';
-import { startVerification } from '../signin/verification.ts';
+import { startVerification } from '../signin/start/index.ts';
 
 const signupSchema = z.object({
   email: z.email('Enter a valid email address.').max(254),

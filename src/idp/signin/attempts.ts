@@ -10,6 +10,8 @@
 // docs/signin.md, "One verification session, one sign-in".
 import type { SessionStatus } from '../../didit/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { FaceThrottle } from './throttle.ts';
+import type { LivenessMethod } from './acr.ts';
 
 export type Purpose = 'login' | 'enrol';
 
@@ -18,6 +20,10 @@ export type Attempt = {
   uid: string;
   accountId: string;
   purpose: Purpose;
+  /** The liveness method of the workflow the session was opened with (login): PASSIVE or a challenge. */
+  method?: LivenessMethod;
+  /** The browser's device id (selfie_device cookie) when the session was opened: device history. */
+  deviceId?: string;
   created: number;
   /** The latest authoritative status (webhook or decision endpoint), null until one arrives. */
   status: SessionStatus | null;
@@ -47,8 +53,11 @@ const accountSessionsKey = (accountId: string) => `signin:sessions-of:${accountI
 
 export class Attempts {
   readonly #store: Store;
-  constructor(store: Store) {
+  /** Counts a declined login selfie against the account too (throttle.ts); absent in tools that only erase. */
+  readonly #throttle: FaceThrottle | undefined;
+  constructor(store: Store, throttle?: FaceThrottle) {
     this.#store = store;
+    this.#throttle = throttle;
   }
 
   /**
@@ -71,6 +80,7 @@ export class Attempts {
     const uids = (await Promise.all(sessionIds.map((id) => this.#store.get<string>(ownerKey(id))))).filter((u): u is string => typeof u === 'string');
     const keys = [...sessionIds.flatMap((id) => [ownerKey(id), attemptKey(id), usedKey(id), declineCountedKey(id)]), ...uids.flatMap((uid) => [currentKey(uid), failuresKey(uid)])];
     await this.#store.delete(...keys, accountSessionsKey(accountId));
+    await this.#throttle?.forget(accountId);
     return sessionIds.length;
   }
 
@@ -110,7 +120,7 @@ export class Attempts {
     // A selfie that was not approved (Declined, or sent to review) counts against the sign-in's
     // tries whenever it is learnt, whether or not the browser comes back: reviews are not a free
     // way to try faces (each also fills the operator's queue).
-    if (status === 'Declined' || status === 'In Review') await this.countDecline(sessionId, attempt.uid, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
+    if (status === 'Declined' || status === 'In Review') await this.countDecline(attempt, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
     if (attempt.statusChangedAt !== undefined && changedAt < attempt.statusChangedAt) return false;
     if (from === 'webhook' && changedAt === attempt.statusChangedAt && attempt.status !== null && status !== attempt.status) {
       return this.#store.patch(attemptKey(sessionId), { needsDecision: true });
@@ -118,9 +128,14 @@ export class Attempts {
     return this.#store.patch(attemptKey(sessionId), { status, statusFrom: from, statusAt: Date.now(), statusChangedAt: changedAt, needsDecision: false });
   }
 
-  /** Counts one declined selfie for the sign-in, once per verification session however often it is learnt. */
-  async countDecline(sessionId: string, uid: string, ttl: number): Promise<void> {
-    if (await this.#store.setIfAbsent(declineCountedKey(sessionId), true, { ttl })) await this.#store.incr(failuresKey(uid), { ttl });
+  /**
+   * Counts one declined selfie for the sign-in, and for a login also for the account (consecutive
+   * failures across sign-ins, throttle.ts): once per verification session however often it is learnt.
+   */
+  async countDecline(attempt: Pick<Attempt, 'sessionId' | 'uid' | 'accountId' | 'purpose'>, ttl: number): Promise<void> {
+    if (!(await this.#store.setIfAbsent(declineCountedKey(attempt.sessionId), true, { ttl }))) return;
+    await this.#store.incr(failuresKey(attempt.uid), { ttl });
+    if (attempt.purpose === 'login') await this.#throttle?.recordFailure(attempt.accountId);
   }
 
   async markReturned(sessionId: string): Promise<number> {

@@ -1,13 +1,15 @@
 // The IdP's one door to the verification service: the Didit v3 contract over HTTP, whether the
-// service is the embedded verifier or the real Didit. Nothing here knows which.
+// service is the embedded verifier or the real Didit. Nothing here knows which. Starting a selfie
+// is `startVerification` in ./start/ (its steps, one file each).
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import { DiditApiError, DiditClient } from '../../didit/index.ts';
-import { HttpError } from '../../http/body.ts';
-import type { Account, Accounts } from '../accounts.ts';
-import type { Interaction } from '../interaction/context.ts';
-import type { Attempts, Purpose } from './attempts.ts';
+import { DiditClient } from '../../didit/index.ts';
+import type { Accounts } from '../accounts.ts';
+import type { Attempts } from './attempts.ts';
 import type { PortraitVault } from './portraits.ts';
+import type { RateLimiter } from '../../store/index.ts';
+import type { RiskPolicy } from './risk.ts';
+import type { FaceThrottle } from './throttle.ts';
 
 export type VerificationSettings = {
   baseUrl: string;
@@ -15,6 +17,8 @@ export type VerificationSettings = {
   webhookSecret: string;
   reauthWorkflowId: string;
   enrolWorkflowId: string;
+  /** Sign-in workflows with a challenge method (face-active, step-up); none: only PASSIVE sign-in. */
+  challengeWorkflowIds?: { ACTIVE_3D?: string; FLASHING?: string };
   /** Only for a service that keeps no templates (the real Didit): the IdP sends the reference. */
   portraits: PortraitVault | undefined;
 };
@@ -26,6 +30,15 @@ export type VerificationLimits = {
   bindingTtlSeconds: number;
 };
 
+/** What limits starting verifications beyond one sign-in: the account's face throttle, the client IP's budget. */
+export type VerificationGuards = {
+  throttle: FaceThrottle;
+  /** Which liveness method a login uses, from the device and the network (risk.ts). */
+  risk: RiskPolicy;
+  /** Verification sessions opened per client IP (signin.verificationsPerIpPerHour). */
+  perIp: RateLimiter;
+};
+
 export type Verification = {
   client: DiditClient;
   settings: VerificationSettings;
@@ -33,10 +46,20 @@ export type Verification = {
   accounts: Accounts;
   issuer: string;
   limits: VerificationLimits;
+  throttle: FaceThrottle;
+  risk: RiskPolicy;
+  perIp: RateLimiter;
 };
 
-export function createVerification(settings: VerificationSettings, attempts: Attempts, accounts: Accounts, issuer: string, limits: VerificationLimits): Verification {
-  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, accounts, issuer, limits };
+export function createVerification(
+  settings: VerificationSettings,
+  attempts: Attempts,
+  accounts: Accounts,
+  issuer: string,
+  limits: VerificationLimits,
+  guards: VerificationGuards,
+): Verification {
+  return { client: new DiditClient({ baseUrl: settings.baseUrl, apiKey: settings.apiKey }), settings, attempts, accounts, issuer, limits, ...guards };
 }
 
 const LANGUAGES = ['en', 'id'];
@@ -62,95 +85,5 @@ export function ensureDeviceCookie(ctx: Context): string {
   return (ctx.state.deviceId = id);
 }
 
-/** How many times a session already bound to another sign-in is deleted and asked for again. */
-const CLAIM_TRIES = 3;
-
 export const OUT_OF_TRIES = 'You have used all your tries for this sign-in. Start again from the application later.';
 export const ALREADY_ENROLLED = 'An account with this email already exists. Sign in instead.';
-
-/**
- * Opens a verification session for this interaction and returns the capture page URL, read top to
- * bottom: the per-sign-in limit, a session from the service, bound to this sign-in only.
- */
-export async function startVerification(
-  ctx: Context,
-  verification: Verification,
-  { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose },
-): Promise<string> {
-  const { attempts, limits } = verification;
-  // Every way into the camera (form, retry, a reloaded prompt) counts against the same limit.
-  if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) throw new HttpError(429, OUT_OF_TRIES);
-  // A sign-up (or its retry) never re-enrols an account that has a face: asked afresh, not from the caller's copy.
-  if (purpose === 'enrol' && (await verification.accounts.findById(account.id))?.enrolledAt) throw new HttpError(409, ALREADY_ENROLLED);
-  for (let i = 0; i < CLAIM_TRIES; i++) {
-    const session = await openSession(ctx, verification, { interaction, account, purpose });
-    if (await attempts.claim(session.session_id, interaction.uid, account.id, limits.bindingTtlSeconds)) {
-      // A new session means the previous one of this sign-in is finished at the service; its
-      // verdict may not have reached us yet. Learn it first, so that it counts against the tries.
-      await settlePrevious(ctx, verification, interaction.uid, session.session_id);
-      if ((await attempts.failures(interaction.uid)) >= limits.maxAttempts) {
-        await deleteStaleSession(verification, session.session_id);
-        throw new HttpError(429, OUT_OF_TRIES);
-      }
-      const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
-      await attempts.begin({ sessionId: session.session_id, uid: interaction.uid, accountId: account.id, purpose }, ttl);
-      // Erasure marks the account first, then removes its traces: checked after our writes, either
-      // the erasure saw them, or we see the mark and take them back ourselves.
-      if (!(await verification.accounts.findById(account.id))) {
-        await deleteStaleSession(verification, session.session_id);
-        await attempts.forgetAccount(account.id);
-        throw new HttpError(400, 'This account no longer exists. Start again from the application.');
-      }
-      return session.url;
-    }
-    // The service handed back an unfinished session that another sign-in opened (the contract
-    // reuses one per account and workflow). Its URL is that sign-in's alone: never shown here.
-    // Deleting it makes the service open a fresh one; the other sign-in's capture ends there.
-    (ctx.state.log as { warn: Function } | undefined)?.warn({ sessionId: session.session_id }, 'verification session belongs to another sign-in; deleted and opened anew');
-    await deleteStaleSession(verification, session.session_id);
-  }
-  throw new HttpError(503, 'We could not start your selfie just now. Try again in a moment.');
-}
-
-async function openSession(ctx: Context, verification: Verification, { interaction, account, purpose }: { interaction: Interaction; account: Account; purpose: Purpose }) {
-  const { settings, client, issuer } = verification;
-  const portrait = purpose === 'login' && settings.portraits ? await settings.portraits.load(account.id) : undefined;
-  const language = pickLanguage(interaction.params.ui_locales);
-  return client.createSession({
-    workflow_id: purpose === 'login' ? settings.reauthWorkflowId : settings.enrolWorkflowId,
-    vendor_data: account.id,
-    callback: `${issuer}/reauth/callback`,
-    metadata: {
-      purpose,
-      from_ip: ctx.ip,
-      device_id: ensureDeviceCookie(ctx),
-    },
-    ...(language ? { language } : {}),
-    ...(portrait ? { portrait_image: portrait.toString('base64') } : {}),
-  });
-}
-
-const SETTLED = new Set(['Approved', 'Declined', 'In Review', 'Abandoned', 'Expired', 'Kyc Expired']);
-
-async function settlePrevious(ctx: Context, verification: Verification, uid: string, newSessionId: string): Promise<void> {
-  const previous = await verification.attempts.current(uid);
-  if (!previous || previous.sessionId === newSessionId || (previous.status !== null && SETTLED.has(previous.status))) return;
-  try {
-    const decision = await verification.client.getDecision(previous.sessionId);
-    if (decision.session_id !== previous.sessionId || (decision.vendor_data ?? null) !== previous.accountId) return;
-    await verification.attempts.recordStatus(previous.sessionId, decision.status, 'decision', Math.floor(Date.now() / 1000));
-  } catch (err) {
-    // Deleted by a newer sign-in (404), or the service is unreachable: nothing to learn now.
-    (ctx.state.log as { warn: Function } | undefined)?.warn({ sessionId: previous.sessionId, err: (err as Error).message }, 'previous verification of this sign-in could not be settled');
-  }
-}
-
-async function deleteStaleSession(verification: Verification, sessionId: string): Promise<void> {
-  try {
-    await verification.client.deleteSession(sessionId);
-  } catch (err) {
-    // Already gone (finished and removed, or deleted by a concurrent request): the goal is reached.
-    if (err instanceof DiditApiError && err.status === 404) return;
-    throw err;
-  }
-}

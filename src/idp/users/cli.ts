@@ -2,6 +2,10 @@
 //   users enrol --email E [--name N] --image FILE...   → {"account_id","email"}
 //   users list                                         → one JSON line per account
 //   users delete --email E                             → removes account, template, sessions
+//   users show --email E                               → the account and its face throttle, as JSON
+//   users unlock --email E                             → resets the face throttle (consecutive failures)
+//   users passkeys --email E                           → the account's passkeys, one JSON line each
+//   users passkey-remove --email E --id ID             → removes one passkey of the account
 // They work on the same store (DATA_DIR or REDIS_URL) as the running server.
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -17,6 +21,10 @@ import { PortraitVault } from '../signin/portraits.ts';
 import { UsageError } from '../../usage-error.ts';
 import { Attempts } from '../signin/attempts.ts';
 import { forgetAccountRecords } from '../adapter.ts';
+import { FaceThrottle } from '../signin/throttle.ts';
+import { DeviceHistory } from '../signin/risk.ts';
+import { Passkeys, describePasskey } from '../passkeys/passkeys.ts';
+import type { Account } from '../accounts.ts';
 
 /**
  * What `users` needs from the embedded verifier (no verification service over the network):
@@ -81,10 +89,72 @@ async function enrol(config: Config, store: Store, embedded: EmbeddedVerifierUse
   return 0;
 }
 
-async function list(store: Store): Promise<number> {
-  for (const a of await new Accounts(store).list()) {
-    console.log(JSON.stringify({ account_id: a.id, email: a.email, name: a.name, enrolled: a.enrolledAt !== null, created_at: new Date(a.created).toISOString() }));
+/** One account as the operator sees it, with its face throttle counters. */
+async function describeAccount(a: Account, throttle: FaceThrottle) {
+  const face = await throttle.state(a.id);
+  return {
+    account_id: a.id,
+    email: a.email,
+    name: a.name,
+    enrolled: a.enrolledAt !== null,
+    created_at: new Date(a.created).toISOString(),
+    face_failures: face.failures,
+    face_last_failure_at: face.lastFailureAt === null ? null : new Date(face.lastFailureAt).toISOString(),
+    // By the schedule, whatever this process's clock: may be in the past (then there is no wait).
+    face_retry_at: face.nextAttemptAt === null ? null : new Date(face.nextAttemptAt).toISOString(),
+    face_disabled: face.disabled,
+  };
+}
+
+async function list(config: Config, store: Store): Promise<number> {
+  const throttle = new FaceThrottle(store, config.throttle);
+  for (const a of await new Accounts(store).list()) console.log(JSON.stringify(await describeAccount(a, throttle)));
+  return 0;
+}
+
+async function findByEmailArg(store: Store, command: string, args: string[]): Promise<Account | undefined> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
+  if (!values.email) throw new UsageError(`users ${command}: --email is required`);
+  const account = await new Accounts(store).findByEmail(values.email);
+  if (!account) console.error(`selfie-idp: no account with email ${values.email}`);
+  return account;
+}
+
+async function show(config: Config, store: Store, args: string[]): Promise<number> {
+  const account = await findByEmailArg(store, 'show', args);
+  if (!account) return 1;
+  console.log(JSON.stringify(await describeAccount(account, new FaceThrottle(store, config.throttle))));
+  return 0;
+}
+
+async function listPasskeys(config: Config, store: Store, args: string[]): Promise<number> {
+  const account = await findByEmailArg(store, 'passkeys', args);
+  if (!account) return 1;
+  for (const p of await new Passkeys(store, config.issuer).list(account.id)) console.log(JSON.stringify({ account_id: account.id, ...describePasskey(p) }));
+  return 0;
+}
+
+async function removePasskey(config: Config, store: Store, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' }, id: { type: 'string' } }, strict: true });
+  if (!values.email || !values.id) throw new UsageError('users passkey-remove: --email and --id are required');
+  const account = await findByEmailArg(store, 'passkey-remove', ['--email', values.email]);
+  if (!account) return 1;
+  if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id))) {
+    console.error(`selfie-idp: ${values.email} has no passkey ${values.id}`);
+    return 1;
   }
+  console.log(JSON.stringify({ account_id: account.id, passkey_id: values.id, removed: true }));
+  return 0;
+}
+
+/** After checking who is asking: face sign-in again, from zero consecutive failures. */
+async function unlock(config: Config, store: Store, args: string[]): Promise<number> {
+  const account = await findByEmailArg(store, 'unlock', args);
+  if (!account) return 1;
+  const throttle = new FaceThrottle(store, config.throttle);
+  const before = await throttle.state(account.id);
+  await throttle.reset(account.id);
+  console.log(JSON.stringify({ account_id: account.id, email: account.email, unlocked: true, face_failures_before: before.failures, face_disabled_before: before.disabled }));
   return 0;
 }
 
@@ -116,9 +186,12 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
   } else {
     forgotten = await embedded.forget(store, account.id);
   }
-  // The IdP's own traces of its sign-ins: which sign-in each verification session served, and
-  // oidc-provider's sessions, grants and tokens (a browser signed in as the account is signed out).
-  await new Attempts(store).forgetAccount(account.id);
+  // The IdP's own traces of its sign-ins: which sign-in each verification session served, the
+  // face throttle, device history and passkeys, and oidc-provider's sessions, grants and tokens
+  // (a browser signed in as the account is signed out).
+  await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
+  await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
+  await new Passkeys(store, config.issuer).forgetAccount(account.id);
   await forgetAccountRecords(store, account.id, account.email);
   await accounts.delete(account.id);
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
@@ -127,12 +200,18 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
 
 export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'enrol' && sub !== 'list' && sub !== 'delete') throw new UsageError(`users: expected "enrol", "list" or "delete", got ${sub ?? 'nothing'}`);
+  if (!['enrol', 'list', 'delete', 'show', 'unlock', 'passkeys', 'passkey-remove'].includes(sub ?? '')) {
+    throw new UsageError(`users: expected "enrol", "list", "show", "unlock", "passkeys", "passkey-remove" or "delete", got ${sub ?? 'nothing'}`);
+  }
   const config = loadConfig();
   const store = await openStore(config);
   try {
     if (sub === 'enrol') return await enrol(config, store, embedded, rest);
-    if (sub === 'list') return await list(store);
+    if (sub === 'list') return await list(config, store);
+    if (sub === 'show') return await show(config, store, rest);
+    if (sub === 'unlock') return await unlock(config, store, rest);
+    if (sub === 'passkeys') return await listPasskeys(config, store, rest);
+    if (sub === 'passkey-remove') return await removePasskey(config, store, rest);
     return await remove(config, store, embedded, rest);
   } finally {
     await store.close();

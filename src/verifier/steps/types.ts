@@ -27,7 +27,7 @@ export type Capture = {
 };
 
 export type StepInput = {
-  deps: Pick<VerifierDeps, 'store' | 'config' | 'face'>;
+  deps: Pick<VerifierDeps, 'store' | 'config' | 'face' | 'ipLists'>;
   session: SessionRecord;
   workflow: Workflow;
   capture: Capture;

@@ -13,6 +13,14 @@ import { renderPage } from '../../views.ts';
 import type { Attempt } from '../attempts.ts';
 import type { Verification } from '../verification.ts';
 import { completeEnrolment } from '../enrolment.ts';
+import { FACE_DISABLED, faceWaitMessage } from '../throttle.ts';
+import { acrToReturn, amrFor, requestedAcrs } from '../acr.ts';
+import { finishUnmet } from '../../interaction/acr-plan.ts';
+import { renderPasskeyOffer } from '../../interaction/passkey.ts';
+import type { Store } from '../../../store/index.ts';
+import type { Passkeys } from '../../passkeys/passkeys.ts';
+import { holdLogin, passkeyProof } from '../held-login.ts';
+import type { Achieved } from '../acr.ts';
 
 type State = { attempt: Attempt; interaction: Interaction };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -129,7 +137,13 @@ async function declinedAsAlreadyEnrolled(verification: Verification, sessionId: 
 /** A verdict's "used" mark lives as long as the sign-in that could use it. */
 const verdictTtl = (interaction: Interaction) => Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
 
-export function actOnVerdict(provider: Provider, verification: Verification, accounts: Accounts, config: Config, csrfSecret: string) {
+/** Offer a passkey unless the account has one registered in this browser (its device id). */
+async function offersPasskey(config: Config, passkeys: Passkeys, attempt: Attempt): Promise<boolean> {
+  if (!config.passkeys.offerAfterFaceSignin) return false;
+  return !(await passkeys.list(attempt.accountId)).some((p) => p.deviceId !== null && p.deviceId === attempt.deviceId);
+}
+
+export function actOnVerdict(provider: Provider, verification: Verification, accounts: Accounts, config: Config, csrfSecret: string, { store, passkeys }: { store: Store; passkeys: Passkeys }) {
   return async (ctx: Context) => {
     const { attempt, interaction } = state(ctx);
     switch (attempt.status) {
@@ -145,29 +159,46 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
             throw new HttpError(409, 'This account has already been set up. Sign in with your selfie instead.');
           }
         }
+        // A success ends the run of consecutive failures (throttle.ts), and makes the device known (risk.ts).
+        await verification.throttle.reset(attempt.accountId);
+        if (attempt.deviceId) await verification.risk.devices.approved(attempt.accountId, attempt.deviceId);
+        // The acr is earned from the workflow the session was opened with (its liveness method),
+        // and from a passkey this sign-in verified first for the same account (mfa).
+        const proof = await passkeyProof(store, attempt.uid);
+        const achieved: Achieved = {
+          face: { method: attempt.method ?? 'PASSIVE' },
+          ...(proof && proof.accountId === attempt.accountId ? { passkey: { hardware: proof.hardware, userVerified: proof.userVerified } } : {}),
+        };
+        const acr = acrToReturn(requestedAcrs(interaction.params), achieved);
+        if (!acr) return finishUnmet(ctx, { provider }, 'This sign-in did not meet the requested authentication context.');
+        const login = { accountId: attempt.accountId, amr: amrFor(achieved), acr, ts: Math.floor(Date.now() / 1000) };
+        if (!achieved.passkey && (await offersPasskey(config, passkeys, attempt))) {
+          // "Use this device next time": the login waits, held for this sign-in, until the offer is answered.
+          await holdLogin(store, attempt.uid, login, verdictTtl(interaction));
+          return renderPasskeyOffer(ctx, csrfSecret, attempt.uid);
+        }
         ctx.respond = false;
-        await provider.interactionFinished(
-          ctx.req,
-          ctx.res,
-          { login: { accountId: attempt.accountId, amr: ['face'], acr: config.acr.face, remember: true, ts: Math.floor(Date.now() / 1000) } },
-          { mergeWithLastSubmission: false },
-        );
+        await provider.interactionFinished(ctx.req, ctx.res, { login: { ...login, remember: true } }, { mergeWithLastSubmission: false });
         return;
       }
       case 'Declined': {
         // A sign-up whose email already has a face (another enrolment came first): retrying cannot help.
         if (attempt.purpose === 'enrol' && (await declinedAsAlreadyEnrolled(verification, attempt.sessionId))) {
-          await verification.attempts.countDecline(attempt.sessionId, attempt.uid, verdictTtl(interaction));
+          await verification.attempts.countDecline(attempt, verdictTtl(interaction));
           throw new HttpError(409, 'An account with this email has already been set up. Sign in with your selfie instead.');
         }
         // Counted once per session however it was learnt (webhook, decision, this page, reloads).
-        await verification.attempts.countDecline(attempt.sessionId, attempt.uid, verdictTtl(interaction));
+        await verification.attempts.countDecline(attempt, verdictTtl(interaction));
         const failures = await verification.attempts.failures(attempt.uid);
+        // The account's throttle: how long before the next selfie, or none at all (not why).
+        const face = attempt.purpose === 'login' ? await verification.throttle.state(attempt.accountId) : undefined;
         return renderPage(ctx, 'declined', {
           title: 'We could not verify it is you',
           uid: attempt.uid,
           purpose: attempt.purpose,
-          retriesLeft: Math.max(0, config.signin.maxAttempts - failures),
+          retriesLeft: face?.disabled ? 0 : Math.max(0, config.signin.maxAttempts - failures),
+          wait: face && !face.disabled && face.waitSeconds > 0 ? faceWaitMessage(face.waitSeconds) : null,
+          faceDisabled: face?.disabled ? FACE_DISABLED : null,
           csrf: csrfToken(csrfSecret, attempt.uid),
         });
       }
