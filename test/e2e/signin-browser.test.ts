@@ -204,7 +204,7 @@ describe('selfie sign-in in a browser, embedded verifier, real Redis', () => {
     const signedIn = await authorize(context, { login_hint: 'amy@example.com' });
     await continueWithSelfie(signedIn.page);
     await takeSelfie(signedIn.page);
-    await signedIn.page.waitForURL((u) => u.href.startsWith(REDIRECT), { timeout: 30_000 });
+    await notNowThenBack(signedIn.page);
     const mentions = async () => {
       const redis = new Redis(TEST_REDIS_URL);
       try {
