@@ -8,7 +8,7 @@ import { createAdapterFactory } from './adapter.ts';
 import { Accounts, accountClaims } from './accounts.ts';
 import { renderView } from './views.ts';
 import { PAGE_CSP } from './views.ts';
-import { ACR_VALUES, requestedAcrs, satisfies } from './signin/acr.ts';
+import { ACR, ACR_VALUES, requestedAcrs, satisfies } from './signin/acr.ts';
 
 export type ProviderDeps = {
   config: Config;
@@ -144,7 +144,14 @@ function interactionPolicyWithAcr() {
       const { oidc } = ctx;
       if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       const requested = requestedAcrs(oidc.params as Record<string, unknown>);
-      if (requested.length === 0 || requested.some((r) => satisfies(oidc.acr, r))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      // No request means "a sign-in this client accepts": a passkey-only session is one only for a
+      // client that allows it (allow_passkey_only); for any other, the session must include a face.
+      if (requested.length === 0) {
+        const passkeyOnly = oidc.acr === ACR.passkey;
+        const allowed = (oidc.client as unknown as { allow_passkey_only?: boolean } | undefined)?.allow_passkey_only === true;
+        return passkeyOnly && !allowed ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      }
+      if (requested.some((r) => satisfies(oidc.acr, r))) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       return interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );

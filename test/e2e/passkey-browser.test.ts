@@ -166,6 +166,16 @@ describe('passkeys in Chromium', () => {
     const claims = (await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state })).claims()!;
     expect(claims).toMatchObject({ sub: adaId, acr: 'urn:selfie-idp:acr:passkey', amr: ['hwk', 'user'] });
     expect(double.sessions.size).toBe(sessions);
+    // That browser session is no sign-in for a client without allow_passkey_only, even one that
+    // asks for nothing: it is asked to sign in again (probe: it got a code with no face before).
+    const strict = await rpConfig();
+    const plain = await authorizationRequest(strict, REDIRECT, {});
+    await page.goto(plain.url.href);
+    expect(page.url()).toContain('/interaction/');
+    const silent = await authorizationRequest(strict, REDIRECT, { prompt: 'none' });
+    await page.goto(silent.url.href);
+    expect(page.url().startsWith(REDIRECT)).toBe(true);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('login_required');
   });
 
   it('without a held face sign-in or the page token, the passkey endpoints refuse', async () => {

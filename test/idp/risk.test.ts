@@ -13,7 +13,9 @@ import { IpLists, parseCidrList } from '../../src/risk/ip-lists.ts';
 import { ipAnalysisStep } from '../../src/verifier/steps/ip-analysis.ts';
 import { startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
-import { tempDir } from '../helpers/env.ts';
+import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { RedisStore } from '../../src/store/redis.ts';
+import { DeviceHistory } from '../../src/idp/signin/risk.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 import { Browser, continueWithSelfie, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -132,6 +134,21 @@ describe('risk policy', () => {
     const r = await cli(['iplist', 'import', '--list', 'proxies', '--file', 'x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--list must be one of tor, vpn, datacenter');
+  });
+});
+
+describe('device history', () => {
+  it("strangers' starts from new browsers never push an approved device out (probe: 20 starts evicted it)", async () => {
+    const store = await RedisStore.connect({ url: TEST_REDIS_URL, keyPrefix: uniquePrefix('devices') });
+    try {
+      const devices = new DeviceHistory(store, 20);
+      await devices.approved('acct', 'trusted');
+      for (let i = 0; i < 25; i++) await devices.seen('acct', `stranger-${i}`);
+      expect((await devices.get('acct', 'trusted'))?.lastApprovedAt).toEqual(expect.any(Number));
+      expect(Object.keys(await devices.all('acct'))).toHaveLength(20);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -51,7 +51,10 @@ export class DeviceHistory {
     const devices = await this.all(accountId);
     const now = Date.now();
     devices[deviceId] = change(devices[deviceId], now);
-    const ids = Object.keys(devices).sort((a, b) => devices[b]!.lastSeen - devices[a]!.lastSeen);
+    // Over the cap, devices never approved go first (anyone who knows the email can start sign-ins
+    // from new browsers: they must not push the owner's trusted device out), least recently seen first.
+    const rank = (id: string) => (devices[id]!.lastApprovedAt != null ? 1 : 0);
+    const ids = Object.keys(devices).sort((a, b) => rank(b) - rank(a) || devices[b]!.lastSeen - devices[a]!.lastSeen);
     for (const id of ids.slice(this.#max)) delete devices[id];
     await this.#store.set(devicesKey(accountId), devices);
   }
