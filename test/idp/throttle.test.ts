@@ -194,6 +194,23 @@ describe('face throttling across instances', () => {
   });
 });
 
+describe('one selfie per turn', () => {
+  it("past the free failures a turn binds the first session its sign-in opens; another session in that turn is refused", async () => {
+    const { RedisStore } = await import('../../src/store/redis.ts');
+    const store = await RedisStore.connect({ url: TEST_REDIS_URL, keyPrefix: uniquePrefix('turn') });
+    try {
+      const throttle = new FaceThrottle(store, { freeFailures: 10, firstDelaySeconds: 30, maxDelaySeconds: 86_400, disableAfter: 100 }, now);
+      expect(await throttle.bindTurnSession('acct', 9, 'any')).toBe(true); // free failures: no turns
+      expect(await throttle.bindTurnSession('acct', 11, 's-1')).toBe(true);
+      expect(await throttle.bindTurnSession('acct', 11, 's-1')).toBe(true); // back to its own session
+      expect(await throttle.bindTurnSession('acct', 11, 's-2')).toBe(false); // a second selfie in one turn
+      expect(await throttle.bindTurnSession('acct', 12, 's-2')).toBe(true); // the next failure's turn
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('verification sessions per IP', () => {
   it('are limited, whichever account they are for', async () => {
     const server = await startTestServer(remoteEnv({ REDIS_KEY_PREFIX: uniquePrefix('throttle-ip') }), { signin: { lookupsPerIpPerHour: 1000, verificationsPerIpPerHour: 2 }, now });

@@ -39,6 +39,7 @@ export type FaceState = {
 const failuresKey = (accountId: string) => `signin:face-failures:${accountId}`;
 const lastFailureKey = (accountId: string) => `signin:face-last-failure:${accountId}`;
 const turnKey = (accountId: string, failures: number) => `signin:face-turn:${accountId}:${failures}`;
+const turnSessionKey = (accountId: string, failures: number) => `signin:face-turn-session:${accountId}:${failures}`;
 /** How long one throttled attempt holds its turn: long enough to finish a capture, short enough not to lock out an abandoned one for long. */
 export const TURN_SECONDS = 600;
 
@@ -90,6 +91,17 @@ export class FaceThrottle {
     return (await this.#store.get<string>(turnKey(accountId, failures))) === uid;
   }
 
+  /**
+   * A turn is one selfie: the first verification session its sign-in opens (set-if-absent). The
+   * turn's sign-in may come back to that session, but not open another one (another workflow, e.g.
+   * after dropping the device cookie, would be a second selfie for one turn: found by probing).
+   */
+  async bindTurnSession(accountId: string, failures: number, sessionId: string): Promise<boolean> {
+    if (failures < this.settings.freeFailures) return true;
+    if (await this.#store.setIfAbsent(turnSessionKey(accountId, failures), sessionId, { ttl: TURN_SECONDS })) return true;
+    return (await this.#store.get<string>(turnSessionKey(accountId, failures))) === sessionId;
+  }
+
   /** Seconds left on another sign-in's turn (what that one may still take). */
   async turnSecondsLeft(accountId: string, failures: number): Promise<number> {
     return Math.max(1, (await this.#store.ttl(turnKey(accountId, failures))) ?? 1);
@@ -98,7 +110,7 @@ export class FaceThrottle {
   /** A success (face or another factor) or an operator's unlock. */
   async reset(accountId: string): Promise<void> {
     const failures = Number((await this.#store.get<number>(failuresKey(accountId))) ?? 0);
-    await this.#store.delete(failuresKey(accountId), lastFailureKey(accountId), turnKey(accountId, failures));
+    await this.#store.delete(failuresKey(accountId), lastFailureKey(accountId), turnKey(accountId, failures), turnSessionKey(accountId, failures));
   }
 
   /** Erasure: the same as a reset. */

@@ -6,12 +6,14 @@ import { HttpError } from '../../../http/body.ts';
 import { FACE_DISABLED, faceWaitMessage } from '../throttle.ts';
 import type { Verification } from '../verification.ts';
 
-export async function checkFaceThrottle(ctx: Context, verification: Verification, accountId: string, uid: string): Promise<void> {
+/** `sessionId`: the session this start opened (checked again once it exists): one per turn. */
+export async function checkFaceThrottle(ctx: Context, verification: Verification, accountId: string, uid: string, sessionId?: string): Promise<void> {
   const { throttle } = verification;
   const state = await throttle.state(accountId);
   if (state.disabled) throw new HttpError(403, FACE_DISABLED);
   let wait = state.waitSeconds;
   if (wait === 0 && !(await throttle.takeTurn(accountId, state.failures, uid))) wait = await throttle.turnSecondsLeft(accountId, state.failures);
+  if (wait === 0 && sessionId && !(await throttle.bindTurnSession(accountId, state.failures, sessionId))) wait = await throttle.turnSecondsLeft(accountId, state.failures);
   if (wait > 0) {
     (ctx.state.log as { info: Function } | undefined)?.info({ accountId, failures: state.failures, waitSeconds: wait }, 'face sign-in throttled');
     ctx.set('Retry-After', String(wait));

@@ -51,7 +51,7 @@ export async function startVerification(
     try {
       // Again: the previous session's verdict, just learnt, may have used the last try or started a wait.
       await checkSigninTries(verification, interaction.uid);
-      if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid);
+      if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid, session.session_id);
     } catch (err) {
       await deleteStaleSession(verification, session.session_id);
       throw err;
