@@ -3,7 +3,6 @@
 // decides each selfie's verdict): the offer after a face sign-in registers a passkey; an mfa
 // sign-in is passkey then selfie in one interaction, and its ID token says acr mfa, amr face+mfa;
 // a passkey of another account is refused.
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -17,7 +16,7 @@ import { REPO_ROOT } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { Passkeys } from '../../src/idp/passkeys/passkeys.ts';
 import { CHROMIUM } from '../helpers/chromium.ts';
-import { startDiditDouble } from '../helpers/didit-double.ts';
+import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { tempDir } from '../helpers/env.ts';
 import { authorizationRequest } from '../helpers/rp.ts';
@@ -50,12 +49,7 @@ beforeAll(async () => {
     {
       ISSUER: `http://localhost:${port}`,
       CLIENTS_FILE: clientsFile,
-      DIDIT_API_KEY: double.apiKey,
-      DIDIT_BASE_URL: double.url,
-      DIDIT_WEBHOOK_SECRET: double.webhookSecret,
-      DIDIT_REAUTH_WORKFLOW_ID: 'wf-passive',
-      DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
-      PORTRAIT_KEY: randomBytes(32).toString('base64'),
+      ...remoteModeEnv(double, { reauthWorkflowId: 'wf-passive' }),
     },
     { port, signin: { lookupsPerIpPerHour: 1000 }, config: { passkeys: { offerAfterFaceSignin: true } } },
   );

@@ -192,3 +192,18 @@ export async function startDiditDouble(): Promise<DiditDouble> {
   };
   return double;
 }
+
+/**
+ * The IdP's environment for remote mode (DIDIT_*) against this double: what a deployment on the
+ * real Didit sets. `portraitKey`: give a fixed one to restart a server on the same store.
+ */
+export function remoteModeEnv(double: Pick<DiditDouble, 'apiKey' | 'url' | 'webhookSecret'>, { reauthWorkflowId = 'wf-reauth', portraitKey = randomBytes(32).toString('base64') } = {}): Record<string, string> {
+  return {
+    DIDIT_API_KEY: double.apiKey,
+    DIDIT_BASE_URL: double.url,
+    DIDIT_WEBHOOK_SECRET: double.webhookSecret,
+    DIDIT_REAUTH_WORKFLOW_ID: reauthWorkflowId,
+    DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
+    PORTRAIT_KEY: portraitKey,
+  };
+}

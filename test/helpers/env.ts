@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { ConfigError } from '../../src/config.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 /** KEYS_ENCRYPTION_KEY for servers on Redis (required there when keys are generated); tests only. */
@@ -19,3 +20,14 @@ export function tempDir(label: string): { dir: string; remove: () => void } {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The message of the ConfigError `load` throws; fails the test when it throws nothing or another error. */
+export function configError(load: () => unknown): string {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -1,12 +1,11 @@
 // acr values (docs/signin.md, "acr and amr"): advertised, honoured from acr_values and the acr
 // claims request, returned in the ID token, and an unreachable one answered with the standard
 // error at the client. Real servers against the Didit double (the test decides each verdict).
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { ACR, acrToReturn, amrFor, requestedAcrs } from '../../src/idp/signin/acr.ts';
-import { startDiditDouble } from '../helpers/didit-double.ts';
+import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 import { Browser, continueWithSelfie, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
@@ -20,12 +19,7 @@ let passiveOnly: TestServer;
 async function start(extra: Record<string, string>) {
   const s = await startTestServer(
     {
-      DIDIT_API_KEY: double.apiKey,
-      DIDIT_BASE_URL: double.url,
-      DIDIT_WEBHOOK_SECRET: double.webhookSecret,
-      DIDIT_REAUTH_WORKFLOW_ID: 'wf-passive',
-      DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
-      PORTRAIT_KEY: randomBytes(32).toString('base64'),
+      ...remoteModeEnv(double, { reauthWorkflowId: 'wf-passive' }),
       ...extra,
     },
     // acr alone decides here: every test browser is a new device, which the risk policy would step up.

@@ -10,12 +10,12 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { ConfigError, REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { REPO_ROOT, loadConfig } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { generateSigningKey } from '../../src/idp/keys.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { loadVerifierConfig } from '../../src/verifier/config.ts';
-import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { TEST_REDIS_URL, configError, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 import { Browser, freePort, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -176,15 +176,7 @@ describe('generated keys encrypted at rest', () => {
 
 describe('KEYS_ENCRYPTION_KEY', () => {
   it('is validated once: 32 bytes of base64, one of the variable or the file', () => {
-    const bad = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as Error).message;
-      }
-      throw new Error('expected a ConfigError');
-    };
+    const bad = (env: Record<string, string>) => configError(() => loadConfig(env));
     expect(bad({ KEYS_ENCRYPTION_KEY: 'short' })).toMatch(/KEYS_ENCRYPTION_KEY: must be 32 random bytes in base64/);
     expect(bad({ KEYS_ENCRYPTION_KEY_FILE: '/nonexistent/key' })).toMatch(/KEYS_ENCRYPTION_KEY_FILE: file .* does not exist/);
     const file = path.join(dir('key-file'), 'key');

@@ -2,13 +2,12 @@
 // trusted proxy appended to X-Forwarded-For, counted from the right. Entries further left are
 // written by the client and must change nothing: not the lookup rate limit's bucket, not from_ip
 // sent to the verification service, not the verifier's IP analysis.
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { loadVerifierConfig } from '../../src/verifier/config.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
-import { startDiditDouble } from '../helpers/didit-double.ts';
+import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { tempDir } from '../helpers/env.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
@@ -28,12 +27,7 @@ async function idpBehindProxy(hops: string): Promise<{ server: TestServer; doubl
   const server = await startTestServer({
     TRUST_PROXY: 'true',
     TRUST_PROXY_HOPS: hops,
-    DIDIT_API_KEY: double.apiKey,
-    DIDIT_BASE_URL: double.url,
-    DIDIT_WEBHOOK_SECRET: double.webhookSecret,
-    DIDIT_REAUTH_WORKFLOW_ID: 'wf-reauth',
-    DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
-    PORTRAIT_KEY: randomBytes(32).toString('base64'),
+    ...remoteModeEnv(double),
   });
   closers.push(() => double.close(), () => server.stop());
   const accounts = new Accounts(server.store);

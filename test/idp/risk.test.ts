@@ -2,7 +2,6 @@
 // passive selfie; a new device, or an IP in the operator's Tor list, gets ACTIVE_3D, and the
 // verification session's metadata says why. Real servers against the Didit double, and the real
 // `iplist` CLI; the IP lists are files in a temporary IP_LISTS_DIR.
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import { REPO_ROOT } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { IpLists, parseCidrList } from '../../src/risk/ip-lists.ts';
 import { ipAnalysisStep } from '../../src/verifier/steps/ip-analysis.ts';
-import { startDiditDouble } from '../helpers/didit-double.ts';
+import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { RedisStore } from '../../src/store/redis.ts';
@@ -29,13 +28,8 @@ beforeAll(async () => {
   double = await startDiditDouble();
   server = await startTestServer(
     {
-      DIDIT_API_KEY: double.apiKey,
-      DIDIT_BASE_URL: double.url,
-      DIDIT_WEBHOOK_SECRET: double.webhookSecret,
-      DIDIT_REAUTH_WORKFLOW_ID: 'wf-passive',
-      DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
+      ...remoteModeEnv(double, { reauthWorkflowId: 'wf-passive' }),
       DIDIT_REAUTH_ACTIVE_3D_WORKFLOW_ID: 'wf-active',
-      PORTRAIT_KEY: randomBytes(32).toString('base64'),
       IP_LISTS_DIR: lists.dir,
     },
     { signin: { lookupsPerIpPerHour: 1000 }, config: { risk: { ipListsReloadSeconds: 0 } } },

@@ -1,12 +1,11 @@
 // The sign-in suite in "real Didit" mode: DIDIT_* configuration pointing at a local double of the
 // documented contract. The outcome of each capture is chosen by the test. Plus what only this mode
 // does: the IdP keeps the enrolment portrait and sends it with each login.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { PortraitVault } from '../../src/idp/signin/portraits.ts';
-import { startDiditDouble } from '../helpers/didit-double.ts';
+import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { Browser, continueWithSelfie, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -17,12 +16,7 @@ const REDIRECT = 'http://127.0.0.1:1/cb';
 async function startRemote(): Promise<{ double: DiditDouble; server: TestServer; adaId: string; bobId: string; vault: PortraitVault }> {
   const double = await startDiditDouble();
   const server = await startTestServer({
-    DIDIT_API_KEY: double.apiKey,
-    DIDIT_BASE_URL: double.url,
-    DIDIT_WEBHOOK_SECRET: double.webhookSecret,
-    DIDIT_REAUTH_WORKFLOW_ID: 'wf-reauth',
-    DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
-    PORTRAIT_KEY: randomBytes(32).toString('base64'),
+    ...remoteModeEnv(double),
   }, { signin: { lookupsPerIpPerHour: 1000 } });
   double.setWebhookUrl(`${server.config.issuer}/webhooks/didit`);
   const accounts = new Accounts(server.store);

@@ -319,25 +319,27 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       expect(tokens.claims()).toMatchObject({ sub: d.adaId });
     });
 
+    async function beginSignupAs(email: string, browser = new Browser()) {
+      const config = await rp();
+      const { url, verifier, state } = await authorizationRequest(config, REDIRECT, {});
+      const prompt = await browser.follow(url, issuer);
+      const uid = /\/interaction\/([^/?]+)/.exec(prompt.url)![1]!;
+      const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+      const res = await browser.fetch(`${issuer}/interaction/${uid}/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, email, name: 'Someone' }).toString(),
+      });
+      return { config, verifier, state, browser, uid, csrf, res, captureUrl: res.headers.get('location') ?? '' };
+    }
+    const retry = (flow: { browser: Browser; uid: string; csrf: string }) =>
+      flow.browser.fetch(`${issuer}/interaction/${flow.uid}/retry`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(flow.csrf)}` });
+
     it('sign-up: two browsers enrolling one email get two sessions; only the enrolling browser finishes', async () => {
       const email = 'carol-takeover@example.com';
-      async function beginSignup(browser: Browser) {
-        const config = await rp();
-        const { url, verifier, state } = await authorizationRequest(config, REDIRECT, {});
-        const prompt = await browser.follow(url, issuer);
-        const uid = /\/interaction\/([^/?]+)/.exec(prompt.url)![1]!;
-        const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
-        const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-        const res = await browser.fetch(`${issuer}/interaction/${uid}/signup`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ csrf, email, name: 'Carol' }).toString(),
-        });
-        expect(res.status).toBe(303);
-        return { config, verifier, state, browser, captureUrl: res.headers.get('location')! };
-      }
-      const attacker = await beginSignup(new Browser());
-      const victim = await beginSignup(new Browser());
+      const [attacker, victim] = [await beginSignupAs(email), await beginSignupAs(email)];
+      expect([attacker.res.status, victim.res.status]).toEqual([303, 303]);
       expect(victim.captureUrl).not.toBe(attacker.captureUrl);
       expect(await gone(attacker.captureUrl)).toBe(true);
       const { session_id } = await d.session(victim.captureUrl);
@@ -402,23 +404,6 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
 
     // Issue 17, found by probing after the fix: sign-up must never re-enrol an enrolled account,
     // the first approved enrolment wins, and declined selfies count however the verdict arrives.
-    async function beginSignupAs(email: string, browser = new Browser()) {
-      const config = await rp();
-      const { url, verifier, state } = await authorizationRequest(config, REDIRECT, {});
-      const prompt = await browser.follow(url, issuer);
-      const uid = /\/interaction\/([^/?]+)/.exec(prompt.url)![1]!;
-      const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
-      const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-      const res = await browser.fetch(`${issuer}/interaction/${uid}/signup`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ csrf, email, name: 'Someone' }).toString(),
-      });
-      return { config, verifier, state, browser, uid, csrf, res, captureUrl: res.headers.get('location') ?? '' };
-    }
-    const retry = (flow: { browser: Browser; uid: string; csrf: string }) =>
-      flow.browser.fetch(`${issuer}/interaction/${flow.uid}/retry`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(flow.csrf)}` });
-
     it('a sign-up started before the account was enrolled cannot enrol it again (retry, the form)', async () => {
       const attacker = await beginSignupAs('dana@example.com');
       expect(attacker.res.status).toBe(303);

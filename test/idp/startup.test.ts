@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { REPO_ROOT, loadConfig } from '../../src/config.ts';
 import { KeyVault, loadSigningKeys, rotateSigningKeys, listSigningKeys } from '../../src/idp/keys.ts';
 import { KeyCipher } from '../../src/idp/key-cipher.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { TEST_REDIS_URL, configError, tempDir, uniquePrefix } from '../helpers/env.ts';
 import { freePort, startTestServer } from '../helpers/server.ts';
 
 const cli = path.join(REPO_ROOT, 'src', 'cli.ts');
@@ -32,15 +32,7 @@ function run(args: string[], env: Record<string, string>, timeoutMs = 15_000): P
 
 describe('configuration', () => {
   it('names the variable and what is wrong', () => {
-    const bad = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError);
-        return (err as Error).message;
-      }
-      throw new Error('expected a ConfigError');
-    };
+    const bad = (env: Record<string, string>) => configError(() => loadConfig(env));
     expect(bad({ PORT: 'eighty' })).toMatch(/PORT: .*number/i);
     expect(bad({ PORT: '70000' })).toMatch(/PORT: /);
     expect(bad({ ISSUER: 'not a url' })).toMatch(/ISSUER: /);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { FaceThrottle, delaySeconds, describeWait, FACE_DISABLED } from '../../src/idp/signin/throttle.ts';
-import { startDiditDouble } from '../helpers/didit-double.ts';
+import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { TEST_KEYS_ENCRYPTION_KEY, TEST_REDIS_URL, uniquePrefix } from '../helpers/env.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
@@ -29,12 +29,7 @@ function remoteEnv(extra: Record<string, string> = {}) {
   return {
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: PREFIX,
-    DIDIT_API_KEY: double.apiKey,
-    DIDIT_BASE_URL: double.url,
-    DIDIT_WEBHOOK_SECRET: double.webhookSecret,
-    DIDIT_REAUTH_WORKFLOW_ID: 'wf-reauth',
-    DIDIT_ENROL_WORKFLOW_ID: 'wf-enrol',
-    PORTRAIT_KEY: PORTRAIT_KEY,
+    ...remoteModeEnv(double, { portraitKey: PORTRAIT_KEY }),
     ...extra,
   };
 }

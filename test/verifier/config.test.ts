@@ -3,10 +3,10 @@
 import { statSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, REPO_ROOT } from '../../src/config.ts';
+import { REPO_ROOT } from '../../src/config.ts';
 import { hashApiKey, loadVerifierConfig } from '../../src/verifier/config.ts';
 import { defaultWorkflowIds, usesChallenge } from '../../src/verifier/workflows.ts';
-import { tempDir } from '../helpers/env.ts';
+import { configError, tempDir } from '../helpers/env.ts';
 
 const tmp = tempDir('verifier-config');
 afterAll(() => tmp.remove());
@@ -14,13 +14,7 @@ let n = 0;
 const dataDir = () => path.join(tmp.dir, `d${n++}`);
 
 function bad(env: Record<string, string>): string {
-  try {
-    loadVerifierConfig({ DATA_DIR: dataDir(), ...env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
+  return configError(() => loadVerifierConfig({ DATA_DIR: dataDir(), ...env }));
 }
 
 function workflowsFile(content: unknown): string {

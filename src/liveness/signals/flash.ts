@@ -120,32 +120,16 @@ function lagStats(ch: FlashingChallenge, cols: readonly FaceColour[], lag: numbe
  * its light: not a reflection), gain and base per channel.
  */
 function fitOrder(st: LagStats, order: readonly (readonly number[])[]): { r2: number; gain: [number, number, number]; base: [number, number, number] } {
-  const S = order.length + 2;
-  let ssr = 0, sst = 0;
   const gain: [number, number, number] = [0, 0, 0], base: [number, number, number] = [0, 0, 0];
-  for (let k = 0; k < 3; k++) {
-    let sx = 0, sxx = 0, sxy = 0;
-    for (let g = 1; g < S - 1; g++) {
-      const x = order[g - 1]![k]!;
-      sx += st.count[g]! * x; sxx += st.count[g]! * x * x; sxy += x * st.sumY[g * 3 + k]!;
-    }
-    const mx = sx / st.n, my = st.total[k]! / st.n;
-    const vxx = sxx - st.n * mx * mx, vxy = sxy - st.n * mx * my, vyy = st.totalSq[k]! - st.n * my * my;
-    const g = vxx > 1e-12 ? vxy / vxx : 0;
-    gain[k] = g; base[k] = my - g * mx;
-    sst += vyy;
-    ssr += vyy - (vxx > 1e-12 ? (vxy * vxy) / vxx : 0);
-  }
-  const r2 = sst > 0 ? 1 - ssr / sst : 0;
-  // a negative gain (darker under light) is not a reflection
-  return { r2: gain.every((g) => g > 0) ? r2 : Math.min(r2, 0), gain, base };
+  return { r2: orderR2(st, order, gain, base), gain, base };
 }
 
 /**
- * fitOrder's R² alone, without allocating: the ranking evaluates it for thousands of orders at each
- * lag. Same arithmetic, so the issued order's own R² (from fitOrder) ties with it exactly.
+ * fitOrder's R², allocation-free unless `gain` / `base` are given to fill: the ranking evaluates it
+ * for thousands of orders at each lag, and the issued order's own R² (from fitOrder) is the same
+ * arithmetic, so the two tie exactly.
  */
-function orderR2(st: LagStats, order: readonly (readonly number[])[]): number {
+function orderR2(st: LagStats, order: readonly (readonly number[])[], gain?: number[], base?: number[]): number {
   const S = order.length + 2;
   let ssr = 0, sst = 0, positive = true;
   for (let k = 0; k < 3; k++) {
@@ -157,6 +141,9 @@ function orderR2(st: LagStats, order: readonly (readonly number[])[]): number {
     const mx = sx / st.n, my = st.total[k]! / st.n;
     const vxx = sxx - st.n * mx * mx, vxy = sxy - st.n * mx * my, vyy = st.totalSq[k]! - st.n * my * my;
     const g = vxx > 1e-12 ? vxy / vxx : 0;
+    if (gain) gain[k] = g;
+    if (base) base[k] = my - g * mx;
+    // a negative gain (darker under light) is not a reflection
     if (!(g > 0)) positive = false;
     sst += vyy;
     ssr += vyy - (vxx > 1e-12 ? (vxy * vxy) / vxx : 0);
