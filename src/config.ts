@@ -64,6 +64,13 @@ const fileDefaultsSchema = z.object({
     ipListsReloadSeconds: z.number().min(0).max(3600),
   }),
   passkeys: z.object({ offerAfterFaceSignin: z.boolean() }),
+  /** Verified emails (src/idp/email): the confirmation link and the expiry of accounts never confirmed. */
+  signup: z.object({
+    unverifiedAccountDays: z.number().int().min(1).max(365),
+    verificationLinkHours: z.number().int().min(1).max(24 * 14),
+    verificationMailsPerHour: z.number().int().min(1).max(100),
+    expirySweepMinutes: z.number().int().min(1).max(24 * 60),
+  }),
 });
 
 const bool = z
@@ -126,6 +133,16 @@ const envSchema = z.object({
   // Seals generated signing and cookie keys in the store; kept apart from the store (README).
   KEYS_ENCRYPTION_KEY: z.string().regex(KEY_32, KEY_32_MESSAGE).optional(),
   KEYS_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  // Mail (address confirmation). Unset SMTP_URL: mails go to the log and DATA_DIR/outbox (development).
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL (smtp://user:pass@host:587)' })
+    .optional(),
+  // An address, or a display name and an address: `selfie-idp <no-reply@example.com>`.
+  MAIL_FROM: z
+    .string()
+    .max(320)
+    .regex(/^(?:[^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, 'must be an address or "Name <address>"')
+    .optional(),
 });
 
 export type Config = {
@@ -152,6 +169,9 @@ export type Config = {
   throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
   risk: z.infer<typeof fileDefaultsSchema>['risk'];
   passkeys: z.infer<typeof fileDefaultsSchema>['passkeys'];
+  signup: z.infer<typeof fileDefaultsSchema>['signup'];
+  /** SMTP_URL / MAIL_FROM; smtpUrl unset: the development outbox (src/idp/email/mailer.ts). */
+  mail: { smtpUrl: string | undefined; from: string };
   /** IP_LISTS_DIR: where the operator's CIDR lists are (src/risk/ip-lists.ts). */
   ipListsDir: string;
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
@@ -278,6 +298,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     throttle: defaults.data.throttle,
     risk: defaults.data.risk,
     passkeys: defaults.data.passkeys,
+    signup: defaults.data.signup,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `selfie-idp <no-reply@${new URL(e.ISSUER ?? 'http://localhost').hostname}>` },
     ipListsDir: ipListsDir(env, resolvePath(env, 'DATA_DIR', e.DATA_DIR)),
     verification,
   };

@@ -29,10 +29,10 @@ export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Lo
     for (const close of closers.reverse()) await close().catch((err: unknown) => log.error({ err }, 'error while shutting down'));
   };
   try {
-    let verification: Parameters<typeof startServer>[2] = {};
+    let verification: NonNullable<Parameters<typeof startServer>[2]> = {};
     let verifierUrl: string | undefined;
     if (config.verification.mode === 'embedded') {
-      const { loadVerifierConfig, startVerifier } = await import('./verifier/index.ts');
+      const { loadVerifierConfig, startVerifier, forgetVendor } = await import('./verifier/index.ts');
       // The verifier reaches the IdP's webhook receiver directly, not through the public issuer URL.
       const verifierConfig = loadVerifierConfig(env, { webhookUrl: `http://127.0.0.1:${config.port}/webhooks/didit` });
       const verifier = await startVerifier(verifierConfig, log.child({ component: 'verifier' }));
@@ -50,6 +50,8 @@ export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Lo
           enrolWorkflowId: verifier.workflowIds.enrol,
           challengeWorkflowIds: verifier.workflowIds.challenge,
         },
+        // Erasure of accounts whose address was never confirmed: template and sessions, as `users delete`.
+        forgetAtVerifier: (accountId) => forgetVendor(verifier.deps.store, accountId),
       };
     }
     const idp = await startServer(config, log, verification);

@@ -25,14 +25,35 @@ import { startMetricsServer } from './ops/metrics-server.ts';
 import { openStore } from './store/index.ts';
 import { checkDataDir } from './store/data-dir.ts';
 import type { Store } from './store/index.ts';
+import { openMailer } from './idp/email/mailer.ts';
+import { EmailVerification } from './idp/email/verification.ts';
+import { unverifiedExpiry } from './idp/email/expiry.ts';
+import type { ExpirySweep } from './idp/email/expiry.ts';
+import { contractForget } from './idp/erasure.ts';
+import type { VerifierForget } from './idp/erasure.ts';
 
-export type RunningServer = { url: string; metricsUrl: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
+export type RunningServer = {
+  url: string;
+  metricsUrl: string;
+  server: Server;
+  store: Store;
+  provider: Provider;
+  /** The erasure of accounts never confirmed; undefined when the verifier cannot be made to forget (see forgetAtVerifier). */
+  expiry: ExpirySweep | undefined;
+  close: () => Promise<void>;
+};
 
 export type ServerOptions = {
   /** Where the verification service is; required when config.verification.mode is 'embedded'. */
   verification?: Omit<VerificationSettings, 'portraits'>;
   /** The clock of time-based sign-in rules (face throttling waits); tests move it instead of sleeping. */
   now?: () => number;
+  /**
+   * Embedded verifier only: how it forgets an account (template, sessions), given by the entry
+   * layer (run.ts) as the IdP imports nothing from src/verifier. With a service over the network
+   * the v3 API is used. Without either, unconfirmed accounts are not expired (said at start).
+   */
+  forgetAtVerifier?: VerifierForget;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -90,7 +111,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const passkeys = new Passkeys(store, config.issuer);
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys });
+    const mailer = openMailer(config, log);
+    if (config.mail.smtpUrl) log.info({ mail: mailer.description, from: config.mail.from }, 'mail: address confirmation links go out by SMTP');
+    else log.warn({ mail: mailer.description }, 'mail: SMTP_URL unset, mails are NOT sent: they are written to DATA_DIR/outbox and to this log, links included (development only; set SMTP_URL and MAIL_FROM)');
+    const emails = new EmailVerification({ store, accounts, mailer, config, log, now: options.now });
+    verification.afterEnrolment = (accountId) => emails.afterEnrolment(accountId);
+    const forget = config.verification.mode === 'remote' ? contractForget(config, store) : options.forgetAtVerifier;
+    const expiry = forget ? unverifiedExpiry({ config, store, accounts, forget, log, now: options.now }) : undefined;
+    if (!expiry) log.warn('unconfirmed accounts are not expired: no way to make the embedded verifier forget them was given');
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, emails });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());
@@ -109,7 +138,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       server,
       store,
       provider,
+      expiry,
       close: async () => {
+        expiry?.stop();
+        mailer.close();
         await Promise.all([closeGracefully(server), metricsServer.close()]);
         await store.close();
       },

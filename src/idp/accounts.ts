@@ -10,6 +10,11 @@ export type Account = {
   emailVerified: boolean;
   created: number;
   enrolledAt: number | null;
+  /**
+   * Accounts made by sign-up: until when the address may stay unconfirmed; past it the account is
+   * erased (src/idp/email/expiry.ts). Absent for accounts the operator made and once confirmed.
+   */
+  unverifiedUntil?: number | null;
   /** Set when erasure starts: from then on the account is not found (users delete finishes it). */
   erasing?: boolean;
 };
@@ -18,6 +23,8 @@ const accountKey = (id: string) => `account:${id}`;
 const emailKey = (email: string) => `account-email:${normaliseEmail(email)}`;
 const enrolmentKey = (id: string) => `account-enrolment:${id}`;
 const ALL_ACCOUNTS = 'accounts';
+/** Accounts with an unverifiedUntil: what the expiry sweep reads (not every account). */
+const UNVERIFIED_ACCOUNTS = 'accounts:unverified';
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -49,7 +56,7 @@ export class Accounts {
   }
 
   /** Creates the account, or returns the existing one for that email (the email is the identity). */
-  async create(input: { email: string; name: string }): Promise<{ account: Account; created: boolean }> {
+  async create(input: { email: string; name: string; unverifiedUntil?: number }): Promise<{ account: Account; created: boolean }> {
     const id = randomUUID();
     const claimed = await this.#store.setIfAbsent(emailKey(input.email), id);
     if (!claimed) {
@@ -64,9 +71,11 @@ export class Accounts {
       emailVerified: false,
       created: Date.now(),
       enrolledAt: null,
+      ...(input.unverifiedUntil !== undefined ? { unverifiedUntil: input.unverifiedUntil } : {}),
     };
     await this.#store.set(accountKey(id), account);
     await this.#store.indexAdd(ALL_ACCOUNTS, id);
+    if (input.unverifiedUntil !== undefined) await this.#store.indexAdd(UNVERIFIED_ACCOUNTS, id);
     return { account, created: true };
   }
 
@@ -90,6 +99,30 @@ export class Accounts {
     return (await this.#store.get<string>(enrolmentKey(id))) === sessionId;
   }
 
+  /** The address is confirmed: email_verified from now on, and the account no longer expires. */
+  async markEmailVerified(id: string): Promise<boolean> {
+    const done = await this.#store.patch(accountKey(id), { emailVerified: true, unverifiedUntil: null });
+    await this.#store.indexRemove(UNVERIFIED_ACCOUNTS, id);
+    return done;
+  }
+
+  /** A new confirmation period (the mail goes out when the enrolment completes, maybe days after the form). */
+  async extendUnverified(id: string, until: number): Promise<boolean> {
+    const account = await this.findById(id);
+    if (!account || account.emailVerified || account.unverifiedUntil == null) return false;
+    return this.#store.patch(accountKey(id), { unverifiedUntil: Math.max(until, account.unverifiedUntil) });
+  }
+
+  /** Accounts whose confirmation period may have passed: the ids to look at (the caller checks each). */
+  async unverifiedIds(): Promise<string[]> {
+    return this.#store.indexMembers(UNVERIFIED_ACCOUNTS);
+  }
+
+  /** The index entry of an account that no longer exists (the sweep tidies as it goes). */
+  async dropUnverified(id: string): Promise<void> {
+    await this.#store.indexRemove(UNVERIFIED_ACCOUNTS, id);
+  }
+
   async list(): Promise<Account[]> {
     const ids = await this.#store.indexMembers(ALL_ACCOUNTS);
     const accounts = await Promise.all(ids.map((id) => this.findById(id)));
@@ -101,6 +134,7 @@ export class Accounts {
     if (!account) return false;
     await this.#store.delete(accountKey(id), emailKey(account.email), enrolmentKey(id));
     await this.#store.indexRemove(ALL_ACCOUNTS, id);
+    await this.#store.indexRemove(UNVERIFIED_ACCOUNTS, id);
     return true;
   }
 }

@@ -21,6 +21,8 @@ import { webhookRouter } from './webhook/index.ts';
 import { renderPage } from './views.ts';
 import type { Passkeys } from './passkeys/passkeys.ts';
 import { accountRouter } from './account/index.ts';
+import type { EmailVerification } from './email/verification.ts';
+import { emailRouter } from './email/routes.ts';
 import { createRequire } from 'node:module';
 
 export type AppDeps = {
@@ -33,6 +35,7 @@ export type AppDeps = {
   accounts: Accounts;
   verification: Verification;
   passkeys: Passkeys;
+  emails: EmailVerification;
 };
 
 /**
@@ -121,10 +124,12 @@ export function createApp(deps: AppDeps): Koa {
   // writes itself (it would choose its own rate-limit bucket and from_ip).
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops, keys: deps.cookieKeys });
   app.silent = true;
-  const { provider, store, config, accounts, verification, passkeys } = deps;
+  const { provider, store, config, accounts, verification, passkeys, emails } = deps;
   const csrfSecret = deps.cookieKeys[0]!;
   const ops = operationsRouter(deps);
-  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, passkeys, countLookup: lookupLimiter(store, config) });
+  const countLookup = lookupLimiter(store, config);
+  const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, passkeys, emails, countLookup });
+  const email = emailRouter({ accounts, emails, csrfSecret, countLookup });
   const account = accountRouter({ provider, accounts, passkeys, csrfSecret });
   const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret, verification, accounts });
   const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret, store, passkeys });
@@ -139,6 +144,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(webhooks.routes());
   app.use(callback.routes());
   app.use(account.routes());
+  app.use(email.routes());
   app.use(async (ctx) => {
     if (ctx.body !== undefined || ctx.status !== 404) return;
     // Everything else is the OAuth core's: hand over the raw request untouched.

@@ -9,6 +9,7 @@ import { HttpError, readForm } from '../../http/body.ts';
 import type { Accounts } from '../accounts.ts';
 import type { Verification } from '../signin/verification.ts';
 import type { Passkeys } from '../passkeys/passkeys.ts';
+import type { EmailVerification } from '../email/verification.ts';
 export { ensureDeviceCookie } from '../signin/verification.ts';
 import { csrfValid } from './csrf.ts';
 
@@ -20,6 +21,8 @@ export type InteractionDeps = {
   accounts: Accounts;
   verification: Verification;
   passkeys: Passkeys;
+  /** Address confirmation (the deadline of a sign-up's account). */
+  emails: EmailVerification;
   /** Counts one account lookup for this client IP; 429 past the limit (lookupLimiter). */
   countLookup: (ctx: Context) => Promise<void>;
 };

@@ -1,8 +1,10 @@
 // Sign-up: email and display name, then an enrolment (kyc) verification session. The account is
 // usable once that session is Approved (the verifier then holds the face template).
 //
-// Emails are not verified yet (email_verified is false): an unenrolled account can be claimed
-// by whoever completes its enrolment first, an enrolled one never through this page.
+// The address is confirmed after the enrolment, by a link in a mail (src/idp/email): until then
+// email_verified is false, and an account never confirmed is erased after
+// signup.unverifiedAccountDays. An unenrolled account can be claimed by whoever completes its
+// enrolment first, an enrolled one never through this page.
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { renderPage } from '../views.ts';
@@ -51,7 +53,8 @@ export function submitSignup(deps: InteractionDeps) {
     if (existing?.enrolledAt) {
       return renderSignup(ctx, deps, interaction, values, 'An account with this email already exists. Sign in instead.', 409);
     }
-    const account = existing ?? (await deps.accounts.create(parsed.data)).account;
+    // A sign-up's account expires unless its address is confirmed (src/idp/email).
+    const account = existing ?? (await deps.accounts.create({ ...parsed.data, unverifiedUntil: deps.emails.unverifiedDeadline() })).account;
     ctx.status = 303;
     ctx.redirect(await startVerification(ctx, deps.verification, { interaction, account, purpose: 'enrol' }));
   };

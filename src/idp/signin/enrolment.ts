@@ -18,5 +18,7 @@ export async function completeEnrolment(verification: Verification, accounts: Ac
     log.warn({ sessionId: attempt.sessionId, err: (err as Error).message }, 'could not keep the enrolment portrait'),
   );
   await accounts.markEnrolled(attempt.accountId);
+  // The face is the account's: now its address gets the confirmation link (not awaited).
+  verification.afterEnrolment?.(attempt.accountId);
   return true;
 }

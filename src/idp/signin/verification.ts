@@ -49,6 +49,8 @@ export type Verification = {
   throttle: FaceThrottle;
   risk: RiskPolicy;
   perIp: RateLimiter;
+  /** Called once an enrolment made an account's face (the address confirmation mail); set at start-up. */
+  afterEnrolment?: (accountId: string) => void;
 };
 
 export function createVerification(

@@ -12,17 +12,14 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../../config.ts';
 import type { Config } from '../../config.ts';
-import { DiditClient } from '../../didit/index.ts';
 import { openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 import { Accounts } from '../accounts.ts';
 import { PortraitVault } from '../signin/portraits.ts';
 
 import { UsageError } from '../../usage-error.ts';
-import { Attempts } from '../signin/attempts.ts';
-import { forgetAccountRecords } from '../adapter.ts';
+import { contractForget, eraseAccount } from '../erasure.ts';
 import { FaceThrottle } from '../signin/throttle.ts';
-import { DeviceHistory } from '../signin/risk.ts';
 import { Passkeys, describePasskey } from '../passkeys/passkeys.ts';
 import type { Account } from '../accounts.ts';
 
@@ -168,32 +165,10 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
     console.error(`selfie-idp: no account with email ${values.email}`);
     return 1;
   }
-  // First, nothing finds the account (no new sign-in can start); then its traces go; then it.
-  await accounts.markErasing(account.id);
-  let forgotten: { template: boolean; sessions: number };
-  if (config.verification.mode === 'remote') {
-    // The service's sessions go through its own API; the portrait is ours.
-    const client = new DiditClient({ baseUrl: config.verification.baseUrl, apiKey: config.verification.apiKey });
-    let page = await client.listSessions({ vendor_data: account.id, limit: 100 });
-    const all = [...page.results];
-    while (page.next) {
-      page = await client.listSessions({ vendor_data: account.id, limit: 100, offset: all.length });
-      all.push(...page.results);
-    }
-    for (const s of all) await client.deleteSession(s.session_id);
-    if (config.verification.portraitKey) await new PortraitVault(store, config.verification.portraitKey).delete(account.id);
-    forgotten = { template: true, sessions: all.length };
-  } else {
-    forgotten = await embedded.forget(store, account.id);
-  }
-  // The IdP's own traces of its sign-ins: which sign-in each verification session served, the
-  // face throttle, device history and passkeys, and oidc-provider's sessions, grants and tokens
-  // (a browser signed in as the account is signed out).
-  await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
-  await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
-  await new Passkeys(store, config.issuer).forgetAccount(account.id);
-  await forgetAccountRecords(store, account.id, account.email);
-  await accounts.delete(account.id);
+  // The verification service's part: over the v3 API for a service over the network; the
+  // embedded verifier's own code otherwise (the CLI runs without its HTTP server).
+  const forget = config.verification.mode === 'remote' ? contractForget(config, store) : (id: string) => embedded.forget(store, id);
+  const forgotten = await eraseAccount(config, store, forget, account);
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
   return 0;
 }

@@ -1,0 +1,135 @@
+// Confirming that the person who signed up reads mail at the address they gave. After an approved
+// sign-up (the face is the account's) one link goes to the address; opening it shows a confirm
+// page and the confirmation (a POST, so mail scanners that fetch links confirm nothing) sets
+// email_verified. The link's secret is 32 random bytes, kept in the store only as its SHA-256,
+// compared in constant time, single-use (the store's atomic take), and dead after
+// signup.verificationLinkHours; a new link replaces the old one. Mails per account are limited
+// over an hour by the store's rate limiter (shared by every instance on one Redis).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
+import type { RateLimiter, Store } from '../../store/index.ts';
+import type { Account, Accounts } from '../accounts.ts';
+import type { Mailer } from './mailer.ts';
+import { confirmationMail } from './message.ts';
+
+type Pending = { tokenHash: string; email: string; expiresAt: number };
+
+const pendingKey = (accountId: string) => `email-verification:${accountId}`;
+
+/** Erasure: the pending link of an account goes with it. */
+export async function forgetEmailVerification(store: Store, accountId: string): Promise<void> {
+  await store.delete(pendingKey(accountId));
+}
+
+const sha256 = (token: string) => createHash('sha256').update(token).digest();
+
+function sameHash(stored: string, token: string): boolean {
+  const expected = Buffer.from(stored, 'base64url');
+  const given = sha256(token);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export type SendResult = 'sent' | 'already-verified' | 'limited';
+export type CheckResult =
+  | { ok: true; account: Account }
+  | { ok: false; reason: 'verified'; account: Account }
+  /** No such account, no pending link (used, replaced, expired) or past its time. */
+  | { ok: false; reason: 'expired' }
+  /** A link exists but this is not it: altered or made up. */
+  | { ok: false; reason: 'invalid' };
+
+export class EmailVerification {
+  readonly #store: Store;
+  readonly #accounts: Accounts;
+  readonly #mailer: Mailer;
+  readonly #issuer: string;
+  readonly #settings: Config['signup'];
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #perAccount: RateLimiter;
+
+  constructor(deps: { store: Store; accounts: Accounts; mailer: Mailer; config: Config; log: Logger; now?: () => number }) {
+    this.#store = deps.store;
+    this.#accounts = deps.accounts;
+    this.#mailer = deps.mailer;
+    this.#issuer = deps.config.issuer;
+    this.#settings = deps.config.signup;
+    this.#now = deps.now ?? Date.now;
+    this.#log = deps.log;
+    this.#perAccount = deps.store.rateLimiter('idp:email-verification', { points: this.#settings.verificationMailsPerHour, durationSeconds: 3600 });
+  }
+
+  /** How long a sign-up's account may stay unconfirmed from now (its deadline). */
+  unverifiedDeadline(): number {
+    return this.#now() + this.#settings.unverifiedAccountDays * 24 * 3600 * 1000;
+  }
+
+  /**
+   * After an approved sign-up: the first link, once per account whichever of the webhook and the
+   * callback gets here first (set-if-absent). Not awaited by the request: a slow mail server does
+   * not hold the user's sign-in; a failure is logged and the link removed so a resend can go.
+   */
+  afterEnrolment(accountId: string): void {
+    void (async () => {
+      const account = await this.#accounts.findById(accountId);
+      if (!account || account.emailVerified || account.unverifiedUntil == null) return;
+      await this.#accounts.extendUnverified(account.id, this.unverifiedDeadline());
+      const { token, pending } = this.#newLink(account);
+      if (!(await this.#store.setIfAbsent(pendingKey(account.id), pending, { ttl: this.#ttlSeconds() }))) return;
+      await this.#perAccount.consume(account.id);
+      await this.#mail(account, token);
+    })().catch((err: unknown) => this.#log.error({ accountId, err: (err as Error).message }, 'could not send the address confirmation mail'));
+  }
+
+  /** A new link (the old one stops working), unless the account is confirmed or over its mails for the hour. */
+  async resend(account: Account): Promise<SendResult> {
+    if (account.emailVerified) return 'already-verified';
+    const budget = await this.#perAccount.consume(account.id);
+    if (!budget.allowed) return 'limited';
+    const { token, pending } = this.#newLink(account);
+    await this.#store.set(pendingKey(account.id), pending, { ttl: this.#ttlSeconds() });
+    await this.#mail(account, token);
+    return 'sent';
+  }
+
+  /** Whether this link may confirm; reads only (the confirm page's GET). */
+  async check(accountId: string, token: string): Promise<CheckResult> {
+    const account = await this.#accounts.findById(accountId);
+    if (!account) return { ok: false, reason: 'expired' };
+    if (account.emailVerified) return { ok: false, reason: 'verified', account };
+    const pending = await this.#store.get<Pending>(pendingKey(accountId));
+    if (!pending || pending.email !== account.email) return { ok: false, reason: 'expired' };
+    if (!sameHash(pending.tokenHash, token)) return { ok: false, reason: 'invalid' };
+    if (this.#now() >= pending.expiresAt) return { ok: false, reason: 'expired' };
+    return { ok: true, account };
+  }
+
+  /** The confirmation: of concurrent posts of one link exactly one takes it; then email_verified. */
+  async confirm(accountId: string, token: string): Promise<CheckResult> {
+    const checked = await this.check(accountId, token);
+    if (!checked.ok) return checked;
+    const taken = await this.#store.take<Pending>(pendingKey(accountId));
+    // Used by a concurrent post, or replaced by a resend in between: this link is spent.
+    if (!taken || !sameHash(taken.tokenHash, token)) return { ok: false, reason: 'expired' };
+    await this.#accounts.markEmailVerified(accountId);
+    this.#log.info({ accountId }, 'email address confirmed');
+    return { ok: true, account: { ...checked.account, emailVerified: true, unverifiedUntil: null } };
+  }
+
+  #ttlSeconds(): number {
+    return this.#settings.verificationLinkHours * 3600;
+  }
+
+  #newLink(account: Account): { token: string; pending: Pending } {
+    const token = randomBytes(32).toString('base64url');
+    return { token, pending: { tokenHash: sha256(token).toString('base64url'), email: account.email, expiresAt: this.#now() + this.#ttlSeconds() * 1000 } };
+  }
+
+  async #mail(account: Account, token: string): Promise<void> {
+    const link = `${this.#issuer}/email/verify?account=${encodeURIComponent(account.id)}&token=${token}`;
+    const current = await this.#accounts.findById(account.id);
+    await this.#mailer.send(confirmationMail({ to: account.email, name: account.name, link, linkHours: this.#settings.verificationLinkHours, removeAt: current?.unverifiedUntil ?? null }));
+    this.#log.info({ accountId: account.id, via: this.#mailer.description }, 'address confirmation mail sent');
+  }
+}
