@@ -145,6 +145,23 @@ export async function startDiditDouble(): Promise<DiditDouble> {
       res.writeHead(204);
       return res.end();
     }
+    // GET /v3/sessions/?vendor_data=&status=&workflow_id=&offset=&limit= → a page, as documented.
+    if (req.method === 'GET' && url.pathname === '/v3/sessions/') {
+      const q = url.searchParams;
+      const matching = [...sessions.values()].filter(
+        (x) => (!q.has('vendor_data') || x.vendor_data === q.get('vendor_data')) && (!q.has('status') || x.status === q.get('status')) && (!q.has('workflow_id') || x.workflow_id === q.get('workflow_id')),
+      );
+      const offset = Number(q.get('offset') ?? 0);
+      const limit = Number(q.get('limit') ?? 50);
+      const page = matching.slice(offset, offset + limit);
+      const next = offset + limit < matching.length ? `${base}/v3/sessions/?offset=${offset + limit}&limit=${limit}` : null;
+      return json(res, 200, {
+        count: matching.length,
+        next,
+        previous: null,
+        results: page.map((x) => ({ session_id: x.session_id, session_number: x.session_number, status: x.status, workflow_id: x.workflow_id, vendor_data: x.vendor_data, created_at: x.created_at })),
+      });
+    }
     const decided = /^\/v3\/session\/([^/]+)\/decision\/$/.exec(url.pathname);
     if (req.method === 'GET' && decided && double.failDecisions) return json(res, 503, { detail: 'Service unavailable.' });
     if (req.method === 'GET' && decided) {

@@ -2,7 +2,7 @@
 // so `npm start` works with no setup: each mail is written to DATA_DIR/outbox/ (one .eml file,
 // 0600, as the rest of DATA_DIR) and to the log, link included. Said at start-up.
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config.ts';
@@ -44,7 +44,9 @@ function outboxMailer(dir: string, from: string, log: Logger): Mailer {
       ensurePrivateDir(dir);
       const info = await compose.sendMail(mail);
       const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`);
-      await writeFile(file, info.message as Buffer, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+      // Whole or not at all: written beside, then renamed into place.
+      await writeFile(`${file}.part`, info.message as Buffer, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+      await rename(`${file}.part`, file);
       log.warn({ to: mail.to, subject: mail.subject, file, text: mail.text }, 'mail NOT sent (SMTP_URL unset): written to the development outbox');
     },
     close: () => compose.close(),

@@ -13,13 +13,19 @@ import type { Account, Accounts } from '../accounts.ts';
 import type { Mailer } from './mailer.ts';
 import { confirmationMail } from './message.ts';
 
-type Pending = { tokenHash: string; email: string; expiresAt: number };
+/** replacedHashes: the links a resend made dead, so that they are told apart from altered ones. */
+type Pending = { tokenHash: string; email: string; expiresAt: number; replacedHashes?: string[] };
+const KEEP_REPLACED = 5;
 
 const pendingKey = (accountId: string) => `email-verification:${accountId}`;
 
-/** Erasure: the pending link of an account goes with it. */
+const MAILS_LIMITER = 'idp:email-verification';
+
+/** Erasure: the pending link of an account and its mail counter go with it. */
 export async function forgetEmailVerification(store: Store, accountId: string): Promise<void> {
   await store.delete(pendingKey(accountId));
+  // On Redis the counter is a key named after the account (the limit given here does not matter to a reset).
+  await store.rateLimiter(MAILS_LIMITER, { points: 1, durationSeconds: 1 }).reset(accountId);
 }
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest();
@@ -57,7 +63,7 @@ export class EmailVerification {
     this.#settings = deps.config.signup;
     this.#now = deps.now ?? Date.now;
     this.#log = deps.log;
-    this.#perAccount = deps.store.rateLimiter('idp:email-verification', { points: this.#settings.verificationMailsPerHour, durationSeconds: 3600 });
+    this.#perAccount = deps.store.rateLimiter(MAILS_LIMITER, { points: this.#settings.verificationMailsPerHour, durationSeconds: 3600 });
   }
 
   /** How long a sign-up's account may stay unconfirmed from now (its deadline). */
@@ -88,6 +94,8 @@ export class EmailVerification {
     const budget = await this.#perAccount.consume(account.id);
     if (!budget.allowed) return 'limited';
     const { token, pending } = this.#newLink(account);
+    const before = await this.#store.get<Pending>(pendingKey(account.id));
+    if (before) pending.replacedHashes = [before.tokenHash, ...(before.replacedHashes ?? [])].slice(0, KEEP_REPLACED);
     await this.#store.set(pendingKey(account.id), pending, { ttl: this.#ttlSeconds() });
     await this.#mail(account, token);
     return 'sent';
@@ -100,7 +108,10 @@ export class EmailVerification {
     if (account.emailVerified) return { ok: false, reason: 'verified', account };
     const pending = await this.#store.get<Pending>(pendingKey(accountId));
     if (!pending || pending.email !== account.email) return { ok: false, reason: 'expired' };
-    if (!sameHash(pending.tokenHash, token)) return { ok: false, reason: 'invalid' };
+    if (!sameHash(pending.tokenHash, token)) {
+      const replaced = (pending.replacedHashes ?? []).some((hash) => sameHash(hash, token));
+      return { ok: false, reason: replaced ? 'expired' : 'invalid' };
+    }
     if (this.#now() >= pending.expiresAt) return { ok: false, reason: 'expired' };
     return { ok: true, account };
   }
