@@ -80,6 +80,8 @@ export async function startTestServer(
     /** Other sections of config/default.json to change (e.g. { risk: { ipListsReloadSeconds: 0 } }). */
     config?: Record<string, Record<string, unknown>>;
     now?: () => number;
+    /** Embedded verifier: how it forgets an account (what src/run.ts gives); unset, accounts never confirmed are not expired. */
+    forgetAtVerifier?: ServerOptions['forgetAtVerifier'];
   } = {},
 ): Promise<TestServer> {
   const data = options.dataDir ? { dir: options.dataDir, remove: () => {} } : tempDir('idp');
@@ -112,6 +114,7 @@ export async function startTestServer(
   const running = await startServer(config, createLogger(config.logLevel, sink), {
     verification: config.verification.mode === 'embedded' ? (options.verification ?? UNREACHABLE_VERIFIER) : undefined,
     now: options.now,
+    forgetAtVerifier: options.forgetAtVerifier,
   });
   return {
     ...running,
