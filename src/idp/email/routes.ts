@@ -62,10 +62,10 @@ export function emailRouter({ accounts, emails, csrfSecret, countLookup }: Deps)
     await countLookup(ctx);
     const account = await accounts.findById(accountId);
     if (!account) return page(ctx, 410, { heading: 'No account waits for this address', message: 'The account was removed or never finished. Sign up again from the application.' });
-    const sent = await emails.resend(account);
-    if (sent === 'already-verified') return page(ctx, 200, { heading: 'Address confirmed', message: `${account.email} is already confirmed. There is nothing more to do.` });
-    if (sent === 'limited') {
-      ctx.set('Retry-After', '3600');
+    const result = await emails.resend(account);
+    if (result.sent === 'already-verified') return page(ctx, 200, { heading: 'Address confirmed', message: `${account.email} is already confirmed. There is nothing more to do.` });
+    if (result.sent === 'limited') {
+      ctx.set('Retry-After', String(result.retryAfterSeconds));
       return page(ctx, 429, { heading: 'Too many mails', message: 'We already sent several links to this address in the last hour. Use the newest one, or try again later.' });
     }
     await page(ctx, 200, { heading: 'A new link is on its way', message: `We sent a new link to ${account.email}. Earlier links no longer work.` });

@@ -36,7 +36,7 @@ function sameHash(stored: string, token: string): boolean {
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export type SendResult = 'sent' | 'already-verified' | 'limited';
+export type SendResult = { sent: 'sent' | 'already-verified' } | { sent: 'limited'; retryAfterSeconds: number };
 export type CheckResult =
   | { ok: true; account: Account }
   | { ok: false; reason: 'verified'; account: Account }
@@ -90,15 +90,15 @@ export class EmailVerification {
 
   /** A new link (the old one stops working), unless the account is confirmed or over its mails for the hour. */
   async resend(account: Account): Promise<SendResult> {
-    if (account.emailVerified) return 'already-verified';
+    if (account.emailVerified) return { sent: 'already-verified' };
     const budget = await this.#perAccount.consume(account.id);
-    if (!budget.allowed) return 'limited';
+    if (!budget.allowed) return { sent: 'limited', retryAfterSeconds: budget.resetSeconds };
     const { token, pending } = this.#newLink(account);
     const before = await this.#store.get<Pending>(pendingKey(account.id));
     if (before) pending.replacedHashes = [before.tokenHash, ...(before.replacedHashes ?? [])].slice(0, KEEP_REPLACED);
     await this.#store.set(pendingKey(account.id), pending, { ttl: this.#ttlSeconds() });
     await this.#mail(account, token);
-    return 'sent';
+    return { sent: 'sent' };
   }
 
   /** Whether this link may confirm; reads only (the confirm page's GET). */

@@ -94,6 +94,9 @@ async function describeAccount(a: Account, throttle: FaceThrottle) {
     email: a.email,
     name: a.name,
     enrolled: a.enrolledAt !== null,
+    email_verified: a.emailVerified,
+    // Sign-up accounts whose address is not confirmed are erased at this time (docs/signin.md, Verified emails).
+    unverified_until: a.unverifiedUntil ? new Date(a.unverifiedUntil).toISOString() : null,
     created_at: new Date(a.created).toISOString(),
     face_failures: face.failures,
     face_last_failure_at: face.lastFailureAt === null ? null : new Date(face.lastFailureAt).toISOString(),
