@@ -64,6 +64,13 @@ const fileDefaultsSchema = z.object({
     ipListsReloadSeconds: z.number().min(0).max(3600),
   }),
   passkeys: z.object({ offerAfterFaceSignin: z.boolean() }),
+  /** The operator console (src/idp/admin). */
+  admin: z.object({
+    requiredAcr: z.enum([ACR.mfa, ACR.faceActive, ACR.face], `must be ${ACR.mfa}, ${ACR.faceActive} or ${ACR.face}`),
+    idleMinutes: z.number().int().min(1).max(240),
+    /** Sign-ins kept per account (time, acr/amr, IP, device), shown on /account and in the console. */
+    signinHistoryLength: z.number().int().min(1).max(200),
+  }),
 });
 
 const bool = z
@@ -152,6 +159,7 @@ export type Config = {
   throttle: z.infer<typeof fileDefaultsSchema>['throttle'];
   risk: z.infer<typeof fileDefaultsSchema>['risk'];
   passkeys: z.infer<typeof fileDefaultsSchema>['passkeys'];
+  admin: z.infer<typeof fileDefaultsSchema>['admin'];
   /** IP_LISTS_DIR: where the operator's CIDR lists are (src/risk/ip-lists.ts). */
   ipListsDir: string;
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
@@ -278,6 +286,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     throttle: defaults.data.throttle,
     risk: defaults.data.risk,
     passkeys: defaults.data.passkeys,
+    admin: defaults.data.admin,
     ipListsDir: ipListsDir(env, resolvePath(env, 'DATA_DIR', e.DATA_DIR)),
     verification,
   };

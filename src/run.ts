@@ -52,6 +52,11 @@ export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Lo
         },
       };
     }
+    if (config.verification.mode === 'embedded') {
+      // Erasure and enrolment reset from the console: the embedded verifier's own forget.
+      const { embeddedVerifierUsers } = await import('./users-embedded.ts');
+      verification.forgetAtVerifier = embeddedVerifierUsers().forget;
+    }
     const idp = await startServer(config, log, verification);
     closers.push(idp.close);
 

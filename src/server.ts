@@ -25,6 +25,10 @@ import { startMetricsServer } from './ops/metrics-server.ts';
 import { openStore } from './store/index.ts';
 import { checkDataDir } from './store/data-dir.ts';
 import type { Store } from './store/index.ts';
+import { CONSOLE_CLIENT_ID, consoleClientMetadata } from './idp/admin/client.ts';
+import { SigninHistory } from './idp/signin/history.ts';
+import { forgetOverContract } from './idp/users/erase.ts';
+import type { ForgetAtVerifier, Forgotten } from './idp/users/erase.ts';
 
 export type RunningServer = { url: string; metricsUrl: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
 
@@ -33,6 +37,11 @@ export type ServerOptions = {
   verification?: Omit<VerificationSettings, 'portraits'>;
   /** The clock of time-based sign-in rules (face throttling waits); tests move it instead of sleeping. */
   now?: () => number;
+  /**
+   * The embedded verifier's own forget (template and sessions), given by the entry layer (run.ts);
+   * without it erasure goes over the v3 contract (the account's sessions deleted one by one).
+   */
+  forgetAtVerifier?: (store: Store, accountId: string) => Promise<Forgotten>;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -70,7 +79,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     else log.info({ source: signing.source, kids: signing.jwks.keys.map((k) => k.kid) }, 'signing keys loaded');
     if (cookies.generated) log.warn({ source: cookies.source }, 'GENERATED NEW COOKIE KEYS on first start and stored them; set COOKIE_KEYS or COOKIE_KEYS_FILE in production');
 
-    const clients = loadClients(config.clientsFile);
+    const fileClients = loadClients(config.clientsFile);
+    if (fileClients.some((c) => c.client_id === CONSOLE_CLIENT_ID)) throw new Error(`CLIENTS_FILE: client_id "${CONSOLE_CLIENT_ID}" is the operator console's own; choose another`);
+    // The operator console signs in through this provider as an internal client (admin/client.ts).
+    const clients = [...fileClients, consoleClientMetadata(config.issuer, cookies.keys[0]!)];
     const provider = createProvider({ config, store, jwks: signing.jwks, cookieKeys: cookies.keys, clients });
     await validateClients(provider, clients);
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
@@ -90,7 +102,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const passkeys = new Passkeys(store, config.issuer);
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys });
+    const history = new SigninHistory(store, config.admin.signinHistoryLength);
+    const forget: ForgetAtVerifier = options.forgetAtVerifier
+      ? (accountId) => options.forgetAtVerifier!(store, accountId)
+      : forgetOverContract(verification.client, store, config.verification.mode === 'remote' ? config.verification.portraitKey : undefined);
+    let listening: string | undefined;
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, history, forget, internalUrl: () => listening });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());
@@ -101,6 +118,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       await metricsServer.close();
       throw err;
     }
+    listening = url;
     log.info({ url, issuer: config.issuer, clients: clients.map((c) => c.client_id) }, 'selfie-idp listening');
 
     return {

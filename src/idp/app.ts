@@ -22,6 +22,9 @@ import { renderPage } from './views.ts';
 import type { Passkeys } from './passkeys/passkeys.ts';
 import { accountRouter } from './account/index.ts';
 import { createRequire } from 'node:module';
+import { consoleRouter } from './admin/index.ts';
+import type { SigninHistory } from './signin/history.ts';
+import type { ForgetAtVerifier } from './users/erase.ts';
 
 export type AppDeps = {
   config: Config;
@@ -33,6 +36,12 @@ export type AppDeps = {
   accounts: Accounts;
   verification: Verification;
   passkeys: Passkeys;
+  /** Last sign-ins per account (signin/history.ts). */
+  history: SigninHistory;
+  /** The service's half of erasure and enrolment reset (users/erase.ts). */
+  forget: ForgetAtVerifier;
+  /** Where this instance listens, once it does: the console's requests to its own provider go there. */
+  internalUrl: () => string | undefined;
 };
 
 /**
@@ -125,7 +134,8 @@ export function createApp(deps: AppDeps): Koa {
   const csrfSecret = deps.cookieKeys[0]!;
   const ops = operationsRouter(deps);
   const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, passkeys, countLookup: lookupLimiter(store, config) });
-  const account = accountRouter({ provider, accounts, passkeys, csrfSecret });
+  const account = accountRouter({ provider, accounts, passkeys, csrfSecret, config, store, history: deps.history, forget: deps.forget, devices: verification.risk.devices });
+  const admin = consoleRouter({ config, store, accounts, passkeys, verification, history: deps.history, forget: deps.forget, cookieKey: csrfSecret, internalUrl: deps.internalUrl });
   const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret, verification, accounts });
   const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret, store, passkeys });
   const handleOidc = provider.callback();
@@ -133,12 +143,18 @@ export function createApp(deps: AppDeps): Koa {
   app.use(observe(deps.log, deps.metrics));
   app.use(securityHeaders(deps.config.issuer.startsWith('https:')));
   app.use(errorPages());
+  app.use(async (ctx, next) => {
+    // Where a finished sign-in is recorded (signin/history.ts noteSignin).
+    ctx.state.signinHistory = deps.history;
+    await next();
+  });
   app.use(ops.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(webhooks.routes());
   app.use(callback.routes());
   app.use(account.routes());
+  app.use(admin.routes());
   app.use(async (ctx) => {
     if (ctx.body !== undefined || ctx.status !== 404) return;
     // Everything else is the OAuth core's: hand over the raw request untouched.

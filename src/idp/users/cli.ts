@@ -6,6 +6,8 @@
 //   users unlock --email E                             → resets the face throttle (consecutive failures)
 //   users passkeys --email E                           → the account's passkeys, one JSON line each
 //   users passkey-remove --email E --id ID             → removes one passkey of the account
+//   users grant-operator --email E                     → the account may enter /admin
+//   users revoke-operator --email E                    → it may not any more
 // They work on the same store (DATA_DIR or REDIS_URL) as the running server.
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -19,12 +21,12 @@ import { Accounts } from '../accounts.ts';
 import { PortraitVault } from '../signin/portraits.ts';
 
 import { UsageError } from '../../usage-error.ts';
-import { Attempts } from '../signin/attempts.ts';
-import { forgetAccountRecords } from '../adapter.ts';
 import { FaceThrottle } from '../signin/throttle.ts';
-import { DeviceHistory } from '../signin/risk.ts';
+import { eraseAccount, forgetOverContract } from './erase.ts';
+import type { ForgetAtVerifier } from './erase.ts';
 import { Passkeys, describePasskey } from '../passkeys/passkeys.ts';
 import type { Account } from '../accounts.ts';
+import { AuditLog, auditSubject } from '../audit.ts';
 
 /**
  * What `users` needs from the embedded verifier (no verification service over the network):
@@ -97,6 +99,7 @@ async function describeAccount(a: Account, throttle: FaceThrottle) {
     email: a.email,
     name: a.name,
     enrolled: a.enrolledAt !== null,
+    operator: a.operator === true,
     created_at: new Date(a.created).toISOString(),
     face_failures: face.failures,
     face_last_failure_at: face.lastFailureAt === null ? null : new Date(face.lastFailureAt).toISOString(),
@@ -139,7 +142,7 @@ async function removePasskey(config: Config, store: Store, args: string[]): Prom
   if (!values.email || !values.id) throw new UsageError('users passkey-remove: --email and --id are required');
   const account = await findByEmailArg(store, 'passkey-remove', ['--email', values.email]);
   if (!account) return 1;
-  if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id))) {
+  if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id, 'cli'))) {
     console.error(`selfie-idp: ${values.email} has no passkey ${values.id}`);
     return 1;
   }
@@ -154,6 +157,7 @@ async function unlock(config: Config, store: Store, args: string[]): Promise<num
   const throttle = new FaceThrottle(store, config.throttle);
   const before = await throttle.state(account.id);
   await throttle.reset(account.id);
+  await new AuditLog(store).append('account.throttle_unlocked', { actor: 'cli', subject: auditSubject(account.id) });
   console.log(JSON.stringify({ account_id: account.id, email: account.email, unlocked: true, face_failures_before: before.failures, face_disabled_before: before.disabled }));
   return 0;
 }
@@ -168,40 +172,33 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
     console.error(`selfie-idp: no account with email ${values.email}`);
     return 1;
   }
-  // First, nothing finds the account (no new sign-in can start); then its traces go; then it.
-  await accounts.markErasing(account.id);
-  let forgotten: { template: boolean; sessions: number };
+  let forget: ForgetAtVerifier;
   if (config.verification.mode === 'remote') {
     // The service's sessions go through its own API; the portrait is ours.
     const client = new DiditClient({ baseUrl: config.verification.baseUrl, apiKey: config.verification.apiKey });
-    let page = await client.listSessions({ vendor_data: account.id, limit: 100 });
-    const all = [...page.results];
-    while (page.next) {
-      page = await client.listSessions({ vendor_data: account.id, limit: 100, offset: all.length });
-      all.push(...page.results);
-    }
-    for (const s of all) await client.deleteSession(s.session_id);
-    if (config.verification.portraitKey) await new PortraitVault(store, config.verification.portraitKey).delete(account.id);
-    forgotten = { template: true, sessions: all.length };
+    forget = forgetOverContract(client, store, config.verification.portraitKey);
   } else {
-    forgotten = await embedded.forget(store, account.id);
+    forget = (accountId) => embedded.forget(store, accountId);
   }
-  // The IdP's own traces of its sign-ins: which sign-in each verification session served, the
-  // face throttle, device history and passkeys, and oidc-provider's sessions, grants and tokens
-  // (a browser signed in as the account is signed out).
-  await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
-  await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
-  await new Passkeys(store, config.issuer).forgetAccount(account.id);
-  await forgetAccountRecords(store, account.id, account.email);
-  await accounts.delete(account.id);
+  const forgotten = await eraseAccount(config, store, account, forget, 'cli');
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
+  return 0;
+}
+
+/** The operator role: who may enter /admin (docs/operations.md, Operator console). */
+async function setOperator(store: Store, args: string[], operator: boolean): Promise<number> {
+  const command = operator ? 'grant-operator' : 'revoke-operator';
+  const account = await findByEmailArg(store, command, args);
+  if (!account) return 1;
+  await new Accounts(store).setOperator(account.id, operator, 'cli');
+  console.log(JSON.stringify({ account_id: account.id, email: account.email, operator }));
   return 0;
 }
 
 export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers): Promise<number> {
   const [sub, ...rest] = args;
-  if (!['enrol', 'list', 'delete', 'show', 'unlock', 'passkeys', 'passkey-remove'].includes(sub ?? '')) {
-    throw new UsageError(`users: expected "enrol", "list", "show", "unlock", "passkeys", "passkey-remove" or "delete", got ${sub ?? 'nothing'}`);
+  if (!['enrol', 'list', 'delete', 'show', 'unlock', 'passkeys', 'passkey-remove', 'grant-operator', 'revoke-operator'].includes(sub ?? '')) {
+    throw new UsageError(`users: expected "enrol", "list", "show", "unlock", "passkeys", "passkey-remove", "grant-operator", "revoke-operator" or "delete", got ${sub ?? 'nothing'}`);
   }
   const config = loadConfig();
   const store = await openStore(config);
@@ -212,6 +209,7 @@ export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers):
     if (sub === 'unlock') return await unlock(config, store, rest);
     if (sub === 'passkeys') return await listPasskeys(config, store, rest);
     if (sub === 'passkey-remove') return await removePasskey(config, store, rest);
+    if (sub === 'grant-operator' || sub === 'revoke-operator') return await setOperator(store, rest, sub === 'grant-operator');
     return await remove(config, store, embedded, rest);
   } finally {
     await store.close();
