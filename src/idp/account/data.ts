@@ -5,6 +5,7 @@ import type { Account } from '../accounts.ts';
 import { describePasskey } from '../passkeys/passkeys.ts';
 import type { Passkey } from '../passkeys/passkeys.ts';
 import type { SigninRecord } from '../signin/history.ts';
+import { deviceFingerprint } from '../signin/history.ts';
 import type { DeviceRecord } from '../signin/risk.ts';
 
 export function accountData(account: Account, parts: { passkeys: Passkey[]; devices: Record<string, DeviceRecord>; signins: SigninRecord[] }) {
@@ -17,7 +18,7 @@ export function accountData(account: Account, parts: { passkeys: Passkey[]; devi
       enrolled_at: iso(account.enrolledAt),
       template: account.enrolledAt !== null ? 'A face template made from your enrolment selfie is kept, encrypted, by the verification service. It is not included here: it is a set of numbers only the face matcher can use.' : null,
     },
-    devices: Object.entries(parts.devices).map(([id, d]) => ({ id: id.slice(0, 10), first_seen: iso(d.firstSeen), last_seen: iso(d.lastSeen), last_approved_at: iso(d.lastApprovedAt) })),
+    devices: Object.entries(parts.devices).map(([id, d]) => ({ id: deviceFingerprint(id), first_seen: iso(d.firstSeen), last_seen: iso(d.lastSeen), last_approved_at: iso(d.lastApprovedAt) })),
     passkeys: parts.passkeys.map(describePasskey),
     signins: parts.signins,
   };

@@ -14,6 +14,7 @@ import { csrfToken, csrfValid } from '../interaction/csrf.ts';
 import { describePasskey } from '../passkeys/passkeys.ts';
 import type { Passkeys } from '../passkeys/passkeys.ts';
 import type { SigninHistory } from '../signin/history.ts';
+import { deviceFingerprint } from '../signin/history.ts';
 import type { DeviceHistory } from '../signin/risk.ts';
 import { eraseAccount } from '../users/erase.ts';
 import type { ForgetAtVerifier } from '../users/erase.ts';
@@ -64,7 +65,7 @@ export function accountRouter(deps: Deps): Router {
       title: 'Your account',
       account,
       passkeys: keys.map(describePasskey),
-      devices: Object.entries(devices).map(([id, d]) => ({ id: id.slice(0, 10), ...d })),
+      devices: Object.entries(devices).map(([id, d]) => ({ id: deviceFingerprint(id), ...d })),
       signins: signins.slice(0, 10),
       csrf: token(w.sessionId),
       notice: NOTICES[String(ctx.query.done ?? (ctx.query.removed === '1' ? 'removed' : ''))] ?? null,

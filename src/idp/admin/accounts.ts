@@ -9,6 +9,7 @@ import { AuditLog, auditSubject } from '../audit.ts';
 import { describePasskey } from '../passkeys/passkeys.ts';
 import type { Passkeys } from '../passkeys/passkeys.ts';
 import type { SigninHistory } from '../signin/history.ts';
+import { deviceFingerprint } from '../signin/history.ts';
 import type { DeviceHistory } from '../signin/risk.ts';
 import type { FaceThrottle } from '../signin/throttle.ts';
 import { eraseAccount } from '../users/erase.ts';
@@ -56,7 +57,7 @@ export function accountDetail(deps: AccountsDeps) {
       subject: auditSubject(account.id),
       passkeys: passkeys.map(describePasskey),
       face,
-      devices: Object.entries(devices).map(([id, d]) => ({ id: id.slice(0, 10), ...d })),
+      devices: Object.entries(devices).map(([id, d]) => ({ id: deviceFingerprint(id), ...d })),
       signins,
       trail: trail.entries,
       notice: NOTICES[String(ctx.query.done ?? '')] ?? null,

@@ -50,8 +50,13 @@ export async function noteSignin(ctx: Context, login: { accountId: string; acr: 
     amr: login.amr,
     ip: ctx.ip,
     // The device cookie is a bearer of trust (risk.ts): shown as a short fingerprint, never itself.
-    device: device ? createHash('sha256').update(device).digest('hex').slice(0, 10) : null,
+    device: device ? deviceFingerprint(device) : null,
     userAgent: ctx.get('user-agent').slice(0, 200) || null,
   };
   await history.record(login.accountId, entry).catch((err: unknown) => (ctx.state.log as { warn: Function } | undefined)?.warn({ err: (err as Error).message }, 'sign-in history not recorded'));
+}
+
+/** How a device is shown (console, account page, data export): a short hash, never the cookie's value. */
+export function deviceFingerprint(deviceId: string): string {
+  return createHash('sha256').update(deviceId).digest('hex').slice(0, 10);
 }
