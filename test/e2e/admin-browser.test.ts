@@ -239,7 +239,7 @@ describe('operator console and account page in Chromium (embedded verifier, real
     await page.close();
   }, 120_000);
 
-  it('sessions: filters, detail page, CSV export with formula cells neutralised', async () => {
+  it('sessions: filters, detail page, blocklist button, CSV export with formula cells neutralised', async () => {
     const page = await operator.newPage();
     await page.goto(`${issuer}/admin/sessions?status=Approved`);
     await inspect(page, 'admin-sessions');
@@ -250,6 +250,10 @@ describe('operator console and account page in Chromium (embedded verifier, real
     await rows.first().getByRole('link').click();
     await page.getByRole('heading', { name: 'Face blocklist' }).waitFor();
     await inspect(page, 'admin-session');
+    // The face blocklist (the verifier's POST /v3/blocklist/add/): the operator puts this face on it.
+    await page.getByRole('button', { name: 'Add this face to the blocklist' }).click();
+    await page.getByText('The face of this session is on the blocklist.').waitFor({ timeout: 15_000 });
+    expect((await new AuditLog(stack.idp.store).list({ action: 'session.blocklisted' })).entries[0]).toMatchObject({ subject: auditSubject(howardId) });
     const csv = await operator.request.get(`${issuer}/admin/sessions.csv?account=howard@example.com`);
     expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\r\n');

@@ -3,7 +3,7 @@
 // neutralised, audit.ts csvCell). The service filters by status, workflow and account; dates
 // are filtered here.
 import type { Context } from 'koa';
-import { SESSION_STATUSES } from '../../didit/index.ts';
+import { DiditApiError, SESSION_STATUSES } from '../../didit/index.ts';
 import type { DiditClient, ListSessionsQuery, ReceivedSessionList, SessionStatus } from '../../didit/index.ts';
 import { HttpError } from '../../http/body.ts';
 import type { Accounts } from '../accounts.ts';
@@ -99,16 +99,19 @@ export function exportCsv(deps: SessionsDeps) {
 
 /**
  * POST /admin/sessions/:id/blocklist: the face of this session goes on the service's face
- * blocklist (POST /v3/blocklist/add/, built beside this console: DiditClient.addToBlocklist).
+ * blocklist (POST /v3/blocklist/add/ {session_id, blocklist_face: true}: DiditClient.addToBlocklist).
  */
 export function blocklist(deps: SessionsDeps) {
   return async (ctx: Context) => {
     const id = ctx.params.id!;
-    const add = (deps.client as unknown as { addToBlocklist?: (sessionId: string) => Promise<unknown> }).addToBlocklist;
-    if (typeof add !== 'function') throw new HttpError(501, 'The face blocklist is not available in this version.');
     const decision = await deps.client.getDecision(id).catch(() => undefined);
     if (!decision) throw new HttpError(404, 'There is no such verification session.');
-    await add.call(deps.client, id);
+    try {
+      await deps.client.addToBlocklist(id);
+    } catch (err) {
+      if (err instanceof DiditApiError && err.status < 500) throw new HttpError(409, `The verification service refused: ${JSON.stringify(err.body).slice(0, 300)}`);
+      throw err;
+    }
     await deps.audit.append('session.blocklisted', { actor: auditSubject(consoleState(ctx).console.accountId), subject: decision.vendor_data ? auditSubject(decision.vendor_data) : null, details: { session_id: id } });
     ctx.status = 303;
     ctx.redirect(`/admin/sessions/${encodeURIComponent(id)}?blocklisted=1`);

@@ -3,18 +3,22 @@
 // and media links only where the service retains media (it gives URLs then).
 import type { ReceivedDecision } from '../../didit/index.ts';
 
+type ViewWarning = { risk: string; text: string; account: string | null };
+
 export type SessionView = {
   id: string;
   status: string;
   workflow: string;
   accountId: string | null;
   createdAt: string | null;
-  blocks: { name: string; status: string; score: number | null; lines: string[]; warnings: { risk: string; text: string }[]; media: { label: string; url: string }[] }[];
-  warnings: { risk: string; text: string }[];
+  blocks: { name: string; status: string; score: number | null; lines: string[]; warnings: ViewWarning[]; media: { label: string; url: string }[] }[];
+  warnings: ViewWarning[];
 };
 
-type Warning = { risk: string; short_description?: string; long_description?: string };
-const warningsOf = (w: Warning[] | undefined) => (w ?? []).map((x) => ({ risk: x.risk, text: x.short_description ?? x.long_description ?? '' }));
+type Warning = { risk: string; short_description?: string; long_description?: string; additional_data?: unknown };
+/** DUPLICATED_FACE names the other account (additional_data.vendor_data): shown to operators only, as a link. */
+const otherAccount = (data: unknown) => (data && typeof data === 'object' && typeof (data as { vendor_data?: unknown }).vendor_data === 'string' ? (data as { vendor_data: string }).vendor_data : null);
+const warningsOf = (w: Warning[] | undefined) => (w ?? []).map((x) => ({ risk: x.risk, text: x.short_description ?? x.long_description ?? '', account: otherAccount(x.additional_data) }));
 const media = (pairs: [string, string | null | undefined][]) => pairs.filter((p): p is [string, string] => typeof p[1] === 'string' && p[1].length > 0).map(([label, url]) => ({ label, url }));
 const yesNo = (v: boolean | null | undefined) => (v === null || v === undefined ? 'unknown' : v ? 'yes' : 'no');
 

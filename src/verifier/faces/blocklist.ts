@@ -81,7 +81,9 @@ export async function unlinkVendor(store: Store, vendorData: string): Promise<nu
     const entry = await loadBlocklistEntry(store, id);
     if (!entry) continue;
     if (entry.session_id) await store.delete(K.blocklistBySession(entry.session_id));
-    await store.patch(K.blocklistEntry(id), { session_id: null, vendor_data: null });
+    // Rewritten whole, not patched: on Redis a patch adds fields beside the original value, which
+    // would keep the erased account's id in the stored hash.
+    await store.set(K.blocklistEntry(id), { ...entry, session_id: null, vendor_data: null } as unknown as JsonObject);
     await faceStored(store, 'blocked', id);
   }
   await store.delete(K.blocklistByVendor(vendorData));
