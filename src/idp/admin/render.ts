@@ -8,4 +8,3 @@ export async function renderConsole(ctx: Context, view: string, data: Record<str
   await renderPage(ctx, view, { csrf: consoleState(ctx).csrf, path: ctx.path, notice: null, ...data }, status);
 }
 
-export const fmtTime = (iso: string | number | null | undefined) => (iso === null || iso === undefined ? '' : new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
