@@ -30,6 +30,10 @@ commands:
                       the account's passkeys (one JSON line each, no key material)
   users passkey-remove --email E --id ID
                       remove one passkey of the account
+  users grant-operator --email E | users revoke-operator --email E
+                      give or take the operator role (who may enter the console at /admin)
+  audit export [--since DATE] [--json|--csv]
+                      the audit log (operator actions, account changes), oldest first
   iplist import --list tor|vpn|datacenter --file FILE
                       validate a CIDR list file and make it the risk policy's list (IP_LISTS_DIR)
   iplist check IP     which of the lists hold an address (JSON)
@@ -156,6 +160,8 @@ export async function main(argv: string[]): Promise<number> {
         return await keys(rest);
       case 'users':
         return await users(rest);
+      case 'audit':
+        return await (await import('./idp/audit-cli.ts')).runAudit(rest);
       case 'iplist':
         return await (await import('./risk/cli.ts')).runIpList(rest);
       case 'compare':

@@ -71,6 +71,13 @@ const fileDefaultsSchema = z.object({
     verificationMailsPerHour: z.number().int().min(1).max(100),
     expirySweepMinutes: z.number().int().min(1).max(24 * 60),
   }),
+  /** The operator console (src/idp/admin). */
+  admin: z.object({
+    requiredAcr: z.enum([ACR.mfa, ACR.faceActive, ACR.face], `must be ${ACR.mfa}, ${ACR.faceActive} or ${ACR.face}`),
+    idleMinutes: z.number().int().min(1).max(240),
+    /** Sign-ins kept per account (time, acr/amr, IP, device), shown on /account and in the console. */
+    signinHistoryLength: z.number().int().min(1).max(200),
+  }),
 });
 
 const bool = z
@@ -172,6 +179,7 @@ export type Config = {
   signup: z.infer<typeof fileDefaultsSchema>['signup'];
   /** SMTP_URL / MAIL_FROM; smtpUrl unset: the development outbox (src/idp/email/mailer.ts). */
   mail: { smtpUrl: string | undefined; from: string };
+  admin: z.infer<typeof fileDefaultsSchema>['admin'];
   /** IP_LISTS_DIR: where the operator's CIDR lists are (src/risk/ip-lists.ts). */
   ipListsDir: string;
   /** Remote: DIDIT_* point at a verification service. Embedded: filled in when it starts. */
@@ -300,6 +308,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     passkeys: defaults.data.passkeys,
     signup: defaults.data.signup,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `selfie-idp <no-reply@${new URL(e.ISSUER ?? 'http://localhost').hostname}>` },
+    admin: defaults.data.admin,
     ipListsDir: ipListsDir(env, resolvePath(env, 'DATA_DIR', e.DATA_DIR)),
     verification,
   };

@@ -50,7 +50,8 @@ export async function startStack(config: Config, env: NodeJS.ProcessEnv, log: Lo
           enrolWorkflowId: verifier.workflowIds.enrol,
           challengeWorkflowIds: verifier.workflowIds.challenge,
         },
-        // Erasure of accounts whose address was never confirmed: template and sessions, as `users delete`.
+        // Erasure (users delete, the console, the account page, unconfirmed accounts' expiry): the
+        // embedded verifier's own forget of template and sessions.
         forgetAtVerifier: (accountId) => forgetVendor(verifier.deps.store, accountId),
       };
     }

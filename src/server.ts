@@ -29,8 +29,10 @@ import { openMailer } from './idp/email/mailer.ts';
 import { EmailVerification } from './idp/email/verification.ts';
 import { unverifiedExpiry } from './idp/email/expiry.ts';
 import type { ExpirySweep } from './idp/email/expiry.ts';
-import { contractForget } from './idp/erasure.ts';
-import type { VerifierForget } from './idp/erasure.ts';
+import { CONSOLE_CLIENT_ID, consoleClientMetadata } from './idp/admin/client.ts';
+import { SigninHistory } from './idp/signin/history.ts';
+import { forgetOverContract } from './idp/erasure.ts';
+import type { ForgetAtVerifier } from './idp/erasure.ts';
 
 export type RunningServer = {
   url: string;
@@ -50,10 +52,11 @@ export type ServerOptions = {
   now?: () => number;
   /**
    * Embedded verifier only: how it forgets an account (template, sessions), given by the entry
-   * layer (run.ts) as the IdP imports nothing from src/verifier. With a service over the network
-   * the v3 API is used. Without either, unconfirmed accounts are not expired (said at start).
+   * layer (run.ts) as the IdP imports nothing from src/verifier. Without it erasure goes over the
+   * v3 contract (the account's sessions deleted one by one), and unconfirmed accounts are not
+   * expired (said at start).
    */
-  forgetAtVerifier?: VerifierForget;
+  forgetAtVerifier?: ForgetAtVerifier;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -91,7 +94,10 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     else log.info({ source: signing.source, kids: signing.jwks.keys.map((k) => k.kid) }, 'signing keys loaded');
     if (cookies.generated) log.warn({ source: cookies.source }, 'GENERATED NEW COOKIE KEYS on first start and stored them; set COOKIE_KEYS or COOKIE_KEYS_FILE in production');
 
-    const clients = loadClients(config.clientsFile);
+    const fileClients = loadClients(config.clientsFile);
+    if (fileClients.some((c) => c.client_id === CONSOLE_CLIENT_ID)) throw new Error(`CLIENTS_FILE: client_id "${CONSOLE_CLIENT_ID}" is the operator console's own; choose another`);
+    // The operator console signs in through this provider as an internal client (admin/client.ts).
+    const clients = [...fileClients, consoleClientMetadata(config.issuer, cookies.keys[0]!)];
     const provider = createProvider({ config, store, jwks: signing.jwks, cookieKeys: cookies.keys, clients });
     await validateClients(provider, clients);
     provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server_error'));
@@ -116,10 +122,15 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     else log.warn({ mail: mailer.description }, 'mail: SMTP_URL unset, mails are NOT sent: they are written to DATA_DIR/outbox and to this log, links included (development only; set SMTP_URL and MAIL_FROM)');
     const emails = new EmailVerification({ store, accounts, mailer, config, log, now: options.now });
     verification.afterEnrolment = (accountId) => emails.afterEnrolment(accountId);
-    const forget = config.verification.mode === 'remote' ? contractForget(config, store) : options.forgetAtVerifier;
-    const expiry = forget ? unverifiedExpiry({ config, store, accounts, forget, log, now: options.now }) : undefined;
+    const history = new SigninHistory(store, config.admin.signinHistoryLength);
+    // Erasure (console, account page, users delete) and the expiry of unconfirmed accounts.
+    const forget: ForgetAtVerifier =
+      options.forgetAtVerifier ?? forgetOverContract(verification.client, store, config.verification.mode === 'remote' ? config.verification.portraitKey : undefined);
+    const expiryForget = config.verification.mode === 'remote' ? forget : options.forgetAtVerifier;
+    const expiry = expiryForget ? unverifiedExpiry({ config, store, accounts, forget: expiryForget, log, now: options.now }) : undefined;
     if (!expiry) log.warn('unconfirmed accounts are not expired: no way to make the embedded verifier forget them was given');
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, emails });
+    let listening: string | undefined;
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, emails, history, forget, internalUrl: () => listening });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());
@@ -130,6 +141,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       await metricsServer.close();
       throw err;
     }
+    listening = url;
     log.info({ url, issuer: config.issuer, clients: clients.map((c) => c.client_id) }, 'selfie-idp listening');
 
     return {

@@ -2,10 +2,14 @@
 // verifier alike, so both paths exercise the same requests and the same response checks.
 import type { z } from 'zod';
 import {
+  blocklistListSchema,
+  blocklistUpdateResponseSchema,
   createSessionResponseSchema,
   decisionSchema,
   sessionListSchema,
   updateStatusResponseSchema,
+  type ReceivedBlocklistList,
+  type ReceivedBlocklistUpdate,
   type ReceivedCreateSession,
   type ReceivedDecision,
   type ReceivedSessionList,
@@ -116,6 +120,25 @@ export class DiditClient {
     }
     const qs = params.toString();
     return this.#call('GET', `/v3/sessions/${qs ? `?${qs}` : ''}`, sessionListSchema);
+  }
+
+  /**
+   * Blocklist the face a session showed (Didit's POST /v3/blocklist/add/ with blocklist_face):
+   * later enrolments and sign-ins with that face are Declined with FACE_IN_BLOCKLIST. 404 when
+   * the session is unknown, 400 when it holds no face.
+   */
+  addToBlocklist(sessionId: string): Promise<ReceivedBlocklistUpdate> {
+    return this.#call('POST', '/v3/blocklist/add/', blocklistUpdateResponseSchema, { session_id: sessionId, blocklist_face: true });
+  }
+
+  /** Take a session's face off the blocklist (Didit's POST /v3/blocklist/remove/ with unblock_face). */
+  removeFromBlocklist(sessionId: string): Promise<ReceivedBlocklistUpdate> {
+    return this.#call('POST', '/v3/blocklist/remove/', blocklistUpdateResponseSchema, { session_id: sessionId, unblock_face: true });
+  }
+
+  /** The blocklisted faces (GET /v3/blocklist/: the embedded verifier's extension, not Didit's API). */
+  listBlocklist(): Promise<ReceivedBlocklistList> {
+    return this.#call('GET', '/v3/blocklist/', blocklistListSchema);
   }
 
   async #call<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>>;

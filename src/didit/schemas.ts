@@ -85,6 +85,28 @@ export const updateStatusRequestSchema = z.object({
 });
 export type UpdateStatusInput = z.output<typeof updateStatusRequestSchema>;
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const sessionIdField = z.string({ error: 'This field is required.' }).regex(UUID_RE, 'Must be a valid UUID.');
+
+/** The verifier's check of a blocklist/add body (Didit's fields; only faces exist here). */
+export const blocklistAddRequestSchema = z.object({
+  session_id: sessionIdField,
+  blocklist_face: z.boolean().default(false),
+  blocklist_document: z.boolean().optional(),
+  blocklist_phone: z.boolean().optional(),
+  blocklist_email: z.boolean().optional(),
+});
+export type BlocklistAddInput = z.output<typeof blocklistAddRequestSchema>;
+
+export const blocklistRemoveRequestSchema = z.object({
+  session_id: sessionIdField,
+  unblock_face: z.boolean().default(false),
+  unblock_document: z.boolean().optional(),
+  unblock_phone: z.boolean().optional(),
+  unblock_email: z.boolean().optional(),
+});
+export type BlocklistRemoveInput = z.output<typeof blocklistRemoveRequestSchema>;
+
 export const warningSchema = z.looseObject({
   feature: z.string().optional(),
   risk: z.string(),
@@ -189,6 +211,24 @@ export const updateStatusResponseSchema = z.looseObject({
   session_id: z.string().min(1),
 });
 export type ReceivedUpdateStatus = z.output<typeof updateStatusResponseSchema>;
+
+export const blocklistUpdateResponseSchema = z.looseObject({
+  message: z.string(),
+});
+export type ReceivedBlocklistUpdate = z.output<typeof blocklistUpdateResponseSchema>;
+
+export const blocklistListSchema = z.looseObject({
+  count: z.number(),
+  results: z.array(
+    z.looseObject({
+      entry_id: z.string().min(1),
+      session_id: z.string().nullable(),
+      vendor_data: z.string().nullable(),
+      created_at: z.string(),
+    }),
+  ),
+});
+export type ReceivedBlocklistList = z.output<typeof blocklistListSchema>;
 
 export const sessionListSchema = z.looseObject({
   count: z.number(),

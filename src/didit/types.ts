@@ -193,6 +193,40 @@ export type UpdateStatusResponse = {
   session_id: string;
 };
 
+/**
+ * POST /v3/blocklist/add/: put what a session showed on the blocklist. This verifier has faces
+ * only (no documents, phones or e-mails), so `blocklist_face` is the one it acts on.
+ */
+export type BlocklistAddRequest = {
+  session_id: string;
+  blocklist_face?: boolean;
+  blocklist_document?: boolean;
+  blocklist_phone?: boolean;
+  blocklist_email?: boolean;
+};
+
+/** POST /v3/blocklist/remove/: take a session's items off the blocklist. */
+export type BlocklistRemoveRequest = {
+  session_id: string;
+  unblock_face?: boolean;
+  unblock_document?: boolean;
+  unblock_phone?: boolean;
+  unblock_email?: boolean;
+};
+
+/** Both blocklist endpoints answer 200 with a message ("Successfully updated blocklist."). */
+export type BlocklistUpdateResponse = { message: string };
+
+/** GET /v3/blocklist/ (this verifier's extension, not in Didit's API): the blocklisted faces. */
+export type BlocklistEntry = {
+  entry_id: string;
+  /** The session the face came from; null once its account was erased. */
+  session_id: string | null;
+  vendor_data: string | null;
+  created_at: string;
+};
+export type BlocklistList = { count: number; results: BlocklistEntry[] };
+
 export type ListSessionsQuery = {
   vendor_data?: string;
   status?: SessionStatus;

@@ -2,6 +2,7 @@
 // an account only records that enrolment happened.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
+import { AuditLog, auditSubject } from './audit.ts';
 
 export type Account = {
   id: string;
@@ -17,6 +18,14 @@ export type Account = {
   unverifiedUntil?: number | null;
   /** Set when erasure starts: from then on the account is not found (users delete finishes it). */
   erasing?: boolean;
+  /** May enter the operator console (users grant-operator / revoke-operator). */
+  operator?: boolean;
+  /**
+   * Set by an operator's "reset enrolment" (the face was removed): the next enrolment of this
+   * account completes only with another factor proved in the same sign-in (a passkey of the
+   * account), or before `approvedUntil` when the operator checked the person out of band.
+   */
+  enrolmentReset?: { at: number; approvedUntil: number | null } | null;
 };
 
 const accountKey = (id: string) => `account:${id}`;
@@ -32,8 +41,10 @@ export function normaliseEmail(email: string): string {
 
 export class Accounts {
   readonly #store: Store;
+  readonly #audit: AuditLog;
   constructor(store: Store) {
     this.#store = store;
+    this.#audit = new AuditLog(store);
   }
 
   /** Undefined for an account being erased, unless asked for (erasure itself, resumed after a crash). */
@@ -76,11 +87,35 @@ export class Accounts {
     await this.#store.set(accountKey(id), account);
     await this.#store.indexAdd(ALL_ACCOUNTS, id);
     if (input.unverifiedUntil !== undefined) await this.#store.indexAdd(UNVERIFIED_ACCOUNTS, id);
+    await this.#audit.append('account.signup', { actor: 'user', subject: auditSubject(id) });
     return { account, created: true };
   }
 
   async markEnrolled(id: string, at = Date.now()): Promise<boolean> {
-    return this.#store.patch(accountKey(id), { enrolledAt: at });
+    const done = await this.#store.patch(accountKey(id), { enrolledAt: at, enrolmentReset: null });
+    if (done) await this.#audit.append('account.enrolled', { actor: 'system', subject: auditSubject(id) });
+    return done;
+  }
+
+  /** Grants or revokes the operator role; false when there is no such account. */
+  async setOperator(id: string, operator: boolean, actor: string): Promise<boolean> {
+    if (!(await this.findById(id))) return false;
+    const done = await this.#store.patch(accountKey(id), { operator });
+    if (done) await this.#audit.append(operator ? 'operator.granted' : 'operator.revoked', { actor, subject: auditSubject(id) });
+    return done;
+  }
+
+  /**
+   * The face is no longer the account's (the caller forgets the template at the service): the next
+   * sign-up of this email enrols it again, under the rule of enrolmentReset (see Account).
+   */
+  async resetEnrolment(id: string, actor: string, approvedForMs: number | null): Promise<boolean> {
+    if (!(await this.findById(id))) return false;
+    const approvedUntil = approvedForMs === null ? null : Date.now() + approvedForMs;
+    const done = await this.#store.patch(accountKey(id), { enrolledAt: null, enrolmentReset: { at: Date.now(), approvedUntil } });
+    await this.#store.delete(enrolmentKey(id));
+    if (done) await this.#audit.append('account.enrolment_reset', { actor, subject: auditSubject(id), details: { operator_approved: approvedUntil !== null } });
+    return done;
   }
 
   /**
@@ -89,10 +124,12 @@ export class Accounts {
    * are not verified yet, so two people can sign up the same unenrolled email; only one face ever
    * becomes the account's, and an enrolled account is never re-enrolled by a sign-up.
    */
-  async claimEnrolment(id: string, sessionId: string): Promise<boolean> {
+  async claimEnrolment(id: string, sessionId: string, options: { otherFactor?: boolean } = {}): Promise<boolean> {
     const account = await this.findById(id);
     if (!account) return false;
     const owner = await this.#store.get<string>(enrolmentKey(id));
+    // After an operator's reset: another factor (checked by the caller) or the operator's approval.
+    if (account.enrolmentReset && !options.otherFactor && !(account.enrolmentReset.approvedUntil !== null && Date.now() < account.enrolmentReset.approvedUntil)) return false;
     // Enrolled otherwise (the operator's `users enrol`): no sign-up may take it over.
     if (account.enrolledAt !== null && owner !== sessionId) return false;
     if (await this.#store.setIfAbsent(enrolmentKey(id), sessionId)) return true;
@@ -103,6 +140,7 @@ export class Accounts {
   async markEmailVerified(id: string): Promise<boolean> {
     const done = await this.#store.patch(accountKey(id), { emailVerified: true, unverifiedUntil: null });
     await this.#store.indexRemove(UNVERIFIED_ACCOUNTS, id);
+    if (done) await this.#audit.append('account.email_verified', { actor: 'user', subject: auditSubject(id) });
     return done;
   }
 
@@ -129,12 +167,14 @@ export class Accounts {
     return accounts.filter((a): a is Account => a !== undefined).sort((a, b) => a.created - b.created);
   }
 
-  async delete(id: string): Promise<boolean> {
+  /** actor: who erased it, for the audit log (which keeps only the opaque subject). */
+  async delete(id: string, actor = 'cli'): Promise<boolean> {
     const account = await this.findById(id, { includeErasing: true });
     if (!account) return false;
     await this.#store.delete(accountKey(id), emailKey(account.email), enrolmentKey(id));
     await this.#store.indexRemove(ALL_ACCOUNTS, id);
     await this.#store.indexRemove(UNVERIFIED_ACCOUNTS, id);
+    await this.#audit.append('account.deleted', { actor, subject: auditSubject(id) });
     return true;
   }
 }

@@ -24,6 +24,9 @@ import { accountRouter } from './account/index.ts';
 import type { EmailVerification } from './email/verification.ts';
 import { emailRouter } from './email/routes.ts';
 import { createRequire } from 'node:module';
+import { consoleRouter } from './admin/index.ts';
+import type { SigninHistory } from './signin/history.ts';
+import type { ForgetAtVerifier } from './erasure.ts';
 
 export type AppDeps = {
   config: Config;
@@ -36,6 +39,12 @@ export type AppDeps = {
   verification: Verification;
   passkeys: Passkeys;
   emails: EmailVerification;
+  /** Last sign-ins per account (signin/history.ts). */
+  history: SigninHistory;
+  /** The service's half of erasure and enrolment reset (erasure.ts). */
+  forget: ForgetAtVerifier;
+  /** Where this instance listens, once it does: the console's requests to its own provider go there. */
+  internalUrl: () => string | undefined;
 };
 
 /**
@@ -130,7 +139,8 @@ export function createApp(deps: AppDeps): Koa {
   const countLookup = lookupLimiter(store, config);
   const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, passkeys, emails, countLookup });
   const email = emailRouter({ accounts, emails, csrfSecret, countLookup });
-  const account = accountRouter({ provider, accounts, passkeys, csrfSecret });
+  const account = accountRouter({ provider, accounts, passkeys, csrfSecret, config, store, history: deps.history, forget: deps.forget, devices: verification.risk.devices });
+  const admin = consoleRouter({ config, store, accounts, passkeys, verification, history: deps.history, forget: deps.forget, cookieKey: csrfSecret, internalUrl: deps.internalUrl });
   const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret, verification, accounts });
   const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret, store, passkeys });
   const handleOidc = provider.callback();
@@ -138,6 +148,11 @@ export function createApp(deps: AppDeps): Koa {
   app.use(observe(deps.log, deps.metrics));
   app.use(securityHeaders(deps.config.issuer.startsWith('https:')));
   app.use(errorPages());
+  app.use(async (ctx, next) => {
+    // Where a finished sign-in is recorded (signin/history.ts noteSignin).
+    ctx.state.signinHistory = deps.history;
+    await next();
+  });
   app.use(ops.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
@@ -145,6 +160,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(callback.routes());
   app.use(account.routes());
   app.use(email.routes());
+  app.use(admin.routes());
   app.use(async (ctx) => {
     if (ctx.body !== undefined || ctx.status !== 404) return;
     // Everything else is the OAuth core's: hand over the raw request untouched.

@@ -1,33 +1,34 @@
-// Erasure of an account and everything about it: `users delete` and the expiry of accounts whose
-// address was never confirmed (src/idp/email/expiry.ts) run this one path. First nothing finds the
-// account (no new sign-in can start), then the verification service forgets it, then the IdP's own
-// traces go, then the account. Running it again finishes an interrupted one.
+// Data-subject erasure of one account: `users delete`, the console's "Delete account", the account
+// page's "Delete my account" and the expiry of accounts whose address was never confirmed
+// (src/idp/email/expiry.ts) run this one path. First nothing finds the account (no new sign-in can
+// start), then the verification service forgets it, then every trace the IdP keeps goes, then the
+// account; the audit log keeps only that it happened (an opaque subject, who, when). Running it
+// again finishes an interrupted one.
 import type { Config } from '../config.ts';
-import { DiditClient } from '../didit/index.ts';
+import type { DiditClient } from '../didit/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Account } from './accounts.ts';
 import { Accounts } from './accounts.ts';
 import { forgetAccountRecords } from './adapter.ts';
+import { forgetConsoleSessions } from './admin/session.ts';
 import { forgetEmailVerification } from './email/verification.ts';
 import { Passkeys } from './passkeys/passkeys.ts';
 import { Attempts } from './signin/attempts.ts';
+import { SigninHistory } from './signin/history.ts';
 import { PortraitVault } from './signin/portraits.ts';
 import { DeviceHistory } from './signin/risk.ts';
 import { FaceThrottle } from './signin/throttle.ts';
 
 export type Forgotten = { template: boolean; sessions: number };
 
-/** What the verification service holds about an account (its vendor_data), removed. */
-export type VerifierForget = (accountId: string) => Promise<Forgotten>;
+/** What the verification service holds about an account (its vendor_data: template, sessions), removed. */
+export type ForgetAtVerifier = (accountId: string) => Promise<Forgotten>;
 
 /**
- * A service over the network (the real Didit): its sessions are deleted through the v3 API
- * (listed by vendor_data); it keeps no template, the reference portrait is ours and goes too.
+ * Over the v3 contract (the real Didit, or the embedded verifier reached over HTTP): every session
+ * of the account (listed by vendor_data) deleted; the reference portrait is ours and goes too.
  */
-export function contractForget(config: Config, store: Store): VerifierForget {
-  if (config.verification.mode !== 'remote') throw new Error('contractForget: only for a verification service over the network');
-  const { baseUrl, apiKey, portraitKey } = config.verification;
-  const client = new DiditClient({ baseUrl, apiKey });
+export function forgetOverContract(client: DiditClient, store: Store, portraitKey: Buffer | undefined): ForgetAtVerifier {
   return async (accountId) => {
     let page = await client.listSessions({ vendor_data: accountId, limit: 100 });
     const all = [...page.results];
@@ -41,18 +42,21 @@ export function contractForget(config: Config, store: Store): VerifierForget {
   };
 }
 
-export async function eraseAccount(config: Config, store: Store, forgetAtVerifier: VerifierForget, account: Account): Promise<Forgotten> {
+export async function eraseAccount(config: Config, store: Store, account: Account, forget: ForgetAtVerifier, actor: string): Promise<Forgotten> {
   const accounts = new Accounts(store);
   await accounts.markErasing(account.id);
-  const forgotten = await forgetAtVerifier(account.id);
+  const forgotten = await forget(account.id);
   // The IdP's own traces of its sign-ins: which sign-in each verification session served, the
-  // face throttle, device history and passkeys, and oidc-provider's sessions, grants and tokens
-  // (a browser signed in as the account is signed out).
+  // face throttle, device and sign-in history, passkeys, console sessions, the pending address
+  // confirmation, and oidc-provider's sessions, grants and tokens (a browser signed in as the
+  // account is signed out).
   await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
   await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
+  await new SigninHistory(store, config.admin.signinHistoryLength).forget(account.id);
   await new Passkeys(store, config.issuer).forgetAccount(account.id);
-  await forgetAccountRecords(store, account.id, account.email);
+  await forgetConsoleSessions(store, account.id);
   await forgetEmailVerification(store, account.id);
-  await accounts.delete(account.id);
+  await forgetAccountRecords(store, account.id, account.email);
+  await accounts.delete(account.id, actor);
   return forgotten;
 }

@@ -6,12 +6,15 @@ import type { FacePort } from './face-port.ts';
 import type { JobQueue } from './queue/jobs.ts';
 import type { Workflow } from './workflows.ts';
 import type { IpLists } from '../risk/ip-lists.ts';
+import type { FaceSearchIndex } from './faces/search-index.ts';
 
 export type VerifierDeps = {
   config: VerifierConfig;
   store: Store;
   log: Logger;
   face: FacePort;
+  /** This instance's 1:N index of enrolled and blocklisted faces, kept in step through the store. */
+  faces: FaceSearchIndex;
   queue: JobQueue;
   workflows: Map<string, Workflow>;
   /** SHA-256 of every accepted API key: the configured ones plus the embedded IdP's. */

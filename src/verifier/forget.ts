@@ -1,10 +1,13 @@
 // Erasure of everything the verifier holds about one vendor_data (an account): its template, its
-// sessions and their media. Used by `selfie-idp users delete`.
+// sessions and their media; its blocklisted faces stay blocklisted but stop naming it. Every
+// instance's 1:N index drops the template at its next catch-up (faces/changes.ts). Used by
+// `selfie-idp users delete`.
 import type { Store } from '../store/index.ts';
 import { K } from './keys.ts';
 import { loadSession, removeSession, sessionsIn } from './sessions/repo.ts';
 import { withLock } from './lock.ts';
 import { deleteTemplate } from './templates.ts';
+import { unlinkVendor } from './faces/blocklist.ts';
 
 export async function forgetVendor(store: Store, vendorData: string): Promise<{ template: boolean; sessions: number }> {
   const sessions = await sessionsIn(store, K.vendorSessions(vendorData));
@@ -17,5 +20,6 @@ export async function forgetVendor(store: Store, vendorData: string): Promise<{ 
     });
   }
   await store.delete(K.vendorSessions(vendorData));
+  await unlinkVendor(store, vendorData);
   return { template: await deleteTemplate(store, vendorData), sessions: sessions.length };
 }

@@ -26,6 +26,24 @@ export const K = {
   vendorSessions: (vendorData: string) => `verifier:index:vendor:${vendorData}`,
   /** Sealed face template enrolled for a vendor_data (an account). Durable: no TTL. */
   template: (vendorData: string) => `verifier:template:${vendorData}`,
+  /**
+   * The 1:N search's view of the store (faces/changes.ts). A face it knows (an enrolled template or
+   * a blocklist entry) has a pseudonymous ref; the ref names what it is while the face exists.
+   */
+  faceRef: (ref: string) => `verifier:face-ref:${ref}`,
+  /** Every ref: what an instance reads to build its index. */
+  faces: () => 'verifier:index:faces',
+  /** Bumped on every change of a searchable face; instances compare it with what they have seen. */
+  faceVersion: () => 'verifier:faces:version',
+  /** Change n of the log: the ref that changed (short-lived; a gap means rebuild). */
+  faceChange: (n: number) => `verifier:faces:change:${n}`,
+  /** A blocklisted face (sealed template) and the session it came from. Durable. */
+  blocklistEntry: (entryId: string) => `verifier:blocklist:${entryId}`,
+  blocklist: () => 'verifier:index:blocklist',
+  /** session_id → its blocklist entry id (one face per session). */
+  blocklistBySession: (sessionId: string) => `verifier:blocklist-session:${sessionId}`,
+  /** A vendor_data's blocklist entries, so erasure can unlink them. */
+  blocklistByVendor: (vendorData: string) => `verifier:index:blocklist-vendor:${vendorData}`,
   media: (sessionId: string, name: string) => `verifier:media:${sessionId}:${name}`,
   lock: (name: string) => `verifier:lock:${name}`,
   job: (id: string) => `verifier:job:${id}`,

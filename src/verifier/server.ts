@@ -19,6 +19,7 @@ import { ABANDON_JOB, EXPIRE_JOB, abandonmentTimer, expiryTimer } from './queue/
 import { WEBHOOK_JOB, webhookDelivery } from './queue/webhooks.ts';
 import { defaultWorkflowIds } from './workflows.ts';
 import { IpLists } from '../risk/ip-lists.ts';
+import { FaceSearchIndex } from './faces/search-index.ts';
 
 export type RunningVerifier = {
   /** Where this process listens (http://host:port). */
@@ -70,12 +71,15 @@ export async function startVerifier(config: VerifierConfig, log: Logger, options
     store,
     log,
     face,
+    faces: new FaceSearchIndex(store, config.templateKeyring, { log }),
     queue,
     workflows: new Map(config.workflows.map((w) => [w.workflow_id, w])),
     apiKeyHashes: [...config.apiKeyHashes, hashApiKey(clientApiKey)],
     ipLists: new IpLists(config.ipListsDir, { onError: (message) => log.warn(message) }),
   };
   announceSecrets(config, log);
+  // Decrypts every enrolled and blocklisted face once, in the background; a search waits for it.
+  deps.faces.start().catch((err: unknown) => log.error({ err }, 'verifier: face index could not be built; the next search retries'));
 
   const server = createServer(createVerifierApp(deps).callback());
   try {
@@ -105,6 +109,7 @@ export async function startVerifier(config: VerifierConfig, log: Logger, options
       await closeGracefully(server);
       // Jobs in flight finish (or their claims are released); pending ones stay in the store.
       await queue.stop();
+      deps.faces.stop();
       if (ownFace) await (face as FaceHandle).close();
       if (ownStore) await store.close();
     },

@@ -7,6 +7,7 @@ import type { Store } from '../store/index.ts';
 import type { TemplateKeyring } from './config.ts';
 import type { FacePort } from './face-port.ts';
 import { K } from './keys.ts';
+import { faceRemoved, faceStored } from './faces/changes.ts';
 
 export type StoredTemplate = {
   sealed: string;
@@ -26,6 +27,7 @@ export async function saveTemplate(store: Store, keyring: TemplateKeyring, vendo
   };
   // Durable on purpose: an enrolment lasts until the account is deleted or re-enrolled.
   await store.set(K.template(vendorData), record);
+  await faceStored(store, 'enrolled', vendorData);
   return record;
 }
 
@@ -37,13 +39,17 @@ export async function saveTemplate(store: Store, keyring: TemplateKeyring, vendo
 export async function claimTemplate(store: Store, keyring: TemplateKeyring, vendorData: string, analyses: FaceAnalysis[], sourceSessionId: string): Promise<StoredTemplate | null> {
   const template = enrolTemplate(analyses);
   const record: StoredTemplate = { sealed: sealTemplate(template, keyring), source_session_id: sourceSessionId, images: analyses.length, created_at: template.created };
-  return (await store.setIfAbsent(K.template(vendorData), record)) ? record : null;
+  if (!(await store.setIfAbsent(K.template(vendorData), record))) return null;
+  await faceStored(store, 'enrolled', vendorData);
+  return record;
 }
 
 /** Undo a claim whose verdict could not be stored (the capture window closed meanwhile). */
 export async function releaseTemplate(store: Store, vendorData: string, sourceSessionId: string): Promise<void> {
   const stored = await loadTemplate(store, vendorData);
-  if (stored?.source_session_id === sourceSessionId) await store.delete(K.template(vendorData));
+  if (stored?.source_session_id !== sourceSessionId) return;
+  await store.delete(K.template(vendorData));
+  await faceRemoved(store, 'enrolled', vendorData);
 }
 
 export async function loadTemplate(store: Store, vendorData: string): Promise<StoredTemplate | undefined> {
@@ -56,7 +62,10 @@ export function openStoredTemplate(stored: StoredTemplate, keyring: TemplateKeyr
 }
 
 export async function deleteTemplate(store: Store, vendorData: string): Promise<boolean> {
-  return (await store.delete(K.template(vendorData))) > 0;
+  const deleted = (await store.delete(K.template(vendorData))) > 0;
+  // Logged even when there was nothing to delete: an instance that still holds it drops it.
+  await faceRemoved(store, 'enrolled', vendorData);
+  return deleted;
 }
 
 export class EnrolmentError extends Error {

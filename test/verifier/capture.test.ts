@@ -121,8 +121,9 @@ describe('enrolment and re-authentication against the template', () => {
   });
 
   it('the first enrolment wins: a later Approved-looking kyc capture is Declined (ALREADY_ENROLLED) and the face is unchanged', async () => {
+    // Sheldon: amy's face is enrolled for user-amy above, so another account with it would go to review (DUPLICATED_FACE).
     const first = await newSession({ workflow_id: 'kyc', vendor_data: 'user-once' });
-    expect((await captureScreenLight(first.url, 'bona_fide', 3, 'amy')).body.status).toBe('Approved');
+    expect((await captureScreenLight(first.url, 'bona_fide', 3, 'sheldon')).body.status).toBe('Approved');
     const second = await newSession({ workflow_id: 'kyc', vendor_data: 'user-once' });
     expect((await captureScreenLight(second.url, 'bona_fide', 3, 'raj')).body.status).toBe('Declined');
     const live = (await decision(second.session_id)).liveness_checks[0];

@@ -1,46 +1,122 @@
-// The account page: the signed-in person's passkeys, listed and removable. Who is signed in is the
-// IdP's own session (oidc-provider's session cookie), so this page works after any sign-in to any
-// application; without a session it says how to get one. Removal is a CSRF-checked POST.
+// The account page (/account): the signed-in person's email, devices, passkeys (removable), recent
+// sign-ins; download their data; re-enrol their face; delete their account. Who is signed in is
+// the IdP's own session (oidc-provider's session cookie), so this page works after any sign-in to
+// any application; without a session it says how to get one. Every change is a CSRF-checked POST.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { Config } from '../../config.ts';
 import { HttpError, readForm } from '../../http/body.ts';
-import type { Accounts } from '../accounts.ts';
+import type { Store } from '../../store/index.ts';
+import type { Account, Accounts } from '../accounts.ts';
+import { AuditLog, auditSubject } from '../audit.ts';
 import { csrfToken, csrfValid } from '../interaction/csrf.ts';
 import { describePasskey } from '../passkeys/passkeys.ts';
 import type { Passkeys } from '../passkeys/passkeys.ts';
+import type { SigninHistory } from '../signin/history.ts';
+import { deviceFingerprint } from '../signin/history.ts';
+import type { DeviceHistory } from '../signin/risk.ts';
+import { eraseAccount } from '../erasure.ts';
+import type { ForgetAtVerifier } from '../erasure.ts';
 import { renderPage } from '../views.ts';
+import { accountData } from './data.ts';
 
-type Deps = { provider: Provider; accounts: Accounts; passkeys: Passkeys; csrfSecret: string };
+type Deps = { provider: Provider; accounts: Accounts; passkeys: Passkeys; csrfSecret: string; config: Config; store: Store; history: SigninHistory; forget: ForgetAtVerifier; devices: DeviceHistory };
+
+/** Re-enrolment needs a sign-in this recent (a fresh selfie that matched, or a passkey). */
+const FRESH_SECONDS = 5 * 60;
+/** And the new enrolment must follow within this long. */
+const REENROL_WINDOW_MS = 15 * 60 * 1000;
 
 async function signedIn(ctx: Context, provider: Provider) {
   const session = await provider.Session.get(ctx as never);
-  return session.accountId ? { accountId: session.accountId, sessionId: session.jti as string } : undefined;
+  return session.accountId ? { accountId: session.accountId, sessionId: session.jti as string, authTime: session.authTime() as number | undefined, amr: (session.amr as unknown as string[] | undefined) ?? [] } : undefined;
 }
 
-export function accountRouter({ provider, accounts, passkeys, csrfSecret }: Deps): Router {
+const NOTICES: Record<string, string> = { removed: 'The passkey was removed.' };
+
+export function accountRouter(deps: Deps): Router {
+  const { provider, accounts, passkeys, csrfSecret } = deps;
   const router = new Router({ prefix: '/account' });
   const token = (sessionId: string) => csrfToken(csrfSecret, `account:${sessionId}`);
 
+  /** The signed-in account, or a 401 page / error. */
+  async function who(ctx: Context): Promise<{ account: Account; sessionId: string; authTime?: number; amr: string[] } | undefined> {
+    const w = await signedIn(ctx, provider);
+    const account = w ? await accounts.findById(w.accountId) : undefined;
+    return w && account ? { account, sessionId: w.sessionId, authTime: w.authTime, amr: w.amr } : undefined;
+  }
+
+  /** A POST from this page: signed in, CSRF token valid. */
+  async function change(ctx: Context) {
+    const form = await readForm(ctx);
+    const w = await who(ctx);
+    if (!w) throw new HttpError(401, 'Sign in first.');
+    if (!csrfValid(csrfSecret, `account:${w.sessionId}`, form.get('csrf'))) throw new HttpError(403, 'This form has expired. Go back and try again.');
+    return { ...w, form };
+  }
+
   router.get('/', async (ctx) => {
-    const who = await signedIn(ctx, provider);
-    const account = who ? await accounts.findById(who.accountId) : undefined;
-    if (!who || !account) {
-      return renderPage(ctx, 'account', { title: 'Your account', account: null, passkeys: [], csrf: '', notice: null }, 401);
-    }
-    const notice = ctx.query.removed === '1' ? 'The passkey was removed.' : null;
-    await renderPage(ctx, 'account', { title: 'Your account', account, passkeys: (await passkeys.list(account.id)).map(describePasskey), csrf: token(who.sessionId), notice });
+    const w = await who(ctx);
+    if (!w) return renderPage(ctx, 'account', { title: 'Your account', account: null, passkeys: [], csrf: '', notice: null }, 401);
+    const { account } = w;
+    const [keys, devices, signins] = await Promise.all([passkeys.list(account.id), deps.devices.all(account.id), deps.history.list(account.id)]);
+    await renderPage(ctx, 'account', {
+      title: 'Your account',
+      account,
+      passkeys: keys.map(describePasskey),
+      devices: Object.entries(devices).map(([id, d]) => ({ id: deviceFingerprint(id), ...d })),
+      signins: signins.slice(0, 10),
+      csrf: token(w.sessionId),
+      notice: NOTICES[String(ctx.query.done ?? (ctx.query.removed === '1' ? 'removed' : ''))] ?? null,
+    });
   });
 
   router.post('/passkeys/delete', async (ctx) => {
-    const form = await readForm(ctx);
-    const who = await signedIn(ctx, provider);
-    if (!who) throw new HttpError(401, 'Sign in first.');
-    if (!csrfValid(csrfSecret, `account:${who.sessionId}`, form.get('csrf'))) throw new HttpError(403, 'This form has expired. Go back and try again.');
+    const { account, form } = await change(ctx);
     const id = form.get('id') ?? '';
-    if (!(await passkeys.remove(who.accountId, id))) throw new HttpError(404, 'There is no such passkey on your account.');
+    if (!(await passkeys.remove(account.id, id))) throw new HttpError(404, 'There is no such passkey on your account.');
     ctx.status = 303;
     ctx.redirect('/account?removed=1');
+  });
+
+  router.get('/data', async (ctx) => {
+    const w = await who(ctx);
+    if (!w) throw new HttpError(401, 'Sign in first.');
+    const [keys, devices, signins] = await Promise.all([passkeys.list(w.account.id), deps.devices.all(w.account.id), deps.history.list(w.account.id)]);
+    await new AuditLog(deps.store).append('account.data_exported', { actor: 'user', subject: auditSubject(w.account.id) });
+    ctx.set('Content-Disposition', 'attachment; filename="my-selfie-idp-data.json"');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'application/json; charset=utf-8';
+    ctx.body = JSON.stringify(accountData(w.account, { passkeys: keys, devices, signins }), null, 2);
+  });
+
+  /**
+   * Re-enrol the face: only right after a sign-in (a selfie that matched, or a passkey) of at most
+   * five minutes ago. The current face is forgotten, and a new enrolment of this email (sign-up)
+   * within 15 minutes becomes the account's face.
+   */
+  router.post('/re-enrol', async (ctx) => {
+    const { account, authTime } = await change(ctx);
+    if (!authTime || Date.now() / 1000 - authTime > FRESH_SECONDS) {
+      return renderPage(ctx, 'account-done', { title: 'Sign in again first', message: 'To change your face, sign in again (a selfie that matches, or your passkey), then come back here within five minutes.' }, 403);
+    }
+    await deps.forget(account.id);
+    await accounts.resetEnrolment(account.id, 'user', REENROL_WINDOW_MS);
+    await renderPage(ctx, 'account-done', { title: 'Enrol your face again', message: 'Your old face is removed. Within 15 minutes, open any application, choose "Create an account" and sign up with this same email: the new selfie becomes your face.' });
+  });
+
+  router.get('/delete', async (ctx) => {
+    const w = await who(ctx);
+    if (!w) throw new HttpError(401, 'Sign in first.');
+    await renderPage(ctx, 'account-delete', { title: 'Delete your account', account: w.account, csrf: token(w.sessionId) });
+  });
+
+  router.post('/delete', async (ctx) => {
+    const { account, form } = await change(ctx);
+    if (form.get('confirm') !== 'yes') throw new HttpError(400, 'Tick the box to confirm that you want your account deleted.');
+    await eraseAccount(deps.config, deps.store, account, deps.forget, 'user');
+    await renderPage(ctx, 'account-done', { title: 'Your account is deleted', message: 'Your account, your face, your passkeys and your sign-in history are erased. You are signed out everywhere.' });
   });
   return router;
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../../logger.ts';
 import type { Store } from '../../store/index.ts';
 import type { Accounts } from '../accounts.ts';
 import { eraseAccount } from '../erasure.ts';
-import type { VerifierForget } from '../erasure.ts';
+import type { ForgetAtVerifier } from '../erasure.ts';
 
 /** Held for one period by the instance that sweeps. */
 export const EXPIRY_SWEEP_LOCK = 'email-verification:expiry-sweep';
@@ -20,7 +20,7 @@ export type ExpirySweep = {
   stop(): void;
 };
 
-export function unverifiedExpiry(deps: { config: Config; store: Store; accounts: Accounts; forget: VerifierForget; log: Logger; now?: () => number }): ExpirySweep {
+export function unverifiedExpiry(deps: { config: Config; store: Store; accounts: Accounts; forget: ForgetAtVerifier; log: Logger; now?: () => number }): ExpirySweep {
   const { config, store, accounts, forget, log } = deps;
   const now = deps.now ?? Date.now;
   const periodSeconds = config.signup.expirySweepMinutes * 60;
@@ -39,7 +39,7 @@ export function unverifiedExpiry(deps: { config: Config; store: Store; accounts:
       }
       if (account.unverifiedUntil > now() && !account.erasing) continue;
       try {
-        await eraseAccount(config, store, forget, account);
+        await eraseAccount(config, store, account, forget, 'expiry');
         erased++;
         log.info({ accountId: account.id }, 'address never confirmed: account erased');
       } catch (err) {

@@ -15,6 +15,7 @@ import type { Store } from '../../store/index.ts';
 import { HttpError } from '../../http/body.ts';
 import type { Account } from '../accounts.ts';
 
+import { AuditLog, auditSubject } from '../audit.ts';
 export type Passkey = {
   id: string;
   accountId: string;
@@ -67,11 +68,13 @@ export class Passkeys {
     return (await this.list(accountId)).length > 0;
   }
 
-  async remove(accountId: string, credentialId: string): Promise<boolean> {
+  /** actor: who removed it, for the audit log (`user`, `cli`, an operator's subject). */
+  async remove(accountId: string, credentialId: string, actor = 'user'): Promise<boolean> {
     const existing = await this.#store.get<Passkey>(passkeyKey(credentialId));
     if (!existing || existing.accountId !== accountId) return false;
     await this.#store.delete(passkeyKey(credentialId));
     await this.#store.indexRemove(ofKey(accountId), credentialId);
+    await new AuditLog(this.#store).append('account.passkey_removed', { actor, subject: auditSubject(accountId), details: {} });
     return true;
   }
 
@@ -126,6 +129,7 @@ export class Passkeys {
     // A credential id names one credential for good: never re-pointed to another account.
     if (!(await this.#store.setIfAbsent(passkeyKey(passkey.id), passkey))) throw new HttpError(409, 'This passkey is already registered.');
     await this.#store.indexAdd(ofKey(accountId), passkey.id);
+    await new AuditLog(this.#store).append('account.passkey_added', { actor: 'user', subject: auditSubject(accountId), details: { kind: passkey.deviceType === 'singleDevice' ? 'device' : 'synced' } });
     return passkey;
   }
 

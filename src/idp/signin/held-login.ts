@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Store } from '../../store/index.ts';
 import type { PasskeyProof } from '../passkeys/passkeys.ts';
+import { noteSignin } from './history.ts';
 
 /** ts: when the user authenticated (the approved selfie or the passkey), not when the offer was answered. */
 export type HeldLogin = { accountId: string; amr: string[]; acr: string; ts?: number } | { error: 'unmet' };
@@ -31,6 +32,7 @@ export async function finishHeldLogin(ctx: Context, provider: Provider, store: S
     'error' in held
       ? { error: 'unmet_authentication_requirements', error_description: 'None of the requested authentication contexts can be met for this sign-in.' }
       : { login: { accountId: held.accountId, amr: held.amr, acr: held.acr, remember: true, ts: held.ts ?? Math.floor(Date.now() / 1000) } };
+  if (!('error' in held)) await noteSignin(ctx, held);
   await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
   return true;
 }

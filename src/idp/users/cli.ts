@@ -6,6 +6,8 @@
 //   users unlock --email E                             → resets the face throttle (consecutive failures)
 //   users passkeys --email E                           → the account's passkeys, one JSON line each
 //   users passkey-remove --email E --id ID             → removes one passkey of the account
+//   users grant-operator --email E                     → the account may enter /admin
+//   users revoke-operator --email E                    → it may not any more
 // They work on the same store (DATA_DIR or REDIS_URL) as the running server.
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -14,14 +16,17 @@ import { loadConfig } from '../../config.ts';
 import type { Config } from '../../config.ts';
 import { openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
+import { DiditClient } from '../../didit/index.ts';
 import { Accounts } from '../accounts.ts';
 import { PortraitVault } from '../signin/portraits.ts';
 
 import { UsageError } from '../../usage-error.ts';
-import { contractForget, eraseAccount } from '../erasure.ts';
 import { FaceThrottle } from '../signin/throttle.ts';
+import { eraseAccount, forgetOverContract } from '../erasure.ts';
+import type { ForgetAtVerifier } from '../erasure.ts';
 import { Passkeys, describePasskey } from '../passkeys/passkeys.ts';
 import type { Account } from '../accounts.ts';
+import { AuditLog, auditSubject } from '../audit.ts';
 
 /**
  * What `users` needs from the embedded verifier (no verification service over the network):
@@ -97,6 +102,7 @@ async function describeAccount(a: Account, throttle: FaceThrottle) {
     email_verified: a.emailVerified,
     // Sign-up accounts whose address is not confirmed are erased at this time (docs/signin.md, Verified emails).
     unverified_until: a.unverifiedUntil ? new Date(a.unverifiedUntil).toISOString() : null,
+    operator: a.operator === true,
     created_at: new Date(a.created).toISOString(),
     face_failures: face.failures,
     face_last_failure_at: face.lastFailureAt === null ? null : new Date(face.lastFailureAt).toISOString(),
@@ -139,7 +145,7 @@ async function removePasskey(config: Config, store: Store, args: string[]): Prom
   if (!values.email || !values.id) throw new UsageError('users passkey-remove: --email and --id are required');
   const account = await findByEmailArg(store, 'passkey-remove', ['--email', values.email]);
   if (!account) return 1;
-  if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id))) {
+  if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id, 'cli'))) {
     console.error(`selfie-idp: ${values.email} has no passkey ${values.id}`);
     return 1;
   }
@@ -154,6 +160,7 @@ async function unlock(config: Config, store: Store, args: string[]): Promise<num
   const throttle = new FaceThrottle(store, config.throttle);
   const before = await throttle.state(account.id);
   await throttle.reset(account.id);
+  await new AuditLog(store).append('account.throttle_unlocked', { actor: 'cli', subject: auditSubject(account.id) });
   console.log(JSON.stringify({ account_id: account.id, email: account.email, unlocked: true, face_failures_before: before.failures, face_disabled_before: before.disabled }));
   return 0;
 }
@@ -168,18 +175,33 @@ async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUs
     console.error(`selfie-idp: no account with email ${values.email}`);
     return 1;
   }
-  // The verification service's part: over the v3 API for a service over the network; the
-  // embedded verifier's own code otherwise (the CLI runs without its HTTP server).
-  const forget = config.verification.mode === 'remote' ? contractForget(config, store) : (id: string) => embedded.forget(store, id);
-  const forgotten = await eraseAccount(config, store, forget, account);
+  let forget: ForgetAtVerifier;
+  if (config.verification.mode === 'remote') {
+    // The service's sessions go through its own API; the portrait is ours.
+    const client = new DiditClient({ baseUrl: config.verification.baseUrl, apiKey: config.verification.apiKey });
+    forget = forgetOverContract(client, store, config.verification.portraitKey);
+  } else {
+    forget = (accountId) => embedded.forget(store, accountId);
+  }
+  const forgotten = await eraseAccount(config, store, account, forget, 'cli');
   console.log(JSON.stringify({ account_id: account.id, email: account.email, deleted: true, template_deleted: forgotten.template, sessions_deleted: forgotten.sessions }));
+  return 0;
+}
+
+/** The operator role: who may enter /admin (docs/operations.md, Operator console). */
+async function setOperator(store: Store, args: string[], operator: boolean): Promise<number> {
+  const command = operator ? 'grant-operator' : 'revoke-operator';
+  const account = await findByEmailArg(store, command, args);
+  if (!account) return 1;
+  await new Accounts(store).setOperator(account.id, operator, 'cli');
+  console.log(JSON.stringify({ account_id: account.id, email: account.email, operator }));
   return 0;
 }
 
 export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers): Promise<number> {
   const [sub, ...rest] = args;
-  if (!['enrol', 'list', 'delete', 'show', 'unlock', 'passkeys', 'passkey-remove'].includes(sub ?? '')) {
-    throw new UsageError(`users: expected "enrol", "list", "show", "unlock", "passkeys", "passkey-remove" or "delete", got ${sub ?? 'nothing'}`);
+  if (!['enrol', 'list', 'delete', 'show', 'unlock', 'passkeys', 'passkey-remove', 'grant-operator', 'revoke-operator'].includes(sub ?? '')) {
+    throw new UsageError(`users: expected "enrol", "list", "show", "unlock", "passkeys", "passkey-remove", "grant-operator", "revoke-operator" or "delete", got ${sub ?? 'nothing'}`);
   }
   const config = loadConfig();
   const store = await openStore(config);
@@ -190,6 +212,7 @@ export async function runUsers(args: string[], embedded: EmbeddedVerifierUsers):
     if (sub === 'unlock') return await unlock(config, store, rest);
     if (sub === 'passkeys') return await listPasskeys(config, store, rest);
     if (sub === 'passkey-remove') return await removePasskey(config, store, rest);
+    if (sub === 'grant-operator' || sub === 'revoke-operator') return await setOperator(store, rest, sub === 'grant-operator');
     return await remove(config, store, embedded, rest);
   } finally {
     await store.close();

@@ -4,6 +4,7 @@ import type { VerifierDeps } from '../deps.ts';
 import type { RateLimitClass } from '../config.ts';
 import { requireApiKey } from '../http/auth.ts';
 import { rateLimit } from '../http/rate-limit.ts';
+import { addToBlocklist, listBlocklistEntries, removeFromBlocklist } from './blocklist.ts';
 import { createSession } from './create/index.ts';
 import { deleteSession } from './delete-session.ts';
 import { getDecision } from './get-decision.ts';
@@ -22,5 +23,8 @@ export function apiRouter(deps: VerifierDeps): Router {
   router.delete('/v3/session/:id/delete/', key, limit('write'), deleteSession(deps));
   router.get('/v3/sessions/', key, limit('read'), listSessions(deps));
   router.get('/v3/session/:id/media/:name', key, limit('read'), getMedia(deps));
+  router.post('/v3/blocklist/add/', key, limit('write'), addToBlocklist(deps));
+  router.post('/v3/blocklist/remove/', key, limit('write'), removeFromBlocklist(deps));
+  router.get('/v3/blocklist/', key, limit('read'), listBlocklistEntries(deps));
   return router;
 }

@@ -10,15 +10,20 @@ import { K } from '../keys.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import type { StoredTemplate } from '../templates.ts';
 import { claimTemplate } from '../templates.ts';
-import type { Warning } from '../../didit/index.ts';
-import { warning } from '../steps/warnings.ts';
+import { faceStored } from '../faces/changes.ts';
+import { flagVerdict } from './flag.ts';
 import type { ClaimedUpload } from './claim-upload.ts';
 import type { Verdict } from './judge.ts';
 
-/** The sealed template a kyc capture leaves on the session while it waits for review. */
-export function pendingTemplateFor(deps: VerifierDeps, claimed: ClaimedUpload, verdict: Verdict, analysis: FaceAnalysis): string | null {
-  if (claimed.workflow.workflow_type !== 'kyc' || verdict.status !== 'In Review' || claimed.record.vendor_data === null) return null;
+/** The capture's face, sealed: kept on the session (for the blocklist) and, for a reviewed enrolment, its pending template. */
+export function sealCapturedFace(deps: VerifierDeps, analysis: FaceAnalysis): string {
   return sealTemplate(enrolTemplate([analysis]), deps.config.templateKeyring);
+}
+
+/** The sealed template a kyc capture leaves on the session while it waits for review. */
+export function pendingTemplateFor(claimed: ClaimedUpload, verdict: Verdict, sealedFace: string): string | null {
+  if (claimed.workflow.workflow_type !== 'kyc' || verdict.status !== 'In Review' || claimed.record.vendor_data === null) return null;
+  return sealedFace;
 }
 
 /**
@@ -40,13 +45,7 @@ export async function enrolIfApproved(deps: VerifierDeps, claimed: ClaimedUpload
 
 /** The verdict, Declined, with ALREADY_ENROLLED on its first block (a kyc workflow has LIVENESS and/or IP_ANALYSIS). */
 function alreadyEnrolled(verdict: Verdict): Verdict {
-  const mark = <B extends { status: string; warnings: Warning[]; node_id: string }>(blocks: B[], feature: 'LIVENESS' | 'IP_ANALYSIS'): B[] => [
-    { ...blocks[0]!, status: 'Declined', warnings: [...blocks[0]!.warnings, warning(feature, 'ALREADY_ENROLLED', 'error', blocks[0]!.node_id)] },
-    ...blocks.slice(1),
-  ];
-  if (verdict.liveness_checks?.length) return { ...verdict, liveness_checks: mark(verdict.liveness_checks, 'LIVENESS'), status: 'Declined' };
-  if (verdict.ip_analyses?.length) return { ...verdict, ip_analyses: mark(verdict.ip_analyses, 'IP_ANALYSIS'), status: 'Declined' };
-  return { ...verdict, status: 'Declined' };
+  return flagVerdict(verdict, 'ALREADY_ENROLLED', 'Declined');
 }
 
 /** An operator approved a kyc session that was waiting for review: its template becomes the enrolment. */
@@ -54,5 +53,7 @@ export async function enrolPending(store: Store, record: SessionRecord): Promise
   if (record.workflow_type !== 'kyc' || record.status !== 'Approved' || !record.pending_template || record.vendor_data === null) return false;
   const stored: StoredTemplate = { sealed: record.pending_template, source_session_id: record.session_id, images: 1, created_at: new Date().toISOString() };
   // First enrolment wins here too (update-status refuses to approve when a face exists; this closes the race).
-  return store.setIfAbsent(K.template(record.vendor_data), stored);
+  if (!(await store.setIfAbsent(K.template(record.vendor_data), stored))) return false;
+  await faceStored(store, 'enrolled', record.vendor_data);
+  return true;
 }

@@ -11,6 +11,7 @@ import type { JsonObject } from '../../store/index.ts';
 import { K } from '../keys.ts';
 import type { SessionRecord } from '../sessions/types.ts';
 import { loadTemplate, type StoredTemplate } from '../templates.ts';
+import { ensureFaceKnown, faceStored } from '../faces/changes.ts';
 
 export async function followTemplate(deps: Pick<VerifierDeps, 'store' | 'config' | 'log'>, record: SessionRecord, analysis: FaceAnalysis): Promise<'migrated' | 'folded' | null> {
   if (record.workflow_type !== 'biometric_authentication' || record.status !== 'Approved') return null;
@@ -20,6 +21,8 @@ export async function followTemplate(deps: Pick<VerifierDeps, 'store' | 'config'
   try {
     const stored = await loadTemplate(deps.store, record.vendor_data);
     if (!stored) return null;
+    // Enrolled before the 1:N index existed: it joins the index now.
+    await ensureFaceKnown(deps.store, 'enrolled', record.vendor_data);
     const keyring = deps.config.templateKeyring;
     const template = openTemplate(stored.sealed, keyring);
     const legacy = isLegacyTemplate(template);
@@ -33,7 +36,7 @@ export async function followTemplate(deps: Pick<VerifierDeps, 'store' | 'config'
       ...(legacy ? { source_session_id: record.session_id, images: 1, created_at: next.created } : {}),
     };
     // patch, not set: an account erased meanwhile must not get its template back.
-    await deps.store.patch(K.template(record.vendor_data), updated as unknown as JsonObject);
+    if (await deps.store.patch(K.template(record.vendor_data), updated as unknown as JsonObject)) await faceStored(deps.store, 'enrolled', record.vendor_data);
     return legacy ? 'migrated' : 'folded';
   } catch (err) {
     deps.log.warn({ session_id: record.session_id, err: err instanceof Error ? err.message : String(err) }, 'enrolled face template not updated after sign-in');

@@ -6,13 +6,14 @@ import { ApiError } from '../http/errors.ts';
 import { analyseCapture, EngineBusy } from './analyse-capture.ts';
 import { claimUpload } from './claim-upload.ts';
 import { commitVerdict } from './commit.ts';
-import { enrolIfApproved, pendingTemplateFor } from './enrol.ts';
+import { enrolIfApproved, pendingTemplateFor, sealCapturedFace } from './enrol.ts';
 import { followTemplate } from './follow-template.ts';
 import { judge, judgeUnusable } from './judge.ts';
 import { reissueGrant } from './keep-open.ts';
 import { readCapture } from './read-capture.ts';
 import { completeResponse } from './respond.ts';
 import { retainMedia } from './retain-media.ts';
+import { screenFace } from './screen-face.ts';
 import { releaseTemplate } from '../templates.ts';
 
 export function handleCapture(deps: VerifierDeps) {
@@ -48,10 +49,12 @@ export function handleCapture(deps: VerifierDeps) {
     }
 
     const judged = await unlessBusy(() => judge(deps, ctx, claimed, capture, result.analysis, urls));
-    const { verdict, enrolled } = await enrolIfApproved(deps, claimed, judged, result.analysis);
+    const screened = await screenFace(deps, claimed, judged, result.analysis);
+    const { verdict, enrolled } = await enrolIfApproved(deps, claimed, screened, result.analysis);
+    const sealedFace = sealCapturedFace(deps, result.analysis);
     let record;
     try {
-      record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(deps, claimed, verdict, result.analysis));
+      record = await commitVerdict(deps, claimed, verdict, media, pendingTemplateFor(claimed, verdict, sealedFace), sealedFace);
     } catch (err) {
       // The verdict was not stored: neither is the enrolment it claimed.
       if (enrolled) await releaseTemplate(deps.store, claimed.record.vendor_data!, claimed.record.session_id);

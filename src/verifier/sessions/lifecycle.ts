@@ -33,7 +33,7 @@ export function abandon(captureWindowMs: number) {
     captureWindowOver(r, now, captureWindowMs) ? { ...r, status: 'Abandoned', completed_at: now } : undefined;
 }
 
-export type CaptureOutcome = Pick<SessionRecord, 'status' | 'liveness_checks' | 'liveness_signals' | 'face_matches' | 'ip_analyses' | 'media' | 'pending_template'>;
+export type CaptureOutcome = Pick<SessionRecord, 'status' | 'liveness_checks' | 'liveness_signals' | 'face_matches' | 'ip_analyses' | 'media' | 'pending_template' | 'face_template'>;
 
 /** A capture was judged. Only an open attempt can finish: a timer may have closed it meanwhile. */
 export function complete(outcome: CaptureOutcome, captureWindowMs: number) {

@@ -60,6 +60,11 @@ export type SessionRecord = {
    * can enrol it (the image itself is gone). Cleared on enrolment or any other final status.
    */
   pending_template: string | null;
+  /**
+   * The face this session's last judged capture showed, sealed like a template (never the image):
+   * what POST /v3/blocklist/add/ blocklists. Erased with the session; absent on older records.
+   */
+  face_template?: string | null;
 };
 
 /** Statuses in which the hosted page takes a capture. */

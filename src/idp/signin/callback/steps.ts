@@ -21,6 +21,7 @@ import type { Store } from '../../../store/index.ts';
 import type { Passkeys } from '../../passkeys/passkeys.ts';
 import { holdLogin, passkeyProof } from '../held-login.ts';
 import type { Achieved } from '../acr.ts';
+import { noteSignin } from '../history.ts';
 
 type State = { attempt: Attempt; interaction: Interaction };
 const state = (ctx: Context) => ctx.state as State & { log: { info: Function; warn: Function } };
@@ -154,7 +155,8 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
         }
         if (attempt.purpose === 'enrol') {
           // Only the first approved enrolment of an account becomes its face (enrolment.ts).
-          if (!(await completeEnrolment(verification, accounts, attempt, state(ctx).log as never))) {
+          const factor = await passkeyProof(store, attempt.uid);
+          if (!(await completeEnrolment(verification, accounts, attempt, state(ctx).log as never, { otherFactor: factor?.accountId === attempt.accountId }))) {
             state(ctx).log.warn({ sessionId: attempt.sessionId }, 'enrolment approved for an account another sign-up enrolled first; refused');
             throw new HttpError(409, 'This account has already been set up. Sign in with your selfie instead.');
           }
@@ -177,6 +179,7 @@ export function actOnVerdict(provider: Provider, verification: Verification, acc
           await holdLogin(store, attempt.uid, login, verdictTtl(interaction));
           return renderPasskeyOffer(ctx, csrfSecret, attempt.uid);
         }
+        await noteSignin(ctx, login);
         ctx.respond = false;
         await provider.interactionFinished(ctx.req, ctx.res, { login: { ...login, remember: true } }, { mergeWithLastSubmission: false });
         return;
