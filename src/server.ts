@@ -24,15 +24,27 @@ import { createMetrics, instrumentStore } from './ops/metrics.ts';
 import { startMetricsServer } from './ops/metrics-server.ts';
 import { openStore } from './store/index.ts';
 import { checkDataDir } from './store/data-dir.ts';
+import { Readiness } from './ops/readiness.ts';
 import type { Store } from './store/index.ts';
 
-export type RunningServer = { url: string; metricsUrl: string; server: Server; store: Store; provider: Provider; close: () => Promise<void> };
+export type RunningServer = {
+  url: string;
+  metricsUrl: string;
+  server: Server;
+  store: Store;
+  provider: Provider;
+  readiness: Readiness;
+  /** Stop accepting, finish requests in flight (until `deadline`; default 2 s), close the store. */
+  close: (deadline?: number) => Promise<void>;
+};
 
 export type ServerOptions = {
   /** Where the verification service is; required when config.verification.mode is 'embedded'. */
   verification?: Omit<VerificationSettings, 'portraits'>;
   /** The clock of time-based sign-in rules (face throttling waits); tests move it instead of sleeping. */
   now?: () => number;
+  /** Shared with the verifier beside it (`selfie-idp serve`): one drain turns both /readyz to 503. */
+  readiness?: Readiness;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -90,10 +102,12 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     );
     log.info({ mode: config.verification.mode, baseUrl: verification.settings.baseUrl }, 'verification service');
     const passkeys = new Passkeys(store, config.issuer);
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys });
+    const readiness = options.readiness ?? new Readiness();
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, readiness });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());
+    readiness.closeConnectionsWhileDraining(server);
     let url: string;
     try {
       url = await listen(server, config.port, config.host);
@@ -109,8 +123,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       server,
       store,
       provider,
-      close: async () => {
-        await Promise.all([closeGracefully(server), metricsServer.close()]);
+      readiness,
+      close: async (deadline) => {
+        await Promise.all([closeGracefully(server, deadline), metricsServer.close()]);
         await store.close();
       },
     };

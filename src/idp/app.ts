@@ -22,6 +22,8 @@ import { renderPage } from './views.ts';
 import type { Passkeys } from './passkeys/passkeys.ts';
 import { accountRouter } from './account/index.ts';
 import { createRequire } from 'node:module';
+import { DRAINING } from '../ops/readiness.ts';
+import type { Readiness } from '../ops/readiness.ts';
 
 export type AppDeps = {
   config: Config;
@@ -33,6 +35,8 @@ export type AppDeps = {
   accounts: Accounts;
   verification: Verification;
   passkeys: Passkeys;
+  /** Turned off first on shutdown: /readyz then says 503 so a balancer drains this instance. */
+  readiness: Readiness;
 };
 
 /**
@@ -80,12 +84,17 @@ function errorPages() {
 
 const ASSET_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-function operationsRouter({ store, metrics }: AppDeps): Router {
+function operationsRouter({ store, metrics, readiness }: AppDeps): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
+    if (readiness.draining) {
+      ctx.status = 503;
+      ctx.body = DRAINING;
+      return;
+    }
     try {
       await store.ping();
       ctx.body = { status: 'ready', store: 'ok' };
