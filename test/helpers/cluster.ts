@@ -27,7 +27,7 @@ export type ClusterOptions = {
   config?: Record<string, Record<string, unknown>>;
   /** A workflows file's content; default: config/workflows.json. */
   workflows?: unknown;
-  /** Environment for every instance (SHUTDOWN_*, VERIFIER_QUEUE_*, LOG_LEVEL...). */
+  /** Environment for every instance (SHUTDOWN_*, VERIFIER_QUEUE_*, LOG_LEVEL...); '' unsets a default of this helper. */
   env?: Record<string, string>;
   /** Environment of one instance only, by index (a webhook gate in front of its receiver). */
   instanceEnv?: (index: number, ports: InstancePorts) => Record<string, string>;
@@ -113,6 +113,7 @@ export class Instance {
 }
 
 export type Cluster = {
+  haproxyPid: number | undefined;
   issuer: string;
   verifierUrl: string;
   instances: Instance[];
@@ -192,6 +193,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     LOG_LEVEL: 'info',
     ...options.env,
   };
+  for (const [name, value] of Object.entries(env)) if (value === '') delete env[name];
   const instances: Instance[] = [];
   for (let i = 0; i < count; i++) {
     const ports = { idp: await freePort(), verifier: await freePort(), metrics: await freePort() };
@@ -203,12 +205,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const cfg = path.join(tmp.dir, 'haproxy.cfg');
   writeFileSync(cfg, haproxyConfig(lbIdp, lbVerifier, instances));
   // -db: stay in the foreground, so the test owns the process.
-  const haproxy = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const haproxy: ChildProcess = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   let haproxyErr = '';
-  haproxy.stderr.on('data', (d) => (haproxyErr += d));
+  haproxy.stderr!.on('data', (d) => (haproxyErr += d));
   const haproxyExit = new Promise((resolve) => haproxy.once('exit', resolve));
 
   const cluster: Cluster = {
+    haproxyPid: haproxy.pid,
     issuer: env.ISSUER!,
     verifierUrl: env.VERIFIER_PUBLIC_URL!,
     instances,
