@@ -3,7 +3,7 @@
 // frontend for the IdP (ISSUER) and one for the verifier (VERIFIER_PUBLIC_URL). Used by the
 // scale-out tests (test/cluster/) and the cluster benchmark (bench/cluster/).
 //
-// haproxy checks /readyz every 250 ms and adds `x-served-by: <instance>` to every answer, so a
+// haproxy checks /readyz every 500 ms (out after 3 failures) and adds `x-served-by: <instance>` to every answer, so a
 // test can see which instance served a request; a request with `x-pin: <instance>` goes there. `option redispatch` + retries send a request
 // refused at connect (a process that just died) to the other instance.
 import { spawn } from 'node:child_process';
@@ -133,7 +133,8 @@ function haproxyConfig(idpPort: number, verifierPort: number, instances: { name:
       '  option httpchk GET /readyz',
       '  http-check expect status 200',
       '  http-response set-header x-served-by %[srv_name]',
-      '  default-server inter 250ms fall 1 rise 1',
+      // Three failed checks in a row take an instance out: one slow answer on a busy machine does not.
+      '  default-server inter 500ms fall 3 rise 2',
       // Tests only: `x-pin: <instance>` sends one request to that instance (when it is up).
       ...instances.map((i) => `  use-server ${i.name} if { req.hdr(x-pin) -m str ${i.name} }`),
       ...instances.map((i) => `  server ${i.name} 127.0.0.1:${i.ports[kind]} check`),
@@ -146,6 +147,7 @@ function haproxyConfig(idpPort: number, verifierPort: number, instances: { name:
     '  timeout connect 2s',
     '  timeout client 120s',
     '  timeout server 120s',
+    '  timeout check 5s',
     // The connection to an instance closes after each answer, so every request is balanced.
     '  option http-server-close',
     // A connection refused (an instance that just stopped) is retried on another instance.
