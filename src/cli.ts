@@ -76,6 +76,7 @@ async function serve(args: string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const started = Date.now();
   const { startStack } = await import('./run.ts');
+  const { shutdown } = await import('./shutdown.ts');
   const running = await startStack(config, env, log);
   log.info({ ms: Date.now() - started, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'ready');
   // Plain lines for the person at the terminal, beside the JSON log.
@@ -91,9 +92,12 @@ async function serve(args: string[]): Promise<number> {
     ].join('\n') + '\n',
   );
   await new Promise<void>((resolve) => {
+    // A second signal while shutting down ends the process at once (the handlers are `once`).
     const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      running.close().then(resolve, resolve);
+      shutdown(running, config.shutdown, log, signal, () => process.exit(1)).then(resolve, (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        resolve();
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

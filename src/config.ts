@@ -110,6 +110,10 @@ const envSchema = z.object({
   // Metrics have their own listener, private by default: they tell a scanner what runs and how busy.
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // SIGTERM: /readyz says 503 for the drain delay (a balancer's checks take the instance out), work
+  // in flight then finishes; the process exits when it has, or when the grace period ends.
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1).max(3600).default(25),
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(600).default(0),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -158,6 +162,8 @@ export type Config = {
   host: string;
   /** The Prometheus listener; port 0 picks a free port (tests), logged at start. */
   metrics: { port: number; host: string };
+  /** SHUTDOWN_GRACE_SECONDS / SHUTDOWN_DRAIN_SECONDS, in ms (src/shutdown.ts). */
+  shutdown: { graceMs: number; drainMs: number };
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   dataDir: string;
@@ -266,6 +272,11 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     keysEncryptionKey = { key: Buffer.from(text, 'base64'), source: `KEYS_ENCRYPTION_KEY_FILE ${file}` };
   }
 
+  // The drain delay is spent inside the grace period; what is left must finish the work in flight.
+  if (e.SHUTDOWN_DRAIN_SECONDS >= e.SHUTDOWN_GRACE_SECONDS) {
+    throw new ConfigError([`SHUTDOWN_DRAIN_SECONDS: must be less than SHUTDOWN_GRACE_SECONDS (${e.SHUTDOWN_GRACE_SECONDS})`]);
+  }
+
   let verification: Config['verification'] = { mode: 'embedded' };
   if (e.DIDIT_API_KEY) {
     const missing = (['DIDIT_WEBHOOK_SECRET', 'DIDIT_REAUTH_WORKFLOW_ID', 'DIDIT_ENROL_WORKFLOW_ID'] as const).filter((n) => !e[n]);
@@ -290,6 +301,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000, drainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000 },
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     dataDir: resolvePath(env, 'DATA_DIR', e.DATA_DIR),

@@ -24,6 +24,7 @@ import { createMetrics, instrumentStore } from './ops/metrics.ts';
 import { startMetricsServer } from './ops/metrics-server.ts';
 import { openStore } from './store/index.ts';
 import { checkDataDir } from './store/data-dir.ts';
+import { Readiness } from './ops/readiness.ts';
 import type { Store } from './store/index.ts';
 import { openMailer } from './idp/email/mailer.ts';
 import { EmailVerification } from './idp/email/verification.ts';
@@ -42,7 +43,9 @@ export type RunningServer = {
   provider: Provider;
   /** The erasure of accounts never confirmed; undefined when the verifier cannot be made to forget (see forgetAtVerifier). */
   expiry: ExpirySweep | undefined;
-  close: () => Promise<void>;
+  readiness: Readiness;
+  /** Stop accepting, finish requests in flight (until `deadline`; default 2 s), close the store. */
+  close: (deadline?: number) => Promise<void>;
 };
 
 export type ServerOptions = {
@@ -57,6 +60,8 @@ export type ServerOptions = {
    * expired (said at start).
    */
   forgetAtVerifier?: ForgetAtVerifier;
+  /** Shared with the verifier beside it (`selfie-idp serve`): one drain turns both /readyz to 503. */
+  readiness?: Readiness;
 };
 
 function verificationSettings(config: Config, store: Store, options: ServerOptions): VerificationSettings {
@@ -129,11 +134,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     const expiryForget = config.verification.mode === 'remote' ? forget : options.forgetAtVerifier;
     const expiry = expiryForget ? unverifiedExpiry({ config, store, accounts, forget: expiryForget, log, now: options.now }) : undefined;
     if (!expiry) log.warn('unconfirmed accounts are not expired: no way to make the embedded verifier forget them was given');
+    const readiness = options.readiness ?? new Readiness();
     let listening: string | undefined;
-    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, emails, history, forget, internalUrl: () => listening });
+    const app = createApp({ config, store, provider, log, metrics, cookieKeys: cookies.keys, accounts, verification, passkeys, emails, history, forget, internalUrl: () => listening, readiness });
     const metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.metrics.host);
     log.info({ url: metricsServer.url }, 'metrics listening (Prometheus scrape target; not served on the public port)');
     const server = createServer(app.callback());
+    readiness.closeConnectionsWhileDraining(server);
     let url: string;
     try {
       url = await listen(server, config.port, config.host);
@@ -151,10 +158,11 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
       store,
       provider,
       expiry,
-      close: async () => {
+      readiness,
+      close: async (deadline) => {
         expiry?.stop();
         mailer.close();
-        await Promise.all([closeGracefully(server), metricsServer.close()]);
+        await Promise.all([closeGracefully(server, deadline), metricsServer.close()]);
         await store.close();
       },
     };

@@ -11,10 +11,15 @@ export async function listen(server: Server, port: number, host: string): Promis
   return `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${actual}`;
 }
 
-/** Stop accepting, let in-flight requests finish (2 s at most); keep-alive sockets do not hold shutdown. */
-export async function closeGracefully(server: Server): Promise<void> {
+/**
+ * Stop accepting, let in-flight requests finish until `deadline` (default: 2 s from now), then cut
+ * what is left; idle keep-alive sockets do not hold shutdown.
+ */
+export async function closeGracefully(server: Server, deadline = Date.now() + 2000): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  setTimeout(() => server.closeAllConnections(), 2000).unref();
+  const cut = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
+  cut.unref();
   await closed;
+  clearTimeout(cut);
 }

@@ -27,6 +27,8 @@ import { createRequire } from 'node:module';
 import { consoleRouter } from './admin/index.ts';
 import type { SigninHistory } from './signin/history.ts';
 import type { ForgetAtVerifier } from './erasure.ts';
+import { DRAINING } from '../ops/readiness.ts';
+import type { Readiness } from '../ops/readiness.ts';
 
 export type AppDeps = {
   config: Config;
@@ -45,6 +47,8 @@ export type AppDeps = {
   forget: ForgetAtVerifier;
   /** Where this instance listens, once it does: the console's requests to its own provider go there. */
   internalUrl: () => string | undefined;
+  /** Turned off first on shutdown: /readyz then says 503 so a balancer drains this instance. */
+  readiness: Readiness;
 };
 
 /**
@@ -92,12 +96,17 @@ function errorPages() {
 
 const ASSET_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-function operationsRouter({ store, metrics }: AppDeps): Router {
+function operationsRouter({ store, metrics, readiness }: AppDeps): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
+    if (readiness.draining) {
+      ctx.status = 503;
+      ctx.body = DRAINING;
+      return;
+    }
     try {
       await store.ping();
       ctx.body = { status: 'ready', store: 'ok' };

@@ -9,6 +9,7 @@ import type { VerifierDeps } from './deps.ts';
 import { apiErrors } from './http/errors.ts';
 import { observe, securityHeaders } from './http/observe.ts';
 import { pageRouter } from './page/index.ts';
+import { DRAINING } from '../ops/readiness.ts';
 
 function operations(deps: VerifierDeps): Router {
   const router = new Router();
@@ -16,6 +17,11 @@ function operations(deps: VerifierDeps): Router {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
+    if (deps.readiness?.draining) {
+      ctx.status = 503;
+      ctx.body = DRAINING;
+      return;
+    }
     try {
       await deps.store.ping();
       ctx.body = { status: 'ready', store: 'ok' };

@@ -5,6 +5,7 @@ import type { VerifierConfig } from './config.ts';
 import type { FacePort } from './face-port.ts';
 import type { JobQueue } from './queue/jobs.ts';
 import type { Workflow } from './workflows.ts';
+import type { Readiness } from '../ops/readiness.ts';
 import type { IpLists } from '../risk/ip-lists.ts';
 import type { FaceSearchIndex } from './faces/search-index.ts';
 
@@ -21,4 +22,6 @@ export type VerifierDeps = {
   apiKeyHashes: Buffer[];
   /** The operator's Tor / VPN / data-centre lists (IP_LISTS_DIR); absent: those IP analysis fields are null (unknown). */
   ipLists?: IpLists;
+  /** Turned off first on shutdown (/readyz 503); absent: always ready while the store answers. */
+  readiness?: Readiness;
 };

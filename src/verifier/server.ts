@@ -20,6 +20,7 @@ import { WEBHOOK_JOB, webhookDelivery } from './queue/webhooks.ts';
 import { defaultWorkflowIds } from './workflows.ts';
 import { IpLists } from '../risk/ip-lists.ts';
 import { FaceSearchIndex } from './faces/search-index.ts';
+import { Readiness } from '../ops/readiness.ts';
 
 export type RunningVerifier = {
   /** Where this process listens (http://host:port). */
@@ -32,7 +33,10 @@ export type RunningVerifier = {
   /** The first biometric_authentication and kyc workflows of the workflows file. */
   workflowIds: ReturnType<typeof defaultWorkflowIds>;
   deps: VerifierDeps;
-  close: () => Promise<void>;
+  /** Stop taking jobs; running ones finish by `deadline` or are released to other instances. */
+  stopJobs: (deadline?: number) => Promise<void>;
+  /** Stop jobs, stop accepting, finish requests in flight (until `deadline`), close what it opened. */
+  close: (deadline?: number) => Promise<void>;
 };
 
 export type StartVerifierOptions = {
@@ -40,6 +44,8 @@ export type StartVerifierOptions = {
   store?: Store;
   /** Share a face engine (tests: one per file); otherwise one is started and closed with the verifier. */
   face?: FacePort;
+  /** Shared with the IdP beside it (`selfie-idp serve`): one drain turns both /readyz to 503. */
+  readiness?: Readiness;
 };
 
 function announceSecrets(config: VerifierConfig, log: Logger): void {
@@ -76,12 +82,14 @@ export async function startVerifier(config: VerifierConfig, log: Logger, options
     workflows: new Map(config.workflows.map((w) => [w.workflow_id, w])),
     apiKeyHashes: [...config.apiKeyHashes, hashApiKey(clientApiKey)],
     ipLists: new IpLists(config.ipListsDir, { onError: (message) => log.warn(message) }),
+    readiness: options.readiness ?? new Readiness(),
   };
   announceSecrets(config, log);
   // Decrypts every enrolled and blocklisted face once, in the background; a search waits for it.
   deps.faces.start().catch((err: unknown) => log.error({ err }, 'verifier: face index could not be built; the next search retries'));
 
   const server = createServer(createVerifierApp(deps).callback());
+  deps.readiness!.closeConnectionsWhileDraining(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -105,10 +113,11 @@ export async function startVerifier(config: VerifierConfig, log: Logger, options
     webhookSecret: config.webhookSecret,
     workflowIds: defaultWorkflowIds(config.workflows),
     deps,
-    close: async () => {
-      await closeGracefully(server);
+    stopJobs: (deadline) => queue.stop(deadline),
+    close: async (deadline) => {
       // Jobs in flight finish (or their claims are released); pending ones stay in the store.
-      await queue.stop();
+      await queue.stop(deadline);
+      await closeGracefully(server, deadline);
       deps.faces.stop();
       if (ownFace) await (face as FaceHandle).close();
       if (ownStore) await store.close();

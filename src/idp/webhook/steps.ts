@@ -56,7 +56,7 @@ export function loadAttempt(attempts: Attempts) {
     const event = state(ctx).event!;
     const attempt = await attempts.get(event.session_id);
     if (!attempt) {
-      state(ctx).log.info({ sessionId: event.session_id, status: event.status }, 'webhook for an unknown or finished verification session');
+      state(ctx).log.info({ sessionId: event.session_id, eventId: event.event_id, status: event.status }, 'webhook for an unknown or finished verification session');
       ctx.body = { received: true };
       return;
     }
@@ -79,7 +79,7 @@ export function recordStatus(attempts: Attempts) {
   return async (ctx: Context, next: Next) => {
     const event = state(ctx).event!;
     await attempts.recordStatus(event.session_id, event.status, 'webhook', event.created_at);
-    state(ctx).log.info({ sessionId: event.session_id, status: event.status }, 'verification status recorded');
+    state(ctx).log.info({ sessionId: event.session_id, eventId: event.event_id, status: event.status }, 'verification status recorded');
     ctx.body = { received: true };
     await next();
   };

@@ -46,6 +46,8 @@ export class JobQueue {
   readonly #bucketMs: number;
   readonly #errorRetryMs: number;
   readonly #inflight = new Map<string, Promise<void>>();
+  /** Claim tokens of the jobs running here, to release them on a shutdown that cannot wait. */
+  readonly #claims = new Map<string, string>();
   #handlers: Record<string, JobHandler> = {};
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
@@ -121,13 +123,35 @@ export class JobQueue {
       });
   }
 
-  /** Stop polling, let running jobs finish; their claims are released so nothing waits on them. */
-  async stop(): Promise<void> {
+  /**
+   * Stop polling, let running jobs finish; their claims are released so nothing waits on them.
+   * With a deadline (graceful shutdown), jobs still running then are released early: another
+   * instance takes them at its next poll instead of after the claim timeout (at least once).
+   */
+  async stop(deadline?: number): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#polling;
-    await Promise.allSettled([...this.#inflight.values()]);
+    const finished = (async () => {
+      await this.#polling;
+      await Promise.allSettled([...this.#inflight.values()]);
+    })();
+    if (deadline === undefined) return finished;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
+    const outcome = await Promise.race([finished.then(() => 'finished' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this.#releaseClaims();
+  }
+
+  async #releaseClaims(): Promise<void> {
+    const claims = [...this.#claims];
+    this.#log.warn({ jobs: claims.map(([id]) => id) }, 'verifier queue: shutdown deadline reached; releasing the jobs still running to other instances');
+    await Promise.allSettled(
+      claims.map(async ([id, token]) => {
+        if ((await this.#store.get<string>(K.jobClaim(id))) === token) await this.#store.delete(K.jobClaim(id));
+      }),
+    );
   }
 
   /** One pass over the due buckets; resolves when due jobs have been started (not finished). */
@@ -164,6 +188,7 @@ export class JobQueue {
     const claimKey = K.jobClaim(id);
     const token = randomUUID();
     if (!(await this.#store.setIfAbsent(claimKey, token, { ttl: ttlSeconds(this.#claimMs) }))) return;
+    this.#claims.set(id, token);
     try {
       const job = await this.#store.get<Job>(K.job(id));
       if (!job || job.due !== due) {
@@ -194,6 +219,7 @@ export class JobQueue {
       }
       await this.#store.indexRemove(K.jobBucket(bucket), member);
     } finally {
+      this.#claims.delete(id);
       if ((await this.#store.get<string>(claimKey)) === token) await this.#store.delete(claimKey);
     }
   }

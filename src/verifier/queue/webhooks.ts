@@ -48,7 +48,10 @@ function retryable(status: number): boolean {
 
 export function webhookDelivery(config: VerifierConfig, log: Logger): JobHandler {
   return async (job: Job) => {
-    const url = String(job.data.url);
+    // This process's receiver, not the one of the process that queued the event: a job taken over
+    // from a dead instance would otherwise go to that instance's own loopback port (the embedded
+    // default). Every instance on one store has the same receiver; the stored URL is a fallback.
+    const url = config.webhookUrl ?? String(job.data.url);
     const envelope = job.data.envelope as unknown as UnsignedEnvelope;
     const body = { ...envelope, timestamp: Math.floor(Date.now() / 1000) };
     const signed = signWebhook(body, config.webhookSecret);
