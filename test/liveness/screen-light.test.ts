@@ -124,7 +124,7 @@ describe('screen_light', () => {
       expect(await lightEvidence('phone_video', seed, MID)).toBeLessThan(0.3);
       expect(await lightEvidence('monitor_video', seed, MID)).toBeLessThan(0.3);
     }
-  }, 90_000);
+  }, 180_000);
 
   // At the strongest light a glass reflection reaches the bottom of the amplitude ramp (1.2–2.5 %):
   // the light evidence stays faint (below half credit) and the session is not live. (With the 16-frame
