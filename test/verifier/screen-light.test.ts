@@ -77,7 +77,7 @@ describe('the challenge endpoint for PASSIVE with screen light', () => {
     const ch = first.body.challenge as ScreenLightChallenge;
     expect(ch).toMatchObject({ v: 1, method: 'PASSIVE', frames: 18, intervalMs: 80, captureIndex: 9, light: [255, 255, 255], dark: [64, 64, 64] });
     expect(ch.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    // whatever the draw: one of the issuable patterns (16 frames, WCAG's flash limit, both levels)
+    // whatever the draw: one of the issuable patterns (18 frames, WCAG's flash limit, both levels)
     expect(isIssuableScreenPattern(ch.pattern)).toBe(true);
     expect((await v.store.get<ScreenLightChallenge>(K.challenge(page.config.uploadToken)))?.id).toBe(ch.id);
     // one per page load: a client may not shop for a convenient pattern
