@@ -369,13 +369,13 @@
     return [0, 0, 0];
   }
 
-  // Screen light: 0/1 per frame, 2–16 frames (the burst's limits), and never more than 6 changes
+  // Screen light: 0/1 per frame, 2–18 frames (the burst's limits), and never more than 6 changes
   // (3 flashes, WCAG 2.3.1) in any second, counting the change from the white page to pattern[0] and
   // back to white after the last frame (change k comes when pattern[k] is shown, k intervals in).
   function usableScreenLight(ch) {
     function rgb(c) { return Array.isArray(c) && c.length === 3 && c.every(function (v) { return v >= 0 && v <= 255; }); }
     var p = ch.pattern;
-    if (!Array.isArray(p) || !Number.isInteger(ch.frames) || !(ch.frames >= 2 && ch.frames <= 16) || p.length !== ch.frames) return false;
+    if (!Array.isArray(p) || !Number.isInteger(ch.frames) || !(ch.frames >= 2 && ch.frames <= 18) || p.length !== ch.frames) return false;
     if (!(ch.intervalMs >= 40 && ch.intervalMs <= 500) || !Number.isInteger(ch.captureIndex) || !(ch.captureIndex >= 0 && ch.captureIndex < ch.frames)) return false;
     if (!rgb(ch.light) || !rgb(ch.dark)) return false;
     var seen = [1].concat(p, [1]), changes = [];

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { decodeRgb, scaleBox } from '../../src/liveness/image.ts';
 import { int, normal, seededRng, type Rng } from '../../src/liveness/rng.ts';
 import { faceRegistration } from '../../src/liveness/signals/light-shading.ts';
-import { faceBrightness, laggedPattern, randomScreenPattern, SCREEN_LIGHT_SIGNAL, screenLightFromSeries, screenLightMaxRank, screenPatternSet } from '../../src/liveness/signals/screen-light.ts';
+import { CHALLENGES_PER_SESSION, faceBrightness, laggedPattern, randomScreenPattern, SCREEN_LIGHT_SIGNAL, SCREEN_PATTERN, screenLightFromSeries, screenLightMaxRank, screenPatternSet } from '../../src/liveness/signals/screen-light.ts';
 import { createFaceEngine } from '../../src/face/index.ts';
 import type { Frame } from '../../src/liveness/types.ts';
 
@@ -107,7 +107,7 @@ const oldMax = Math.max(...oldDist.values()) / 1_000_000;
 const maxRank = screenLightMaxRank(NEW.list.length);
 console.log('pattern sets');
 console.log(`  before: 12 frames, ${oldDist.size} distinct patterns (1,000,000 draws of the old generator), the most likely drawn ${(100 * oldMax).toFixed(2)} % of the time`);
-console.log(`  now:    16 frames, ${NEW.list.length} issuable patterns, uniform; credit only at rank <= ${maxRank}: bound ${maxRank}/${NEW.list.length} = ${(maxRank / NEW.list.length).toExponential(2)}`);
+console.log(`  now:    ${SCREEN_PATTERN.frames} frames (${SCREEN_PATTERN.frames - SCREEN_PATTERN.restFrames} free, ${SCREEN_PATTERN.restFrames} white), ${NEW.list.length} issuable patterns, uniform; credit only at rank <= ${maxRank}: bound ${maxRank}/${NEW.list.length} = ${(maxRank / NEW.list.length).toExponential(2)} per challenge, <= ${CHALLENGES_PER_SESSION} challenges a session: ${(CHALLENGES_PER_SESSION * maxRank / NEW.list.length).toExponential(2)} per session`);
 
 // ---- brightness series (face mean luminance per frame, grey levels) ----
 const BRIGHT = 120;
@@ -129,8 +129,8 @@ console.log(`\nMonte Carlo: ${DRAWS} issued patterns per series, the series fixe
 const mostLikelyOld = [...oldDist.entries()].sort((a, b) => b[1] - a[1])[0]![0].split('').map(Number);
 const someNew = randomScreenPattern(seededRng(99));
 const series: Array<[string, number[], number[]]> = [
-  ['white noise, 3 % of brightness', noise(1, 12, 3.6), noise(1, 16, 3.6)],
-  ['smooth drift + two steps', driftSteps(2, 12), driftSteps(2, 16)],
+  ['white noise, 3 % of brightness', noise(1, 12, 3.6), noise(1, SCREEN_PATTERN.frames, 3.6)],
+  ['smooth drift + two steps', driftSteps(2, 12), driftSteps(2, SCREEN_PATTERN.frames)],
   ['response to one fixed pattern (worst case)', responseTo(mostLikelyOld, 3), responseTo(someNew, 3)],
 ];
 for (const [name, y12, y16] of series) {
@@ -149,7 +149,7 @@ try { execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' }); } catch { ffmpe
 if (!ffmpeg || !fs.existsSync(clipsDir)) {
   console.log(`\nreal clips: skipped (${ffmpeg ? `no ${clipsDir}` : 'no ffmpeg on PATH'})`);
 } else {
-  console.log(`\nreal clips (${clipsDir}): the face's brightness in every window of 12 / 16 frames 80 ms apart, ${REAL_DRAWS} issued patterns each`);
+  console.log(`\nreal clips (${clipsDir}): the face's brightness in every window of 12 / ${SCREEN_PATTERN.frames} frames 80 ms apart, ${REAL_DRAWS} issued patterns each`);
   const engine = await createFaceEngine({ poolSize: 1 });
   try {
     for (const clip of ['live.mp4', 'replay-phone.mp4']) {
@@ -174,7 +174,7 @@ if (!ffmpeg || !fs.existsSync(clipsDir)) {
       }
       fs.rmSync(dir, { recursive: true, force: true });
       if (!face) { console.log(`  ${clip}: no frame the face engine accepts`); continue; }
-      for (const n of [12, 16]) {
+      for (const n of [12, SCREEN_PATTERN.frames]) {
         const all: number[] = [];
         let windows = 0;
         for (let s0 = 0; s0 + n <= frames.length; s0++) {

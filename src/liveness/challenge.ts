@@ -11,7 +11,9 @@
  * (first colour shown / first instruction shown), taken with performance.now() on the page.
  */
 import { cryptoRng, pick, uniform, type Rng } from './rng.ts';
-import { randomScreenPattern, SCREEN_PATTERN } from './signals/screen-light.ts';
+import { CHALLENGES_PER_SESSION, randomScreenPattern, SCREEN_PATTERN, SESSION_CHANCE } from './signals/screen-light.ts';
+
+export { CHALLENGES_PER_SESSION, SESSION_CHANCE };
 import type { LivenessMethod, LivenessWarning } from './types.ts';
 import { livenessWarning } from './warnings.ts';
 
@@ -26,8 +28,13 @@ export const FLASH_PALETTE = {
 } as const satisfies Record<string, readonly [number, number, number]>;
 export type FlashColour = keyof typeof FLASH_PALETTE;
 
-/** FLASHING colour sets issued have at least this many valid orders (no colour twice in a row): see flashOrders. */
-export const FLASH_MIN_ORDERS = 1000;
+/**
+ * FLASHING colour sets issued have at least this many valid orders (no colour twice in a row): see
+ * flashOrders. 3,000: the top rank alone is then within 1/3,000 per challenge (a session's 1 in
+ * 1,000 over CHALLENGES_PER_SESSION challenges), which leaves the 7 colours once each (5,040 orders);
+ * a colour twice gives 1,800.
+ */
+export const FLASH_MIN_ORDERS = 3000;
 
 export type Direction = 'left' | 'right' | 'up' | 'down';
 
@@ -73,9 +80,10 @@ export interface Active3dChallenge extends ChallengeBase {
  * screen around the viewfinder between white and dark grey, pattern[i] shown from the moment frame
  * i − 1 is taken (pattern[0] from the press), and back to white after the last frame. A live face
  * is lit by it; an emissive replay reflects it only off its glass (signals/screen-light.ts).
- * The pattern is one uniform draw from every sequence with ≤ 6 changes (3 flashes) in any second,
- * counting the changes from and back to the white page (WCAG 2.3.1), each level on ≥ 4 frames and
- * ≥ 4 changes inside the burst (signals/screen-light.ts isIssuableScreenPattern).
+ * The pattern is one uniform draw from every sequence of 16 free values and 2 white ones with ≤ 6
+ * changes (3 flashes) in any second, counting the changes from and back to the white page (WCAG
+ * 2.3.1), each level on ≥ 4 frames and ≥ 4 changes inside the burst (signals/screen-light.ts
+ * isIssuableScreenPattern).
  */
 export interface ScreenLightChallenge extends ChallengeBase {
   method: 'PASSIVE';
@@ -98,9 +106,10 @@ export const CHALLENGE_DEFAULTS = {
   /** Slack added to the recording's own duration for the upload to reach the server. */
   uploadSlackMs: 20_000,
   flashing: { steps: 7, minStepMs: 300, maxStepMs: 500, leadInMs: 600, maxLagMs: 350, fps: 15 },
-  // 16 frames (1.28 s): 12 could not hold a chance bound of 1/1000 (docs/liveness.md, "Chance
-  // acceptance of a recording"); the still is the middle frame, as the generator renders it
-  screenLight: { frames: SCREEN_PATTERN.frames, intervalMs: SCREEN_PATTERN.intervalMs, captureIndex: 8, light: [255, 255, 255] as const, dark: [64, 64, 64] as const },
+  // 18 frames (1.44 s; 16 free, 2 white): 12 could not hold a chance bound of 1/1000, 16 without
+  // the white tail not 1/3,000 per challenge (docs/liveness.md, "Chance acceptance of a recording");
+  // the still is the middle frame (9), as the generator renders it
+  screenLight: { frames: SCREEN_PATTERN.frames, intervalMs: SCREEN_PATTERN.intervalMs, captureIndex: 9, light: [255, 255, 255] as const, dark: [64, 64, 64] as const },
   active: { steps: 4, yawDegrees: 18, pitchDegrees: 12, leadInMs: 1000, minIntervalMs: 1800, maxIntervalMs: 2800, stepTimeoutMs: 1800, fps: 5 },
 } as const;
 
@@ -137,9 +146,9 @@ export function createChallenge(method: LivenessMethod, rng: Rng = cryptoRng(), 
       }
       const bright = steps.filter((s) => s.colour === 'white' || s.colour === 'yellow' || s.colour === 'cyan').length;
       const channels = [0, 1, 2].every((ch) => steps.some((s) => s.rgb[ch] === 255) && steps.some((s) => s.rgb[ch] === 0));
-      // and colours with ≥ 1,000 valid orders: flash_response ranks the issued order among them, so
-      // fewer would leave a recording a chance above 1/1000 (signals/flash.ts, FLASH.minOrders)
-      if (bright >= 2 && channels && flashOrders(steps.map((s) => s.colour)).length >= FLASH_MIN_ORDERS) break;
+      // and colours with ≥ 3,000 valid orders: flash_response ranks the issued order among them, so
+      // fewer would leave a recording a chance above 1/3,000 per challenge (signals/flash.ts, FLASH.minOrders)
+      if (bright >= 2 && channels && hasEnoughOrders(steps.map((s) => s.colour))) break;
     }
     return { ...base, method, fps: d.fps, leadInMs: d.leadInMs, steps, maxLagMs: d.maxLagMs };
   }
@@ -204,6 +213,22 @@ export function checkChallengeUse(
   if (ch.method === 'PASSIVE' && now - start < (ch.frames - 1) * ch.intervalMs) return { ok: false, warning: livenessWarning('CHALLENGE_INVALID', 'error', { reason: 'answered before the light pattern could be shown' }) };
   if (now - start > dur + CHALLENGE_DEFAULTS.uploadSlackMs) return { ok: false, warning: livenessWarning('CHALLENGE_TIMEOUT', 'error', { elapsedMs: now - start }) };
   return { ok: true };
+}
+
+const orderCounts = new Map<string, number>();
+
+/** flashOrders(colours).length ≥ FLASH_MIN_ORDERS, remembered per colour set (createChallenge draws ~60 sets per issued one). */
+function hasEnoughOrders(colours: readonly FlashColour[]): boolean {
+  // at most the arrangements of the multiset (n! / Π count!): no need to list them when that is short
+  const counts = new Map<FlashColour, number>();
+  for (const c of colours) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+  const arrangements = [...counts.values()].reduce((a, c) => a / fact(c), fact(colours.length));
+  if (arrangements < FLASH_MIN_ORDERS) return false;
+  const key = [...colours].sort().join(',');
+  let n = orderCounts.get(key);
+  if (n === undefined) orderCounts.set(key, (n = flashOrders(colours).length));
+  return n >= FLASH_MIN_ORDERS;
 }
 
 /**

@@ -14,7 +14,7 @@ export type { Box, FaceGeometry, Frame, GreyImage, LivenessMethod, LivenessResul
 export { passiveLiveness, singleFrameSignals, consistencySignal, type PassiveInput } from './passive.ts';
 export { flashingLiveness, active3dLiveness, analyzeRecording, type ChallengeUse, type FlashingInput, type Active3dInput, type FaceAnalyzer } from './methods.ts';
 export {
-  createChallenge, publicChallenge, checkChallengeUse, parseChallenge, challengeDurationMs, flashColourAt, CHALLENGE_DEFAULTS, FLASH_PALETTE,
+  createChallenge, publicChallenge, checkChallengeUse, parseChallenge, challengeDurationMs, flashColourAt, CHALLENGE_DEFAULTS, CHALLENGES_PER_SESSION, SESSION_CHANCE, FLASH_PALETTE,
   type Challenge, type FlashingChallenge, type Active3dChallenge, type ScreenLightChallenge, type Direction, type FlashColour, type UsedSet,
 } from './challenge.ts';
 export { combine, WEIGHTS, ATTACK_THRESHOLD, LIVE_THRESHOLD, SCREEN_LIGHT_LIVE_THRESHOLD } from './combine.ts';

@@ -60,6 +60,8 @@ export const TEST_WORKFLOWS = [
   { workflow_id: 'active-3d', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'ACTIVE_3D', ...thresholds(50, 30), virtual_camera: 'ignore' } },
   // PASSIVE with screen light (the default, here explicitly), liveness only.
   { workflow_id: 'screen-light', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'PASSIVE', screen_light: true, ...thresholds(40, 30), virtual_camera: 'ignore' } },
+  // more capture attempts than the chance bound is split over (CHALLENGES_PER_SESSION, 3)
+  { workflow_id: 'screen-light-5', workflow_type: 'biometric_authentication', features: ['LIVENESS'], liveness: { method: 'PASSIVE', ...thresholds(40, 30), virtual_camera: 'ignore' }, max_capture_attempts: 5 },
   // VIRTUAL_CAMERA's actions (review is the default) and observe mode, on the plain PASSIVE burst.
   ...(['review', 'decline'] as const).map((action) => ({
     workflow_id: `vcam-${action}`,

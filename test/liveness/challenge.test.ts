@@ -89,11 +89,12 @@ describe('checkChallengeUse', () => {
 
   it('PASSIVE screen light: refuses an answer sooner than the burst can be taken, or later than burst + slack', () => {
     const c = createChallenge('PASSIVE', seededRng(4), now);
-    // 16 frames 80 ms apart
-    expect(challengeDurationMs(c)).toBe(1280);
+    // 18 frames 80 ms apart (16 free, 2 white)
+    expect(challengeDurationMs(c)).toBe(1440);
     expect(checkChallengeUse(c, { used: new Set(), now: now + 300 }).warning?.risk).toBe('CHALLENGE_INVALID');
     expect(checkChallengeUse(c, { used: new Set(), now: now + 1500 }).ok).toBe(true);
-    expect(checkChallengeUse(c, { used: new Set(), now: now + 1280 + 21_000 }).warning?.risk).toBe('CHALLENGE_TIMEOUT');
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 1300 }).warning?.risk).toBe('CHALLENGE_INVALID');
+    expect(checkChallengeUse(c, { used: new Set(), now: now + 1440 + 21_000 }).warning?.risk).toBe('CHALLENGE_TIMEOUT');
   });
 });
 
@@ -239,13 +240,21 @@ describe('ACTIVE_3D reach: a share of the asked degrees, held two frames', () =>
 });
 
 describe('FLASHING chance bound: the issued order ranked among every valid order of its colours', () => {
-  it('counts the valid orders (no colour twice in a row) and issues only colour sets with 1,000 or more', () => {
+  it('counts the valid orders (no colour twice in a row) and issues only colour sets with 3,000 or more (the 7 colours once each)', () => {
+    // a third of the session's 1 in 1,000 per challenge: a session issues up to 3
+    expect(FLASH_MIN_ORDERS).toBe(3000);
+    expect(FLASH.chance * 3).toBeLessThanOrEqual(1e-3);
+    expect(Math.floor(FLASH.chance * 5040)).toBe(1);
     expect(flashOrders(['red', 'green', 'blue', 'yellow', 'cyan', 'magenta', 'white'])).toHaveLength(5040);
     // one colour twice: 7!/2 = 2520 arrangements, 720 of them with the pair side by side
     expect(flashOrders(['white', 'white', 'red', 'green', 'blue', 'yellow', 'cyan'])).toHaveLength(1800);
     expect(flashOrders(['white', 'red', 'white']).map((o) => o.join())).toEqual(['white,red,white']);
     const rng = seededRng(21);
-    for (let k = 0; k < 300; k++) expect(flashOrders(createChallenge('FLASHING', rng).steps.map((s) => s.colour)).length).toBeGreaterThanOrEqual(FLASH_MIN_ORDERS);
+    for (let k = 0; k < 300; k++) {
+      const colours = createChallenge('FLASHING', rng).steps.map((s) => s.colour);
+      expect(flashOrders(colours).length).toBeGreaterThanOrEqual(FLASH_MIN_ORDERS);
+      expect(new Set(colours).size).toBe(7);
+    }
   });
 
   it('credits a clean response only for the order it answers, not for any other order of the same colours', () => {
@@ -263,16 +272,16 @@ describe('FLASHING chance bound: the issued order ranked among every valid order
     const own = flashResponse(ch, cols).response;
     expect(own.details).toMatchObject({ rank: 1 });
     expect(own.score).toBeGreaterThan(0.9);
-    // the same recording judged as the answer to other valid orders (one in 90 of them, fixed)
+    // the same recording judged as the answer to other valid orders (one in 300 of the 5,040, fixed)
     const orders = flashOrders(ch.steps.map((s) => s.colour));
     expect(Math.floor(FLASH.chance * orders.length)).toBeGreaterThanOrEqual(1);
     for (const [i, o] of orders.entries()) {
-      if (i % 90 || o.join() === ch.steps.map((s) => s.colour).join()) continue;
+      if (i % 300 || o.join() === ch.steps.map((s) => s.colour).join()) continue;
       const other = { ...ch, steps: ch.steps.map((s, k) => ({ ...s, colour: o[k]!, rgb: FLASH_PALETTE[o[k]!] })) };
       // no credit: 0.03, or less where its best (wrong) fit is late
       expect(flashResponse(other, cols).response.score).toBeLessThanOrEqual(0.03);
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('FLASHING validation (rendered recordings)', () => {
@@ -291,20 +300,20 @@ describe('FLASHING validation (rendered recordings)', () => {
     const r = await run('bona_fide', 1);
     expect(r.live, JSON.stringify(r.signals.map((x) => [x.signal, x.score, x.details]))).toBe(true);
     expect(r.signals.find((s) => s.signal === 'flash_shading')!.score).toBeGreaterThan(0.5);
-  }, 30_000);
+  }, 60_000);
 
   it('refuses a printed photo (it reflects the colours, but as a flat surface)', async () => {
     const r = await run('print', 1);
     expect(r.live).toBe(false);
     expect(r.signals.find((s) => s.signal === 'flash_response')!.score).toBeGreaterThan(0.5);
     expect(r.warnings.map((w) => w.risk)).toContain('FLAT_SHADING');
-  }, 30_000);
+  }, 60_000);
 
   it('refuses a phone screen (emissive: it barely reflects the colours)', async () => {
     const r = await run('screen_photo', 1);
     expect(r.attack).toBe(true);
     expect(r.warnings.map((w) => w.risk)).toContain('FLASH_SEQUENCE_MISMATCH');
-  }, 30_000);
+  }, 60_000);
 
   it('refuses a genuine recording of another sequence, and a response that comes too late', async () => {
     const replay = await run('replay_other_sequence', 1);
@@ -313,7 +322,7 @@ describe('FLASHING validation (rendered recordings)', () => {
     const late = await run('late_response', 1);
     expect(late.attack).toBe(true);
     expect(late.warnings.map((w) => w.risk)).toContain('CHALLENGE_TIMEOUT');
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a second upload for the same challenge', async () => {
     const s = await sample('bona_fide', 1);
@@ -321,5 +330,5 @@ describe('FLASHING validation (rendered recordings)', () => {
     const r = flashingLiveness({ challenge: s.challenge, frames: s.frames, face: s.face }, { used, now: s.challenge.issuedAt + challengeDurationMs(s.challenge) + 1000 });
     expect(r.attack).toBe(true);
     expect(r.warnings.map((w) => w.risk)).toContain('CHALLENGE_REPLAYED');
-  }, 30_000);
+  }, 60_000);
 });

@@ -75,9 +75,9 @@ describe('the challenge endpoint for PASSIVE with screen light', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('no-store');
     const ch = first.body.challenge as ScreenLightChallenge;
-    expect(ch).toMatchObject({ v: 1, method: 'PASSIVE', frames: 16, intervalMs: 80, captureIndex: 8, light: [255, 255, 255], dark: [64, 64, 64] });
+    expect(ch).toMatchObject({ v: 1, method: 'PASSIVE', frames: 18, intervalMs: 80, captureIndex: 9, light: [255, 255, 255], dark: [64, 64, 64] });
     expect(ch.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    // whatever the draw: one of the issuable patterns (16 frames, WCAG's flash limit, both levels)
+    // whatever the draw: one of the issuable patterns (18 frames, WCAG's flash limit, both levels)
     expect(isIssuableScreenPattern(ch.pattern)).toBe(true);
     expect((await v.store.get<ScreenLightChallenge>(K.challenge(page.config.uploadToken)))?.id).toBe(ch.id);
     // one per page load: a client may not shop for a convenient pattern
@@ -105,6 +105,15 @@ describe('the challenge endpoint for PASSIVE with screen light', () => {
     // another session has its own count
     const t = await newSession();
     expect((await requestChallenge(t.url, await openPage(t.url))).status).toBe(200);
+  }, 60_000);
+
+  it('never more than 3 challenges per session, even where the workflow allows more capture attempts', async () => {
+    // the per-challenge chance (5 of 15,260 patterns) is a third of the session's 1 in 1,000
+    const s = await newSession('screen-light-5');
+    for (let k = 0; k < 3; k++) expect((await requestChallenge(s.url, await openPage(s.url))).status).toBe(200);
+    const refused = await requestChallenge(s.url, await openPage(s.url));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ outcome: 'expired' });
   }, 60_000);
 
   it('a PASSIVE workflow with screen light off has no challenge', async () => {
@@ -193,12 +202,12 @@ describe('PASSIVE with screen light: the upload', () => {
       const ch = (await requestChallenge(s.url, page)).body.challenge as ScreenLightChallenge;
       return captureBurst(s.url, mangle({ ...good, challengeId: ch.id }), page);
     };
-    const fewer = await attempt((u) => ({ ...u, frames: u.frames.slice(0, 15), times: u.times.slice(0, 15) }));
+    const fewer = await attempt((u) => ({ ...u, frames: u.frames.slice(0, 17), times: u.times.slice(0, 17) }));
     expect(fewer.status).toBe(400);
-    expect(fewer.body.detail).toMatch(/16 frames/);
-    const index = await attempt((u) => ({ ...u, captureIndex: 7 }));
+    expect(fewer.body.detail).toMatch(/18 frames/);
+    const index = await attempt((u) => ({ ...u, captureIndex: 8 }));
     expect(index.status).toBe(400);
-    expect(index.body.detail).toMatch(/capture_index must be 8/);
+    expect(index.body.detail).toMatch(/capture_index must be 9/);
     const badId = await attempt((u) => burstForm({ ...u, challengeId: 'not a challenge id!' }));
     expect(badId.status).toBe(400);
     // nothing was judged: the session still takes a capture

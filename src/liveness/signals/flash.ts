@@ -10,6 +10,7 @@
  *   room light cancel), is constant (or a linear gradient) on a flat print, and varies with the
  *   surface normal (nose, cheek curvature) on a 3D face.
  */
+import { CHALLENGES_PER_SESSION, SESSION_CHANCE } from './screen-light.ts';
 import { FLASH_MIN_ORDERS, FLASH_PALETTE, flashColourAt, flashOrders, type FlashColour, type FlashingChallenge } from '../challenge.ts';
 import { leastSquares } from '../geometry.ts';
 import { clamp01, clipBox, faceCentre, faceInner, greyOf, median, ramp } from '../image.ts';
@@ -30,9 +31,10 @@ export const FLASH = {
    * Chance acceptance of a recording that does not follow the sequence: the issued order must rank
    * in the top ⌊chance · orders⌋ of every valid order of its colours (orderRank), so such a
    * recording gets credit with probability ≤ chance. createChallenge only issues colour sets with at
-   * least `minOrders` valid orders, so that the top rank alone is within the bound.
+   * least `minOrders` valid orders, so that the top rank alone is within the bound. Per challenge:
+   * a session issues up to CHALLENGES_PER_SESSION, so the session's 1 in 1,000 is split between them.
    */
-  chance: 1e-3,
+  chance: SESSION_CHANCE / CHALLENGES_PER_SESSION,
   minOrders: FLASH_MIN_ORDERS,
   /** Relative response (gain over face brightness): below `weak` the face barely reflects the screen. */
   weak: 0.05,

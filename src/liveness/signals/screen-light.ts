@@ -1,7 +1,7 @@
 /**
  * screen_light (PASSIVE, workflows with liveness.screen_light, the default): during the PASSIVE burst
  * the capture page switches the screen around the viewfinder between white and dark grey in a
- * server-chosen pattern (one value per burst frame, 16 frames, at most 6 changes a second). A live face in
+ * server-chosen pattern (one value per burst frame, 18 frames ending on 2 white ones, at most 6 changes a second). A live face in
  * front of the screen reflects its light: the face's brightness follows the pattern with a small
  * lag. A phone or monitor showing a replay is emissive: only its glass reflects a few percent of the
  * light, so the replayed face barely follows it.
@@ -17,6 +17,10 @@ import { binnedGreyOf, clamp01, clipBox, faceCentre, ramp } from '../image.ts';
 import { pick, type Rng } from '../rng.ts';
 import type { Box, FaceGeometry, Frame, LivenessWarning, Point } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
+
+/** Chance acceptance allowed per session (issue 12), and the challenges a session may issue. */
+export const SESSION_CHANCE = 1e-3;
+export const CHALLENGES_PER_SESSION = 3;
 
 /** The dark grey's light relative to white (rgb 64 ≈ 0.05 in linear light): the pattern's 0. */
 const SCREEN_DARK = 0.05;
@@ -37,29 +41,36 @@ export const SCREEN_LIGHT_SIGNAL = {
    * recording. Only the top ⌊chance · patterns⌋ ranks get credit (screenLightMaxRank); below them
    * the signal gives none at all (score 0.03: the session is declined). Within them the credit is
    * full: a ramp over the rank would not tighten the bound (any credit counts as an escape) and
-   * would cost genuine faces, whose own pattern shares the top ranks with patterns that differ from
-   * it only where the lag hides them (its first or last frames).
+   * would cost genuine faces. `chance` is per challenge: a session issues up to
+   * CHALLENGES_PER_SESSION of them (src/liveness/challenge.ts), each another draw a client can hold
+   * against a recording, so the session's 1 in 1,000 is split between them.
    */
-  chance: 1e-3,
+  chance: SESSION_CHANCE / CHALLENGES_PER_SESSION,
   /** Relative amplitude (white vs dark grey): below `weak` a glass reflection, above `strong` a face lit by the screen. */
   weak: 0.012,
   strong: 0.025,
 } as const;
 
 /**
- * The patterns the server issues (createChallenge('PASSIVE')): 16 frames 80 ms apart (1.28 s).
- * A pattern is drawn uniformly from every sequence that satisfies these, which is what makes the
- * chance bound exact (the rank test above needs the issued pattern to be one uniform draw from the
- * set it is ranked in).
+ * The patterns the server issues (createChallenge('PASSIVE')): 18 frames 80 ms apart (1.44 s), the
+ * first 16 free, the last 2 white (the page's rest level). A pattern is drawn uniformly from every
+ * sequence that satisfies these, which is what makes the chance bound exact (the rank test above
+ * needs the issued pattern to be one uniform draw from the set it is ranked in).
  */
 export const SCREEN_PATTERN = {
-  frames: 16,
+  frames: 18,
   intervalMs: 80,
+  /**
+   * Frames at the end of the burst that stay white: the screen and camera lag up to 2 frames, so
+   * without them the last free values are never seen. Those patterns were exact twins of the
+   * issued one in the ranking (ties count against it), which is what cost live faces when the
+   * credit was tightened; with the tail every free value reaches the recording at every lag searched.
+   */
+  restFrames: 2,
   /**
    * WCAG 2.3.1: no more than three flashes (a flash is a pair of opposite changes, so 6 changes) in
    * any one second, counting the change from the white page to pattern[0] and back to white after
-   * the last frame. The 12-frame patterns before had up to 6 changes in their second too; runs of one
-   * frame are allowed now (they add patterns, not flashes).
+   * the last free frame. Runs of one frame are allowed (they add patterns, not flashes).
    */
   maxChangesPerSecond: 6,
   /** Changes inside the burst: a pattern with few changes is absorbed by the drift term. */
@@ -97,6 +108,8 @@ function changeTimes(p: readonly number[]): number[] {
 export function isIssuableScreenPattern(p: readonly number[], intervalMs: number = SCREEN_PATTERN.intervalMs): boolean {
   const C = SCREEN_PATTERN;
   if (!p.every((v) => v === 0 || v === 1)) return false;
+  // the white tail (restFrames): the last free value is seen at every lag searched
+  if (p.length > C.restFrames && p.slice(p.length - C.restFrames).some((v) => v !== SCREEN_LIGHT_SIGNAL.rest)) return false;
   const on = p.reduce<number>((a, b) => a + b, 0);
   if (on < C.minLevelFrames || p.length - on < C.minLevelFrames) return false;
   let inner = 0;
@@ -120,17 +133,19 @@ export function isIssuableScreenPattern(p: readonly number[], intervalMs: number
 const patternSets = new Map<number, { list: number[][]; unit: Float64Array; index: Map<string, number> }>();
 
 /**
- * Every issuable pattern of `n` frames (12,603 for 16 frames at 80 ms), in a fixed order, with each
- * one's detrended lagged copies as unit vectors (what the fit correlates with the face's brightness).
- * Built once per process (≈ 50 ms for 16 frames).
+ * Every issuable pattern of `n` frames (15,260 for 18 frames at 80 ms: 16 free, 2 white), in a fixed
+ * order, with each one's detrended lagged copies as unit vectors (what the fit correlates with the
+ * face's brightness). Built once per process (≈ 60 ms for 18 frames).
  */
 export function screenPatternSet(n: number = SCREEN_PATTERN.frames): { list: readonly (readonly number[])[]; unit: Float64Array; index: ReadonlyMap<string, number> } {
   let set = patternSets.get(n);
   if (!set) {
-    if (n > 20) throw new Error('screen-light patterns: at most 20 frames');
+    // only the free frames vary: the white tail is fixed (isIssuableScreenPattern)
+    const tail = n > SCREEN_PATTERN.restFrames ? SCREEN_PATTERN.restFrames : 0, free = n - tail;
+    if (free > 20) throw new Error('screen-light patterns: at most 20 free frames');
     const list: number[][] = [];
-    for (let m = 0; m < 1 << n; m++) {
-      const p = Array.from({ length: n }, (_, i) => (m >> i) & 1);
+    for (let m = 0; m < 1 << free; m++) {
+      const p = Array.from({ length: n }, (_, i) => (i < free ? (m >> i) & 1 : SCREEN_LIGHT_SIGNAL.rest));
       if (isIssuableScreenPattern(p)) list.push(p);
     }
     const L = SCREEN_LIGHT_SIGNAL.lags.length;
@@ -159,8 +174,9 @@ export function randomScreenPattern(rng: Rng, n: number = SCREEN_PATTERN.frames)
 }
 
 /**
- * The worst rank of the issued pattern that still gets credit: ⌊chance · patterns⌋ (12 of 12,603),
- * so that a recording independent of the draw gets credit with probability ≤ maxRank / patterns ≤ chance.
+ * The worst rank of the issued pattern that still gets credit: ⌊chance · patterns⌋ (5 of 15,260),
+ * so that a recording independent of the draw gets credit with probability ≤ maxRank / patterns ≤ chance
+ * (3.3 × 10⁻⁴ per challenge, ≤ 9.8 × 10⁻⁴ over a session's CHALLENGES_PER_SESSION).
  */
 export function screenLightMaxRank(patterns: number): number {
   return Math.floor(SCREEN_LIGHT_SIGNAL.chance * patterns);

@@ -34,7 +34,7 @@ export function readMultipart(req: IncomingMessage, contentType: string, limits:
       headers: { 'content-type': contentType },
       // One byte past each cap, so that a part at the cap is told from one over it. Parts likewise:
       // busboy reports partsLimit once the count reaches the limit, so a form with every allowed part
-      // (a 16-frame screen-light burst with its challenge id) would be refused at maxFiles + maxFields.
+      // (an 18-frame screen-light burst with its challenge id) would be refused at maxFiles + maxFields.
       limits: { files: maxFiles, fields: maxFields, parts: maxFiles + maxFields + 1, fileSize: largest + 1, fieldSize: Math.max(...Object.values(limits.fields), 1) + 1, fieldNameSize: 64, headerPairs: 16 },
     });
   } catch {

@@ -23,7 +23,8 @@ export const FRAME_MAX_BYTES = 100 * 1024;
 /** Frames are 320×240 (burst, FLASHING) or 640×480 (ACTIVE_3D); a small JPEG can still declare a huge image. */
 export const FRAME_MAX_SIDE = 640;
 export const LIMITS: Record<FramesShape, Limits> = {
-  burst: { maxFrames: 16, minFrames: 2, maxSpanMs: 5000 },
+  // 18: the screen-light burst (signals/screen-light.ts SCREEN_PATTERN.frames)
+  burst: { maxFrames: 18, minFrames: 2, maxSpanMs: 5000 },
   // FLASHING ≈ 4 s at 15 fps (≈ 60 frames), ACTIVE_3D ≈ 10 s at 5 fps (≈ 50 frames).
   recording: { maxFrames: 96, minFrames: 2, maxSpanMs: 20_000 },
 };

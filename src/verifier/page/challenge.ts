@@ -4,7 +4,7 @@
 // recording must reach the capture endpoint within the challenge's duration + slack of now.
 // The grant is only read here; the upload uses it up (with the challenge).
 import type { Context } from 'koa';
-import { challengeDurationMs, CHALLENGE_DEFAULTS, createChallenge, publicChallenge } from '../../liveness/index.ts';
+import { challengeDurationMs, CHALLENGE_DEFAULTS, CHALLENGES_PER_SESSION, createChallenge, publicChallenge } from '../../liveness/index.ts';
 import { grantIdOf, sessionForGrant, STALE } from '../capture/claim-upload.ts';
 import type { Json } from '../../store/index.ts';
 import type { UploadGrant } from '../capture/upload-grant.ts';
@@ -13,9 +13,13 @@ import { ApiError } from '../http/errors.ts';
 import { K } from '../keys.ts';
 import { livenessMethodOf, usesChallenge, type Workflow } from '../workflows.ts';
 
-/** Challenges one session may issue: one per capture attempt the workflow allows. */
+/**
+ * Challenges one session may issue: one per capture attempt the workflow allows, and never more
+ * than CHALLENGES_PER_SESSION (3), the number the per-challenge chance bound is split over: a
+ * workflow allowing more capture attempts must not multiply a recording's chance.
+ */
 export function maxChallenges(workflow: Workflow): number {
-  return workflow.max_capture_attempts;
+  return Math.min(workflow.max_capture_attempts, CHALLENGES_PER_SESSION);
 }
 
 export function issueChallenge(deps: VerifierDeps) {
