@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ACR } from './idp/signin/acr.ts';
+import { redisEnvShape, redisTopology } from './store/redis-config.ts';
+import type { RedisTopology } from './store/redis-config.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -96,11 +98,8 @@ const envSchema = z.object({
   // Metrics have their own listener, private by default: they tell a scanner what runs and how busy.
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional(),
-  REDIS_KEY_PREFIX: z.string().default('selfie-idp:'),
+  // REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES and their settings (store/redis-config.ts).
+  ...redisEnvShape,
   DATA_DIR: z.string().min(1).default('data'),
   CLIENTS_FILE: z.string().min(1).default('config/clients.json'),
   JWKS_FILE: z.string().min(1).optional(),
@@ -134,7 +133,8 @@ export type Config = {
   host: string;
   /** The Prometheus listener; port 0 picks a free port (tests), logged at start. */
   metrics: { port: number; host: string };
-  redisUrl: string | undefined;
+  /** The Redis topology (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); undefined: the embedded store. */
+  redis: RedisTopology | undefined;
   redisKeyPrefix: string;
   dataDir: string;
   clientsFile: string;
@@ -209,6 +209,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(describe(parsed.error.issues, ''));
   const e = parsed.data;
+  const { topology: redis, errors: redisErrors } = redisTopology(e);
+  if (redisErrors.length) throw new ConfigError(redisErrors);
 
   const configFile = resolvePath(env, 'CONFIG_FILE', e.CONFIG_FILE);
   const defaults = fileDefaultsSchema.safeParse(readJsonFile(configFile, 'CONFIG_FILE'));
@@ -262,7 +264,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
-    redisUrl: e.REDIS_URL,
+    redis,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     dataDir: resolvePath(env, 'DATA_DIR', e.DATA_DIR),
     clientsFile: resolvePath(env, 'CLIENTS_FILE', e.CLIENTS_FILE),
