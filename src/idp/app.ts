@@ -19,6 +19,7 @@ import { callbackRouter } from './signin/callback/index.ts';
 import type { Verification } from './signin/verification.ts';
 import { webhookRouter } from './webhook/index.ts';
 import { renderPage } from './views.ts';
+import { OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, isStoreUnavailable, readiness } from '../http/outage.ts';
 import type { Passkeys } from './passkeys/passkeys.ts';
 import { accountRouter } from './account/index.ts';
 import { createRequire } from 'node:module';
@@ -64,15 +65,19 @@ function errorPages() {
     try {
       await next();
     } catch (err) {
+      const outage = isStoreUnavailable(err);
       const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
-      const status = e.status ?? e.statusCode ?? 500;
-      const message = status < 500 && e.expose !== false ? (e.message ?? 'Bad request') : 'Something went wrong on our side.';
-      if (status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
+      const status = outage ? 503 : (e.status ?? e.statusCode ?? 500);
+      const message = outage ? OUTAGE_MESSAGE : status < 500 && e.expose !== false ? (e.message ?? 'Bad request') : 'Something went wrong on our side.';
+      if (outage) {
+        ctx.state.log?.warn({ err: (err as Error).message }, 'store unavailable: 503');
+        ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+      } else if (status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
       if (ctx.accepts(['html', 'json']) === 'html') {
-        await renderPage(ctx, 'error', { message, code: '', requestId: ctx.state.requestId }, status);
+        await renderPage(ctx, 'error', { message, code: outage ? 'temporarily_unavailable' : '', requestId: ctx.state.requestId }, status);
       } else {
         ctx.status = status;
-        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
+        ctx.body = { error: outage ? 'temporarily_unavailable' : status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
       }
     }
   };
@@ -85,16 +90,7 @@ function operationsRouter({ store, metrics }: AppDeps): Router {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
-    try {
-      await store.ping();
-      ctx.body = { status: 'ready', store: 'ok' };
-    } catch {
-      metrics.storeErrors.inc({ operation: 'ping' });
-      ctx.status = 503;
-      ctx.body = { status: 'not ready', store: 'unreachable' };
-    }
-  });
+  router.get('/readyz', (ctx) => readiness(ctx, () => store.ping(), () => metrics.storeErrors.inc({ operation: 'ping' })));
   // No /metrics here: it has its own private listener (src/ops/metrics-server.ts).
   router.get('/assets/vendor/simplewebauthn-browser.js', async (ctx) => {
     ctx.body = await readFile(WEBAUTHN_BROWSER_BUNDLE);

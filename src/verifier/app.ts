@@ -6,7 +6,8 @@ import type { Context, Next } from 'koa';
 import Router from '@koa/router';
 import { apiRouter } from './api/index.ts';
 import type { VerifierDeps } from './deps.ts';
-import { apiErrors } from './http/errors.ts';
+import { apiErrors, pageOutage } from './http/errors.ts';
+import { readiness } from '../http/outage.ts';
 import { observe, securityHeaders } from './http/observe.ts';
 import { pageRouter } from './page/index.ts';
 
@@ -15,15 +16,7 @@ function operations(deps: VerifierDeps): Router {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
-    try {
-      await deps.store.ping();
-      ctx.body = { status: 'ready', store: 'ok' };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'not ready', store: 'unreachable' };
-    }
-  });
+  router.get('/readyz', (ctx) => readiness(ctx, () => deps.store.ping()));
   return router;
 }
 
@@ -44,6 +37,7 @@ export function createVerifierApp(deps: VerifierDeps): Koa {
   app.use(observe(deps.log));
   app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
   app.use(forApi(apiErrors()));
+  app.use(pageOutage());
   app.use(api.routes());
   app.use(api.allowedMethods());
   app.use(pages.routes());
