@@ -73,7 +73,8 @@ function errorPages() {
         ctx.state.log?.warn({ err: (err as Error).message }, 'store unavailable: 503');
         ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
       } else if (status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
-      if (ctx.accepts(['html', 'json']) === 'html') {
+      // The webhook receiver is called by a server, never a browser: JSON whatever it accepts.
+      if (!ctx.path.startsWith('/webhooks/') && ctx.accepts(['html', 'json']) === 'html') {
         await renderPage(ctx, 'error', { message, code: outage ? 'temporarily_unavailable' : '', requestId: ctx.state.requestId }, status);
       } else {
         ctx.status = status;
