@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.ts';
 import type { Json, JsonObject, Store, Write } from '../../store/index.ts';
+import { isStoreUnavailable } from '../../store/index.ts';
 import { ttlSeconds } from '../durations.ts';
 import { K } from '../keys.ts';
 
@@ -130,7 +131,11 @@ export class JobQueue {
       return;
     }
     this.#polling = this.poll()
-      .catch((err: unknown) => this.#log.error({ err }, 'verifier queue: poll failed'))
+      .catch((err: unknown) => {
+        // While the store is away every tick fails the same way: one short line, no stack.
+        if (isStoreUnavailable(err)) this.#log.warn({ err: (err as Error).message }, 'verifier queue: store unavailable; polling on');
+        else this.#log.error({ err }, 'verifier queue: poll failed');
+      })
       .finally(() => {
         this.#polling = undefined;
         if (this.#again) {
