@@ -145,7 +145,7 @@ export async function startCluster(): Promise<RedisProcessGroup & { ports: numbe
 export const SENTINEL_NAME = 'selfie-test';
 
 /** A master, one replica of it, and two sentinels watching them (quorum 1, quick failure detection). */
-export async function startSentinel(): Promise<RedisProcessGroup & { masterPort: () => Promise<number>; failover: () => Promise<number>; sentinelPorts: number[] }> {
+export async function startSentinel(): Promise<RedisProcessGroup & { masterPort: () => Promise<number>; failover: () => Promise<number>; healed: () => Promise<void>; sentinelPorts: number[] }> {
   const tmp = tempDir('redis-sentinel');
   const procs: Proc[] = [];
   const stop = async () => {
@@ -205,6 +205,11 @@ export async function startSentinel(): Promise<RedisProcessGroup & { masterPort:
         });
         await until('new master answers as master', 10_000, async () => (/role:master/.test(String(await redisCommand(after, 'INFO', 'replication'))) ? true : undefined));
         return after;
+      },
+      /** Until the new master has its replica back (the old master, resynced): writes are confirmed again. */
+      healed: async () => {
+        const master = await masterPortNow();
+        await until('a replica online again', 30_000, async () => (/slave0:.*state=online/.test(String(await redisCommand(master, 'INFO', 'replication'))) ? true : undefined));
       },
       stop,
     };
