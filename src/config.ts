@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ACR } from './idp/signin/acr.ts';
+import { redisEnvShape, redisTopology } from './store/redis-config.ts';
+import type { RedisTopology } from './store/redis-config.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -114,11 +116,8 @@ const envSchema = z.object({
   // in flight then finishes; the process exits when it has, or when the grace period ends.
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(1).max(3600).default(25),
   SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(600).default(0),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional(),
-  REDIS_KEY_PREFIX: z.string().default('selfie-idp:'),
+  // REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES and their settings (store/redis-config.ts).
+  ...redisEnvShape,
   DATA_DIR: z.string().min(1).default('data'),
   CLIENTS_FILE: z.string().min(1).default('config/clients.json'),
   JWKS_FILE: z.string().min(1).optional(),
@@ -164,7 +163,8 @@ export type Config = {
   metrics: { port: number; host: string };
   /** SHUTDOWN_GRACE_SECONDS / SHUTDOWN_DRAIN_SECONDS, in ms (src/shutdown.ts). */
   shutdown: { graceMs: number; drainMs: number };
-  redisUrl: string | undefined;
+  /** The Redis topology (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); undefined: the embedded store. */
+  redis: RedisTopology | undefined;
   redisKeyPrefix: string;
   dataDir: string;
   clientsFile: string;
@@ -243,6 +243,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(describe(parsed.error.issues, ''));
   const e = parsed.data;
+  const { topology: redis, errors: redisErrors } = redisTopology(e);
+  if (redisErrors.length) throw new ConfigError(redisErrors);
 
   const configFile = resolvePath(env, 'CONFIG_FILE', e.CONFIG_FILE);
   const defaults = fileDefaultsSchema.safeParse(readJsonFile(configFile, 'CONFIG_FILE'));
@@ -302,7 +304,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000, drainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000 },
-    redisUrl: e.REDIS_URL,
+    redis,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     dataDir: resolvePath(env, 'DATA_DIR', e.DATA_DIR),
     clientsFile: resolvePath(env, 'CLIENTS_FILE', e.CLIENTS_FILE),

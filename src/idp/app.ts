@@ -19,6 +19,7 @@ import { callbackRouter } from './signin/callback/index.ts';
 import type { Verification } from './signin/verification.ts';
 import { webhookRouter } from './webhook/index.ts';
 import { renderPage } from './views.ts';
+import { OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, isStoreUnavailable, readiness as storeReadiness } from '../http/outage.ts';
 import type { Passkeys } from './passkeys/passkeys.ts';
 import { accountRouter } from './account/index.ts';
 import type { EmailVerification } from './email/verification.ts';
@@ -80,15 +81,20 @@ function errorPages() {
     try {
       await next();
     } catch (err) {
+      const outage = isStoreUnavailable(err);
       const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
-      const status = e.status ?? e.statusCode ?? 500;
-      const message = status < 500 && e.expose !== false ? (e.message ?? 'Bad request') : 'Something went wrong on our side.';
-      if (status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
-      if (ctx.accepts(['html', 'json']) === 'html') {
-        await renderPage(ctx, 'error', { message, code: '', requestId: ctx.state.requestId }, status);
+      const status = outage ? 503 : (e.status ?? e.statusCode ?? 500);
+      const message = outage ? OUTAGE_MESSAGE : status < 500 && e.expose !== false ? (e.message ?? 'Bad request') : 'Something went wrong on our side.';
+      if (outage) {
+        ctx.state.log?.warn({ err: (err as Error).message }, 'store unavailable: 503');
+        ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+      } else if (status >= 500) ctx.state.log?.error({ err }, 'unhandled error');
+      // The webhook receiver is called by a server, never a browser: JSON whatever it accepts.
+      if (!ctx.path.startsWith('/webhooks/') && ctx.accepts(['html', 'json']) === 'html') {
+        await renderPage(ctx, 'error', { message, code: outage ? 'temporarily_unavailable' : '', requestId: ctx.state.requestId }, status);
       } else {
         ctx.status = status;
-        ctx.body = { error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
+        ctx.body = { error: outage ? 'temporarily_unavailable' : status >= 500 ? 'server_error' : 'invalid_request', error_description: message };
       }
     }
   };
@@ -107,14 +113,7 @@ function operationsRouter({ store, metrics, readiness }: AppDeps): Router {
       ctx.body = DRAINING;
       return;
     }
-    try {
-      await store.ping();
-      ctx.body = { status: 'ready', store: 'ok' };
-    } catch {
-      metrics.storeErrors.inc({ operation: 'ping' });
-      ctx.status = 503;
-      ctx.body = { status: 'not ready', store: 'unreachable' };
-    }
+    await storeReadiness(ctx, () => store.ping(), () => metrics.storeErrors.inc({ operation: 'ping' }));
   });
   // No /metrics here: it has its own private listener (src/ops/metrics-server.ts).
   router.get('/assets/vendor/simplewebauthn-browser.js', async (ctx) => {

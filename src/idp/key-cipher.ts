@@ -94,14 +94,14 @@ function writeKeyFile(file: string, key: Buffer): boolean {
  * embedded store, DATA_DIR/keys-encryption.key (generated when missing). With Redis there is no
  * safe default (every instance needs the same key): a ConfigError names the variable.
  */
-export function openKeyCipher(config: Pick<Config, 'keysEncryptionKey' | 'redisUrl' | 'dataDir'>): { cipher: KeyCipher; note: CipherNote } {
+export function openKeyCipher(config: Pick<Config, 'keysEncryptionKey' | 'redis' | 'dataDir'>): { cipher: KeyCipher; note: CipherNote } {
   if (config.keysEncryptionKey) {
     const { key, source } = config.keysEncryptionKey;
     return { cipher: new KeyCipher(key, source), note: { action: 'configured', source } };
   }
-  if (config.redisUrl) {
+  if (config.redis) {
     throw new ConfigError([
-      'KEYS_ENCRYPTION_KEY: required with REDIS_URL while signing or cookie keys are generated and kept in the store (JWKS_FILE or COOKIE_KEYS unset): every instance must use the same key. Create one with `openssl rand -base64 32` and give it to every instance (KEYS_ENCRYPTION_KEY or KEYS_ENCRYPTION_KEY_FILE)',
+      'KEYS_ENCRYPTION_KEY: required with REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES) while signing or cookie keys are generated and kept in the store (JWKS_FILE or COOKIE_KEYS unset): every instance must use the same key. Create one with `openssl rand -base64 32` and give it to every instance (KEYS_ENCRYPTION_KEY or KEYS_ENCRYPTION_KEY_FILE)',
     ]);
   }
   const file = path.join(config.dataDir, KEY_FILE_NAME);

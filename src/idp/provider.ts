@@ -7,6 +7,7 @@ import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { Accounts, accountClaims } from './accounts.ts';
 import { renderView } from './views.ts';
+import { OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, isStoreUnavailable } from '../http/outage.ts';
 import { PAGE_CSP } from './views.ts';
 import { ACR, ACR_VALUES, requestedAcrs, satisfies } from './signin/acr.ts';
 
@@ -120,10 +121,11 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
     async renderError(ctx, out, error) {
       ctx.type = 'text/html; charset=utf-8';
       ctx.set('Content-Security-Policy', PAGE_CSP);
+      const outage = isStoreUnavailable(error);
       ctx.body = await renderView('error', {
         title: 'Sign-in error',
-        message: out.error_description ?? 'The request could not be completed.',
-        code: out.error,
+        message: outage ? OUTAGE_MESSAGE : (out.error_description ?? 'The request could not be completed.'),
+        code: outage ? 'temporarily_unavailable' : out.error,
         requestId: (ctx.state as { requestId?: string }).requestId ?? '',
       });
       void error;
@@ -160,6 +162,15 @@ function interactionPolicyWithAcr() {
 
 export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.config.issuer, buildProviderConfiguration(deps));
+  // A store outage inside the OAuth core (its adapter, findAccount) is a 503 with the OAuth
+  // error temporarily_unavailable, not a 500 server_error: the error handler set the body already
+  // (renderError for pages) and emits this before responding.
+  provider.on('server_error', (ctx, err) => {
+    if (!isStoreUnavailable(err)) return;
+    ctx.status = 503;
+    ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+    if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) ctx.body = { error: 'temporarily_unavailable', error_description: OUTAGE_MESSAGE };
+  });
   provider.proxy = deps.config.trustProxy;
   // The provider is a Koa app of its own (we hand it the raw request): same client-IP rule as ours.
   provider.maxIpsCount = deps.config.trustProxyHops;

@@ -9,7 +9,7 @@
 // and lasts `durationSeconds`, so windows are not aligned on the clock for every client at once.
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export type Limit = { points: number; durationSeconds: number };
 
@@ -71,7 +71,7 @@ const checked = (name: string, limit: Limit) => {
   }
 };
 
-export function redisRateLimiter(redis: Redis, keyPrefix: string, name: string, limit: Limit): RateLimiter {
+export function redisRateLimiter(redis: Redis | Cluster, keyPrefix: string, name: string, limit: Limit): RateLimiter {
   checked(name, limit);
   return wrap(new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}ratelimit:${name}`, points: limit.points, duration: limit.durationSeconds }), limit);
 }

@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ensurePrivateDir, ensurePrivateFile } from './data-dir.ts';
-import type { Json, JsonObject, Limit, RateLimiter, SetOptions, Store } from './types.ts';
+import type { Json, JsonObject, Limit, RateLimiter, SetOptions, Store, Write } from './types.ts';
+import { checkOneSlot } from './types.ts';
 import { memoryRateLimiter } from './rate-limit.ts';
 
 const SCHEMA = `
@@ -158,14 +159,32 @@ export class SqliteStore implements Store {
   }
 
   async indexAdd(key: string, member: string, options?: SetOptions): Promise<void> {
+    this.#transaction(() => this.#indexAdd(key, member, options));
+  }
+
+  #indexAdd(key: string, member: string, options?: SetOptions): void {
     const until = expiry(options);
+    const now = Date.now();
+    this.#db.prepare('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
+    this.#db.prepare('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
+    // The whole index lives as long as its longest-lived member, as in the Redis store.
+    if (until !== null) {
+      this.#db.prepare('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(until, key, until);
+    }
+  }
+
+  async writeAll(writes: Write[]): Promise<void> {
+    checkOneSlot(writes.map((w) => ('set' in w ? w.set : w.indexAdd)));
+    const opts = (w: Write) => (w.ttl === undefined ? undefined : { ttl: w.ttl });
+    // Expiry is checked up front so a bad TTL throws before anything is written.
+    for (const w of writes) expiry(opts(w));
     this.#transaction(() => {
-      const now = Date.now();
-      this.#db.prepare('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
-      this.#db.prepare('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
-      // The whole index lives as long as its longest-lived member, as in the Redis store.
-      if (until !== null) {
-        this.#db.prepare('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(until, key, until);
+      for (const w of writes) {
+        if ('set' in w) {
+          this.#db
+            .prepare('INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at')
+            .run(w.set, JSON.stringify(w.value), expiry(opts(w)));
+        } else this.#indexAdd(w.indexAdd, w.member, opts(w));
       }
     });
   }

@@ -6,7 +6,8 @@ import type { Context, Next } from 'koa';
 import Router from '@koa/router';
 import { apiRouter } from './api/index.ts';
 import type { VerifierDeps } from './deps.ts';
-import { apiErrors } from './http/errors.ts';
+import { apiErrors, pageOutage } from './http/errors.ts';
+import { readiness as storeReadiness } from '../http/outage.ts';
 import { observe, securityHeaders } from './http/observe.ts';
 import { pageRouter } from './page/index.ts';
 import { DRAINING } from '../ops/readiness.ts';
@@ -22,13 +23,7 @@ function operations(deps: VerifierDeps): Router {
       ctx.body = DRAINING;
       return;
     }
-    try {
-      await deps.store.ping();
-      ctx.body = { status: 'ready', store: 'ok' };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'not ready', store: 'unreachable' };
-    }
+    await storeReadiness(ctx, () => deps.store.ping());
   });
   return router;
 }
@@ -50,6 +45,7 @@ export function createVerifierApp(deps: VerifierDeps): Koa {
   app.use(observe(deps.log));
   app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
   app.use(forApi(apiErrors()));
+  app.use(pageOutage());
   app.use(api.routes());
   app.use(api.allowedMethods());
   app.use(pages.routes());

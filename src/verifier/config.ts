@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, REPO_ROOT, ipListsDir, trustProxyHops } from '../config.ts';
+import { redisEnvShape, redisTopology } from '../store/redis-config.ts';
+import type { RedisTopology } from '../store/redis-config.ts';
 import { duration } from './durations.ts';
 import { persistedSecrets } from './secrets.ts';
 import type { SecretName, SecretNote } from './secrets.ts';
@@ -24,7 +26,7 @@ export type VerifierConfig = {
   dataDir: string;
   /** IP_LISTS_DIR (shared with the IdP): the operator's CIDR lists for IP analysis. */
   ipListsDir: string;
-  redisUrl: string | undefined;
+  redis: RedisTopology | undefined;
   redisKeyPrefix: string;
   trustProxy: boolean;
   /** TRUST_PROXY_HOPS, as for the IdP: Koa's maxIpsCount. */
@@ -95,8 +97,7 @@ const envSchema = z.object({
   VERIFIER_QUEUE_CLAIM_TIMEOUT: duration(SECOND, 10 * 60 * SECOND).default(30 * SECOND),
   VERIFIER_FACE_POOL_SIZE: z.coerce.number().int().min(1).max(64).optional(),
   DATA_DIR: z.string().min(1).default('data'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-  REDIS_KEY_PREFIX: z.string().default('selfie-idp:'),
+  ...redisEnvShape,
   LOG_LEVEL: z.string().default('info'),
   TRUST_PROXY: bool.default(false),
   TRUST_PROXY_HOPS: trustProxyHops,
@@ -161,6 +162,8 @@ export function loadVerifierConfig(rawEnv: NodeJS.ProcessEnv = process.env, defa
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   const e = parsed.data;
+  const { topology: redis, errors: redisErrors } = redisTopology(e);
+  if (redisErrors.length) throw new ConfigError(redisErrors);
 
   const dataDir = resolvePath(env, 'DATA_DIR', e.DATA_DIR);
   const publicUrl = (e.VERIFIER_PUBLIC_URL ?? `http://localhost:${e.VERIFIER_PORT}`).replace(/\/+$/, '');
@@ -185,7 +188,7 @@ export function loadVerifierConfig(rawEnv: NodeJS.ProcessEnv = process.env, defa
     publicUrl,
     dataDir,
     ipListsDir: ipListsDir(env, dataDir),
-    redisUrl: e.REDIS_URL,
+    redis,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     trustProxy: e.TRUST_PROXY,
     trustProxyHops: e.TRUST_PROXY_HOPS,

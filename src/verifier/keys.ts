@@ -1,7 +1,10 @@
 // Every store key the verifier uses, in one place, so a reader can see the whole data model and
 // nothing collides with the IdP's keys (which share the store and its prefix).
+// A session's record, its job list and its jobs (webhooks, timers) share the hash tag {<session id>},
+// so Redis Cluster keeps them in one slot and a status is saved with its webhook in one script
+// (Store.writeAll, sessions/transition.ts).
 export const K = {
-  session: (id: string) => `verifier:session:${id}`,
+  session: (id: string) => `verifier:session:{${id}}`,
   /** session_token → session_id, for the hosted page. */
   token: (token: string) => `verifier:token:${token}`,
   /** A single-use upload grant handed to one page load; holds the session it is bound to. */
@@ -11,7 +14,7 @@ export const K = {
   /** The viewer cookies handed out for one session (so erasure can find them). */
   sessionViewers: (sessionId: string) => `verifier:session-viewers:${sessionId}`,
   /** The queued jobs about one session: its timers and webhooks (so erasure can find them). */
-  sessionJobs: (sessionId: string) => `verifier:session-jobs:${sessionId}`,
+  sessionJobs: (sessionId: string) => `verifier:session-jobs:{${sessionId}}`,
   /** The liveness challenge issued to one upload grant (FLASHING / ACTIVE_3D): at most one per grant. */
   challenge: (uploadId: string) => `verifier:challenge:${uploadId}`,
   /**
@@ -46,6 +49,7 @@ export const K = {
   blocklistByVendor: (vendorData: string) => `verifier:index:blocklist-vendor:${vendorData}`,
   media: (sessionId: string, name: string) => `verifier:media:${sessionId}:${name}`,
   lock: (name: string) => `verifier:lock:${name}`,
+  /** A job's record; a session's jobs have ids from sessionJobId, so they live in the session's slot. */
   job: (id: string) => `verifier:job:${id}`,
   jobBucket: (bucket: number) => `verifier:jobs:${bucket}`,
   jobCursor: () => 'verifier:jobs:cursor',
@@ -53,3 +57,6 @@ export const K = {
   /** Webhook events that ran out of retries, for the operator (and the decision endpoint is still there). */
   deadJobs: () => 'verifier:jobs:dead',
 } as const;
+
+/** The id of a job about one session (its webhook, its timers): carries the session's hash tag. */
+export const sessionJobId = (sessionId: string, name: string) => `{${sessionId}}:${name}`;

@@ -50,7 +50,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c.issuer).toBe('http://localhost:3000');
     expect(c.port).toBe(3000);
-    expect(c.redisUrl).toBeUndefined();
+    expect(c.redis).toBeUndefined();
     expect(c.clientsFile).toBe(path.join(REPO_ROOT, 'config', 'clients.json'));
     expect(loadConfig({ PORT: '4000' }).issuer).toBe('http://localhost:4000');
     expect(loadConfig({ ISSUER: 'https://id.example.com' }).issuer).toBe('https://id.example.com');

@@ -40,13 +40,35 @@ export function verifySignature(secret: string) {
   };
 }
 
-/** A replayed event id is refused. Ids are kept for 24 h, well past the 300 s timestamp window. */
+/** How long an event being handled holds its id before a retry may handle it (its handler died). */
+const EVENT_PENDING_SECONDS = 30;
+
+/**
+ * A replayed event id is refused. Ids are kept for 24 h, well past the 300 s timestamp window.
+ *
+ * The id is only marked as seen once the event was handled: first a short "pending" mark (so two
+ * deliveries at once are not both handled), then, after recordStatus, the 24 h one. An event whose
+ * handling failed (the store went away: 503) or whose process died is thus handled on the sender's
+ * next attempt instead of being refused as a replay and lost; meanwhile a retry gets a 503.
+ */
 export function refuseReplay(store: Store) {
   return async (ctx: Context, next: Next) => {
     const { event_id } = state(ctx).event!;
-    const fresh = await store.setIfAbsent(`webhook:event:${event_id}`, Date.now(), { ttl: 24 * 3600 });
-    if (!fresh) return refuse(ctx, 401, 'replayed_event');
-    await next();
+    const key = `webhook:event:${event_id}`;
+    if (!(await store.setIfAbsent(key, 'pending', { ttl: EVENT_PENDING_SECONDS }))) {
+      if ((await store.get(key)) === 'pending') {
+        ctx.set('retry-after', String(EVENT_PENDING_SECONDS));
+        return refuse(ctx, 503, 'event_in_progress');
+      }
+      return refuse(ctx, 401, 'replayed_event');
+    }
+    try {
+      await next();
+    } catch (err) {
+      await store.delete(key).catch(() => undefined);
+      throw err;
+    }
+    await store.set(key, Date.now(), { ttl: 24 * 3600 });
   };
 }
 

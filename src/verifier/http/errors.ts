@@ -2,6 +2,8 @@
 // field-keyed lists for validation. Anything unexpected is a 500 with no internals in the body.
 import type { Context, Next } from 'koa';
 import { HttpError } from '../../http/body.ts';
+import { LockTimeoutError } from '../lock.ts';
+import { OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, isStoreUnavailable } from '../../http/outage.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -15,6 +17,9 @@ export class ApiError extends Error {
     this.headers = headers;
   }
 }
+
+// A session's lock still held (by a request that died with the store, until its TTL runs out): busy, not broken.
+const BUSY_MESSAGE = 'This session is busy with another request; please try again in a moment.';
 
 export const NOT_FOUND = () => new ApiError(404, 'Not found.');
 export const fieldErrors = (errors: Record<string, string[]>) => new ApiError(400, errors);
@@ -36,6 +41,10 @@ export function apiErrors() {
     } catch (caught) {
       let err = caught;
       if (err instanceof HttpError) err = fromHttpError(ctx, err);
+      if (isStoreUnavailable(err) || err instanceof LockTimeoutError) {
+        ctx.state.log?.warn({ err: (err as Error).message }, 'verifier: store unavailable or busy: 503');
+        err = new ApiError(503, err instanceof LockTimeoutError ? BUSY_MESSAGE : OUTAGE_MESSAGE, { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) });
+      }
       if (!(err instanceof ApiError)) {
         const status = (err as { status?: number }).status;
         if (status === 405) err = new ApiError(405, `Method "${ctx.method}" not allowed.`);
@@ -48,6 +57,24 @@ export function apiErrors() {
       ctx.status = e.status;
       ctx.body = e.body;
       for (const [name, value] of Object.entries(e.headers)) ctx.set(name, value);
+    }
+  };
+}
+
+/** The hosted pages: a store outage is a short 503 page (or JSON for the page's own fetches), not a 500. */
+export function pageOutage() {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!isStoreUnavailable(err) && !(err instanceof LockTimeoutError)) throw err;
+      ctx.state.log?.warn({ err: (err as Error).message }, 'verifier: store unavailable or busy: 503');
+      ctx.status = 503;
+      ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+      if (ctx.accepts(['html', 'json']) === 'html') {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Temporarily unavailable</title><h1>Temporarily unavailable</h1><p>${OUTAGE_MESSAGE}</p></html>`;
+      } else ctx.body = { detail: OUTAGE_MESSAGE };
     }
   };
 }

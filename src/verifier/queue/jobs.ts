@@ -9,16 +9,25 @@
 // start. Before running a job a worker takes a short claim (setIfAbsent + TTL): of several
 // instances only one runs it, and a crashed worker's claim lapses so another takes over.
 //
+// Scheduling within a caller's atomic write (a session's status with its webhook, Store.writeAll):
+// prepare() adds the bucket member first and hands back the record's write; the caller commits it
+// with its own, then kick()s. A member whose record is not there yet is left alone for the claim
+// timeout (the caller may not have committed yet) and dropped after it (the caller died before
+// committing, so there was nothing to announce).
+//
 // Order of writes when a job is rescheduled: new member, then record, then old member removed. A
 // crash at any point leaves the job findable (at worst it runs once more: delivery is at least
 // once); a member whose due differs from the record's is stale and is dropped.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.ts';
-import type { Json, JsonObject, Store } from '../../store/index.ts';
+import type { Json, JsonObject, Store, Write } from '../../store/index.ts';
+import { isStoreUnavailable } from '../../store/index.ts';
 import { ttlSeconds } from '../durations.ts';
 import { K } from '../keys.ts';
 
 export type Job = { id: string; kind: string; due: number; attempts: number; created: number; data: JsonObject };
+/** A job to schedule; `id` makes scheduling idempotent (an event id, a timer name). */
+export type JobSpec = { kind: string; data: JsonObject; due: number; id: string };
 
 export type JobOutcome = { done: true } | { retryAt: number; reason: string } | { dead: string };
 export type JobHandler = (job: Job) => Promise<JobOutcome>;
@@ -85,11 +94,22 @@ export class JobQueue {
 
   /** Durably schedule a job; `id` makes scheduling idempotent (an event id, a timer name). */
   async schedule(kind: string, data: JsonObject, due: number, id: string = randomUUID()): Promise<string> {
-    const job: Job = { id, kind, due: Math.round(due), attempts: 0, created: Date.now(), data };
-    await this.#addMember(id, job.due);
-    await this.#store.set(K.job(id), job as unknown as Json, { ttl: this.#ttl(job.due) });
-    this.#kick(job.due);
+    const { job, write } = await this.prepare({ kind, data, due, id });
+    await this.#store.writeAll([write]);
+    this.kick(job);
     return id;
+  }
+
+  /** The first half of scheduling inside the caller's own Store.writeAll (see the top of this file). */
+  async prepare(spec: JobSpec): Promise<{ job: Job; write: Write }> {
+    const job: Job = { id: spec.id, kind: spec.kind, due: Math.round(spec.due), attempts: 0, created: Date.now(), data: spec.data };
+    await this.#addMember(job.id, job.due);
+    return { job, write: { set: K.job(job.id), value: job as unknown as Json, ttl: this.#ttl(job.due) } };
+  }
+
+  /** After the caller's write committed: a job due now runs at once rather than at the next tick. */
+  kick(job: Job): void {
+    this.#kick(job.due);
   }
 
   /** Start polling with these handlers (one per job kind). */
@@ -113,7 +133,11 @@ export class JobQueue {
       return;
     }
     this.#polling = this.poll()
-      .catch((err: unknown) => this.#log.error({ err }, 'verifier queue: poll failed'))
+      .catch((err: unknown) => {
+        // While the store is away every tick fails the same way: one short line, no stack.
+        if (isStoreUnavailable(err)) this.#log.warn({ err: (err as Error).message }, 'verifier queue: store unavailable; polling on');
+        else this.#log.error({ err }, 'verifier queue: poll failed');
+      })
       .finally(() => {
         this.#polling = undefined;
         if (this.#again) {
@@ -191,6 +215,8 @@ export class JobQueue {
     this.#claims.set(id, token);
     try {
       const job = await this.#store.get<Job>(K.job(id));
+      // Prepared, not committed (yet): its writer may still be on the way; give up on it only later.
+      if (!job && Date.now() - due < this.#claimMs) return;
       if (!job || job.due !== due) {
         await this.#store.indexRemove(K.jobBucket(bucket), member);
         return;

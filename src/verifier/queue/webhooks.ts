@@ -9,7 +9,8 @@ import type { JsonObject } from '../../store/index.ts';
 import type { VerifierConfig } from '../config.ts';
 import { toDecision } from '../sessions/decision.ts';
 import type { SessionRecord } from '../sessions/types.ts';
-import type { Job, JobHandler, JobQueue } from './jobs.ts';
+import { sessionJobId } from '../keys.ts';
+import type { Job, JobHandler, JobSpec } from './jobs.ts';
 
 export const WEBHOOK_JOB = 'webhook';
 
@@ -33,12 +34,16 @@ export function buildEnvelope(config: VerifierConfig, record: SessionRecord, wor
   return envelope;
 }
 
-/** Queue the webhook for this record's (new) status. No URL configured: nothing to send. */
-export async function enqueueStatusWebhook(config: VerifierConfig, queue: JobQueue, record: SessionRecord): Promise<string | undefined> {
+/**
+ * The webhook job for this record's (new) status, for the caller to save with the status in one
+ * write (sessions/transition.ts). No URL configured: nothing to send. The event_id is fixed here,
+ * so every delivery attempt of this event, from any instance, carries the same one.
+ */
+export function statusWebhook(config: VerifierConfig, record: SessionRecord): { spec: JobSpec; eventId: string } | undefined {
   if (!config.webhookUrl) return undefined;
   const envelope = buildEnvelope(config, record, record.workflow_version);
-  await queue.schedule(WEBHOOK_JOB, { url: config.webhookUrl, envelope: envelope as unknown as JsonObject }, Date.now(), envelope.event_id);
-  return envelope.event_id;
+  const spec: JobSpec = { kind: WEBHOOK_JOB, data: { url: config.webhookUrl, envelope: envelope as unknown as JsonObject }, due: Date.now(), id: sessionJobId(record.session_id, `webhook:${envelope.event_id}`) };
+  return { spec, eventId: envelope.event_id };
 }
 
 /** Statuses worth another attempt: the receiver is down, restarting, or not routed yet. */

@@ -1,10 +1,13 @@
 // Sessions in the store: the record, its token pointer and the two indexes the API needs (all
 // sessions, and per vendor_data for "return the unfinished one" and list filters). Records expire
 // a retention period after the session's expiry or completion, so the store does not grow forever.
-import type { Json, Store } from '../../store/index.ts';
+import type { Json, Store, Write } from '../../store/index.ts';
+import type { Job } from '../queue/jobs.ts';
 import { ttlSeconds } from '../durations.ts';
 import { K } from '../keys.ts';
 import type { SessionRecord } from './types.ts';
+
+type Prepared = { job: Job; write: Write };
 
 export function recordTtlSeconds(record: SessionRecord, retentionMs: number): number {
   const end = Math.max(record.expires_at, record.completed_at ?? 0);
@@ -19,9 +22,18 @@ export async function sessionIdForToken(store: Store, token: string): Promise<st
   return store.get<string>(K.token(token));
 }
 
-export async function saveSession(store: Store, record: SessionRecord, retentionMs: number): Promise<void> {
+/**
+ * Saves the record, and with it, in the same atomic write, the jobs that announce or follow from it
+ * (a status webhook, a timer: JobQueue.prepare): a crash cannot keep one without the other.
+ */
+export async function saveSession(store: Store, record: SessionRecord, retentionMs: number, jobs: Prepared[] = []): Promise<void> {
   const ttl = recordTtlSeconds(record, retentionMs);
-  await store.set(K.session(record.session_id), record as unknown as Json, { ttl });
+  await store.writeAll([
+    { set: K.session(record.session_id), value: record as unknown as Json, ttl },
+    ...jobs.map((p) => p.write),
+    // The session's jobs are listed beside it, so that deleting the session deletes them.
+    ...jobs.map((p) => ({ indexAdd: K.sessionJobs(record.session_id), member: p.job.id, ttl })),
+  ]);
   // The pointer and indexes are rewritten with the record so their lifetime follows it.
   await store.set(K.token(record.session_token), record.session_id, { ttl });
   await store.indexAdd(K.allSessions(), record.session_id, { ttl });

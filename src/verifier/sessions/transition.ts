@@ -3,13 +3,16 @@
 // rules in `change` callbacks (lifecycle.ts) and the mechanics here means a capture finishing and
 // a timer firing at the same moment cannot both win.
 //
-// Order: the record is saved before the webhook is queued. A crash between the two loses that one
-// event (the decision endpoint still answers); the other order could announce a verdict that was
-// never stored, which is worse.
+// Outbox: the new status, its webhook job and its next timer are saved in one atomic write
+// (saveSession → Store.writeAll: one Lua script on Redis, in one Cluster slot; one SQLite
+// transaction embedded). A crash before it leaves the old status and nothing to announce; after
+// it, the queue finds the webhook and delivers it, from any instance, with the event_id fixed
+// here. Only the queue's bucket entry is written before (JobQueue.prepare), and alone it is inert.
 import type { VerifierDeps } from '../deps.ts';
 import { withLock } from '../lock.ts';
-import { enqueueStatusWebhook } from '../queue/webhooks.ts';
-import { rememberJob, scheduleTimersFor } from '../queue/timers.ts';
+import type { JobSpec } from '../queue/jobs.ts';
+import { statusWebhook } from '../queue/webhooks.ts';
+import { timersFor } from '../queue/timers.ts';
 import { loadSession, saveSession } from './repo.ts';
 import type { SessionRecord } from './types.ts';
 
@@ -26,11 +29,20 @@ export async function updateSession(deps: TransitionDeps, sessionId: string, cha
     if (!before) return undefined;
     const after = change(structuredClone(before), Date.now());
     if (!after) return { record: before, changed: false, statusChanged: false };
-    await saveSession(deps.store, after, deps.config.sessionRetentionMs);
-    if (after.status === before.status) return { record: after, changed: true, statusChanged: false };
-    const eventId = await enqueueStatusWebhook(deps.config, deps.queue, after);
-    if (eventId) await rememberJob(deps, after, eventId);
-    await scheduleTimersFor(deps, after);
-    return { record: after, changed: true, statusChanged: true, eventId };
+    if (after.status === before.status) {
+      await saveSession(deps.store, after, deps.config.sessionRetentionMs);
+      return { record: after, changed: true, statusChanged: false };
+    }
+    const webhook = statusWebhook(deps.config, after);
+    await saveWithJobs(deps, after, [...(webhook ? [webhook.spec] : []), ...timersFor(deps.config, after)]);
+    return { record: after, changed: true, statusChanged: true, eventId: webhook?.eventId };
   });
 }
+
+/** Saves the record with these jobs in one write, then lets the queue run those due now. */
+export async function saveWithJobs(deps: TransitionDeps, record: SessionRecord, specs: JobSpec[]): Promise<void> {
+  const prepared = await Promise.all(specs.map((spec) => deps.queue.prepare(spec)));
+  await saveSession(deps.store, record, deps.config.sessionRetentionMs, prepared);
+  for (const p of prepared) deps.queue.kick(p.job);
+}
+

@@ -5,8 +5,9 @@ import type { CreateSessionInput } from '../../../didit/index.ts';
 import type { VerifierDeps } from '../../deps.ts';
 import { K } from '../../keys.ts';
 import { saveMedia } from '../../media.ts';
-import { scheduleTimersFor } from '../../queue/timers.ts';
-import { recordTtlSeconds, saveSession } from '../../sessions/repo.ts';
+import { timersFor } from '../../queue/timers.ts';
+import { recordTtlSeconds } from '../../sessions/repo.ts';
+import { saveWithJobs } from '../../sessions/transition.ts';
 import type { SessionRecord } from '../../sessions/types.ts';
 import type { Workflow } from '../../workflows.ts';
 import type { Portrait } from './analyse-portrait.ts';
@@ -47,7 +48,7 @@ export async function createRecord(deps: VerifierDeps, input: CreateSessionInput
     await saveMedia(deps.store, record.session_id, 'portrait.jpg', portrait.image, recordTtlSeconds(record, deps.config.sessionRetentionMs));
     record.media.push('portrait.jpg');
   }
-  await saveSession(deps.store, record, deps.config.sessionRetentionMs);
-  await scheduleTimersFor(deps, record);
+  // The record and its expiry timer in one write: a crash cannot leave a session that never expires.
+  await saveWithJobs(deps, record, timersFor(deps.config, record));
   return record;
 }
