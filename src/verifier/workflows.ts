@@ -44,6 +44,13 @@ const workflowSchema = z
       .and(thresholds)
       .optional(),
     face_match: thresholds.optional(),
+    /**
+     * The 1:N searches (blocklist, and duplicates at enrolment): a score above this takes the face
+     * for the blocklisted or enrolled one. Unset: the face-match decline threshold (the default
+     * one, 50, for a workflow without FACE_MATCH). docs/face-engine.md ("1:N search") says why a
+     * large deployment wants it higher: the chance of a stranger above it grows with the accounts.
+     */
+    duplicate_threshold: z.number().min(0).max(100).optional(),
     /** Risks that decline the session outright; any other risk sends it to review. */
     auto_decline: z.array(z.enum(AUTO_DECLINE_RISKS)).default(['NO_FACE_DETECTED', 'MULTIPLE_FACES', 'LIVENESS_FACE_ATTACK', 'NO_REFERENCE_IMAGE']),
     /** Keep the capture (and show media URLs in the decision). Unset: VERIFIER_RETAIN_MEDIA. */
@@ -79,6 +86,7 @@ export type Workflow = {
   /** screen_light: PASSIVE with the screen-light challenge (true by default for PASSIVE; false for the other methods). */
   liveness?: (Thresholds & { method: LivenessMethod; screen_light: boolean; mode: 'enforce' | 'observe'; virtual_camera: 'review' | 'decline' | 'ignore' }) | undefined;
   face_match?: Thresholds | undefined;
+  duplicate_threshold?: number | undefined;
   auto_decline: string[];
   retain_media: boolean;
   max_capture_attempts: number;

@@ -7,6 +7,8 @@ import { REPO_ROOT } from '../../src/config.ts';
 import { hashApiKey, loadVerifierConfig } from '../../src/verifier/config.ts';
 import { defaultWorkflowIds, usesChallenge } from '../../src/verifier/workflows.ts';
 import { configError, tempDir } from '../helpers/env.ts';
+import { duplicateThreshold } from '../../src/verifier/capture/screen-face.ts';
+import { DEFAULT_THRESHOLDS } from '../../src/face/index.ts';
 
 const tmp = tempDir('verifier-config');
 afterAll(() => tmp.remove());
@@ -100,8 +102,19 @@ describe('verifier configuration', () => {
     expect(wf({ features: ['FACE_MATCH', 'LIVENESS'], liveness: { method: 'PASSIVE', screen_light: 'yes', review_threshold: 50, decline_threshold: 30 } })).toMatch(/liveness\.screen_light/);
     expect(wf({ features: ['SELFIE_DANCE'] })).toMatch(/VERIFIER_WORKFLOWS_FILE .*features/);
     expect(wf({ auto_decline: ['LOW_FACE_MATCH_SIMILARITY'] })).toMatch(/auto_decline/);
+    expect(wf({ duplicate_threshold: 101 })).toMatch(/duplicate_threshold/);
     const dup = { workflow_id: 'same', workflow_type: 'kyc', features: ['IP_ANALYSIS'] };
     expect(bad({ VERIFIER_WORKFLOWS_FILE: workflowsFile({ workflows: [dup, dup] }) })).toMatch(/workflow_id same appears twice/);
+  });
+
+  it('the 1:N threshold: duplicate_threshold when set, else the face-match decline threshold, else the default 50', () => {
+    const load = (w: Record<string, unknown>) =>
+      loadVerifierConfig({ DATA_DIR: dataDir(), VERIFIER_WORKFLOWS_FILE: workflowsFile({ workflows: [{ workflow_id: 'w', ...w }] }) }).workflows[0]!;
+    const kyc = { workflow_type: 'kyc', features: ['IP_ANALYSIS'] };
+    const signin = { workflow_type: 'biometric_authentication', features: ['FACE_MATCH'], face_match: { review_threshold: 70, decline_threshold: 60 } };
+    expect(duplicateThreshold(load({ ...kyc, duplicate_threshold: 64 }))).toBe(64);
+    expect(duplicateThreshold(load(kyc))).toBe(DEFAULT_THRESHOLDS.decline);
+    expect(duplicateThreshold(load(signin))).toBe(60);
   });
 
   it('the shipped workflows: sign-in and enrolment, liveness on, media not retained', () => {

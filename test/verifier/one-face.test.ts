@@ -45,7 +45,7 @@ async function faceOnly(vendor: string, portrait: [string, number], selfie: [str
   return { id: s.session_id, status: res.body.status as string, decision: await decision(v, s.session_id) };
 }
 
-describe('face blocklist through the shared client (Didit /v3/blocklist/add/ and /remove/)', () => {
+describe('face blocklist through the shared client (Didit /v3/blocklist/add/ and /remove/)', { timeout: 60_000 }, () => {
   it('addToBlocklist puts a session face on it: the same person is then Declined with FACE_IN_BLOCKLIST, someone else is not; removeFromBlocklist lifts it', async () => {
     const first = await faceOnly('bl-amy-1', ['amy', 2], ['amy', 1]);
     expect(first.status).toBe('Approved');
@@ -105,7 +105,8 @@ describe('face blocklist through the shared client (Didit /v3/blocklist/add/ and
   });
 });
 
-describe('one face, one account: 1:N at enrolment, the blocklist at enrolment and sign-in, two instances', () => {
+// Three to four screen-light captures per test: allow for a machine shared with other work.
+describe('one face, one account: 1:N at enrolment, the blocklist at enrolment and sign-in, two instances', { timeout: 120_000 }, () => {
   let second: TestVerifier;
   beforeAll(async () => {
     // Another instance on the same store (and template keys), as a second host would be.

@@ -44,8 +44,8 @@ export function removeFromBlocklist(deps: VerifierDeps) {
     const body = await parse(ctx, blocklistRemoveRequestSchema);
     refuseOthers(body, ['unblock_document', 'unblock_phone', 'unblock_email']);
     if (!body.unblock_face) throw fieldErrors({ unblock_face: ['Nothing to remove: set unblock_face to true.'] });
-    // A session erased since it was blocklisted is unknown here (404), and its face, which names no
-    // one any more, stays blocklisted: remove it by its entry (the CLI), not by a session.
+    // A session deleted since it was blocklisted is unknown here (404): its face stays blocklisted
+    // (GET /v3/blocklist/ still lists it; removing it by entry id is not built yet).
     const record = await sessionOr404(deps, body.session_id);
     const removed = await unblockSessionFace(deps.store, record.session_id);
     deps.log.info({ session_id: record.session_id, removed, api_key: ctx.state.apiKeyId }, 'verifier: face taken off the blocklist');

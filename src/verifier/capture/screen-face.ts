@@ -1,5 +1,6 @@
 // Step 5b: the face against every other face the service holds (1:N, faces/search-index.ts), at
-// the workflow's face-match decline threshold (the default one for a workflow without FACE_MATCH).
+// the workflow's duplicate_threshold, by default its face-match decline threshold (the default
+// one for a workflow without FACE_MATCH).
 // - On the blocklist: Declined with FACE_IN_BLOCKLIST, enrolment or sign-in alike.
 // - An enrolment (kyc) whose face is already enrolled for another vendor_data: In Review with
 //   DUPLICATED_FACE, whose additional_data names that account. It is for the operator, through
@@ -16,7 +17,7 @@ export const FACE_IN_BLOCKLIST = 'FACE_IN_BLOCKLIST';
 export const DUPLICATED_FACE = 'DUPLICATED_FACE';
 
 export function duplicateThreshold(workflow: Workflow): number {
-  return workflow.face_match?.decline_threshold ?? DEFAULT_THRESHOLDS.decline;
+  return workflow.duplicate_threshold ?? workflow.face_match?.decline_threshold ?? DEFAULT_THRESHOLDS.decline;
 }
 
 export async function screenFace(deps: Pick<VerifierDeps, 'faces'>, claimed: ClaimedUpload, verdict: Verdict, analysis: FaceAnalysis): Promise<Verdict> {

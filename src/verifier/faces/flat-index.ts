@@ -82,18 +82,19 @@ export class FlatIndex<M> {
     this.#slot.clear();
   }
 
-  /** The row most similar to `probe` (a unit vector) among those `accept` lets through, or null. */
-  best(probe: ArrayLike<number>, accept: (meta: M) => boolean = () => true): Hit<M> | null {
+  /**
+   * The row most similar to `probe` (a unit vector) among those `accept` lets through, or null;
+   * only rows [from, to) when given (a caller searching in slices, to yield between them).
+   */
+  best(probe: ArrayLike<number>, accept: (meta: M) => boolean = () => true, from = 0, to = this.#keys.length): Hit<M> | null {
     if (probe.length !== this.dim) throw new RangeError(`probe has ${probe.length} values, the index ${this.dim}`);
-    const q = Float32Array.from(probe);
+    const q = probe instanceof Float32Array ? probe : Float32Array.from(probe);
     const rows = this.#rows;
     const dim = this.dim;
     let bestI = -1;
     let bestDot = -Infinity;
-    for (let i = 0, n = this.#keys.length; i < n; i++) {
-      const base = i * dim;
-      let dot = 0;
-      for (let j = 0; j < dim; j++) dot += rows[base + j]! * q[j]!;
+    for (let i = Math.max(0, from), n = Math.min(to, this.#keys.length); i < n; i++) {
+      const dot = dotAt(rows, i * dim, q, dim);
       if (dot > bestDot && accept(this.#meta[i]!)) {
         bestDot = dot;
         bestI = i;
@@ -101,4 +102,18 @@ export class FlatIndex<M> {
     }
     return bestI < 0 ? null : { key: this.#keys[bestI]!, meta: this.#meta[bestI]!, cosine: bestDot };
   }
+}
+
+/** Dot product of rows[base .. base+dim) with q: four running sums (dim is a multiple of 4 here). */
+function dotAt(rows: Float32Array, base: number, q: Float32Array, dim: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = 0;
+  for (; j + 3 < dim; j += 4) {
+    s0 += rows[base + j]! * q[j]!;
+    s1 += rows[base + j + 1]! * q[j + 1]!;
+    s2 += rows[base + j + 2]! * q[j + 2]!;
+    s3 += rows[base + j + 3]! * q[j + 3]!;
+  }
+  for (; j < dim; j++) s0 += rows[base + j]! * q[j]!;
+  return s0 + s1 + s2 + s3;
 }

@@ -11,7 +11,10 @@ import { K } from '../keys.ts';
 import { loadTemplate } from '../templates.ts';
 import { loadBlocklistEntry } from './blocklist.ts';
 import type { FaceKind, FaceRefRecord } from './changes.ts';
-import { FlatIndex } from './flat-index.ts';
+import { FlatIndex, type Hit } from './flat-index.ts';
+
+/** Rows scanned between two yields to the event loop (~5 MB of vectors). */
+const SLICE = 2500;
 
 export type EnrolledFace = { vendor_data: string; source_session_id: string | null };
 export type BlockedFace = { entry_id: string; session_id: string | null; vendor_data: string | null };
@@ -81,16 +84,32 @@ export class FaceSearchIndex {
 
   /** The enrolled face most like `probe` other than `exceptVendor`'s, if its score is above `above`. */
   async searchEnrolled(probe: ArrayLike<number>, above: number, exceptVendor: string | null): Promise<FaceHit<EnrolledFace> | null> {
-    await this.sync();
-    const hit = this.enrolled.best(probe, (m) => m.vendor_data !== exceptVendor);
-    return hit && scoreOfCosine(hit.cosine) > above ? { meta: hit.meta, score: scoreOfCosine(hit.cosine) } : null;
+    return this.#search(this.enrolled, probe, above, (m) => m.vendor_data !== exceptVendor);
   }
 
   /** The blocklisted face most like `probe`, if its score is above `above`. */
   async searchBlocked(probe: ArrayLike<number>, above: number): Promise<FaceHit<BlockedFace> | null> {
+    return this.#search(this.blocked, probe, above, () => true);
+  }
+
+  async #search<M>(index: FlatIndex<M>, probe: ArrayLike<number>, above: number, accept: (meta: M) => boolean): Promise<FaceHit<M> | null> {
     await this.sync();
-    const hit = this.blocked.best(probe);
-    return hit && scoreOfCosine(hit.cosine) > above ? { meta: hit.meta, score: scoreOfCosine(hit.cosine) } : null;
+    let best: Hit<M> | null = null;
+    // Under the same turn as catch-ups (nothing moves a row mid-search), in slices with a yield
+    // between them: at 100,000 faces a whole scan is tens of ms of CPU that requests should not
+    // wait behind (docs/face-engine.md, "1:N search").
+    await this.#exclusive(async () => {
+      const q = Float32Array.from(probe);
+      for (let from = 0; from < index.size; from += SLICE) {
+        if (from > 0) await new Promise((r) => setImmediate(r));
+        const hit = index.best(q, accept, from, from + SLICE);
+        if (hit && (!best || hit.cosine > best.cosine)) best = hit;
+      }
+    });
+    const found = best as Hit<M> | null;
+    if (!found) return null;
+    const score = scoreOfCosine(found.cosine);
+    return score > above ? { meta: found.meta, score } : null;
   }
 
   // One build or catch-up at a time; concurrent callers share the one in flight.
