@@ -148,18 +148,21 @@ async function upload(p: Prepared): Promise<Sample> {
 }
 
 /** `count` sessions, `concurrency` uploads at a time; returns the samples and the upload phases' wall time (s). */
-async function level(concurrency: number, count: number, first: number): Promise<{ samples: Sample[]; seconds: number }> {
+async function level(concurrency: number, count: number, first: number): Promise<{ samples: Sample[]; seconds: number; cpuMs: number }> {
   const samples: Sample[] = [];
-  let seconds = 0;
+  let seconds = 0, cpuMs = 0;
   for (let done = 0; done < count; ) {
     const batch: Prepared[] = [];
     for (let k = 0; k < Math.min(concurrency, count - done); k++) batch.push(await prepare(first + done + k));
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     samples.push(...(await Promise.all(batch.map(upload))));
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs += (cpu.user + cpu.system) / 1000;
     seconds += (performance.now() - started) / 1000;
     done += batch.length;
   }
-  return { samples, seconds };
+  return { samples, seconds, cpuMs };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -170,19 +173,24 @@ const ms = (x: number) => `${Math.round(x)}`.padStart(5);
 
 const what = faceOnly ? 'face-only workflow, single JPEG' : `shipped sign-in workflow with PASSIVE liveness, still + burst${screenLight ? ' under screen light' : ''}`;
 console.log(`verifier e2e bench (${what}): ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
-console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | challenge p50 | upload p50 | webhook p50 | sessions/s | statuses');
+// cpu/session: CPU time of this whole process (every thread: HTTP, face and liveness workers, libvips,
+// onnxruntime; and this harness's uploads) over the upload phases, per session. It does not grow with
+// the machine's load the way latency does.
+console.log(`load average ${os.loadavg()[0]!.toFixed(1)} at start`);
+console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | challenge p50 | upload p50 | webhook p50 | sessions/s | cpu/session ms | statuses');
 // Warm-up (JIT, connection pools), not counted.
 await level(4, 4, 1000);
 let next = 0;
 for (const c of levels) {
-  const { samples, seconds } = await level(c, perLevel, next);
+  const { samples, seconds, cpuMs } = await level(c, perLevel, next);
   next += perLevel;
   const totals = samples.map((s) => s.total);
   const statuses = Object.entries(samples.reduce<Record<string, number>>((a, s) => ((a[s.status] = (a[s.status] ?? 0) + 1), a), {})).map(([k, n]) => `${k}×${n}`).join(' ');
   console.log(
-    `${String(c).padStart(11)} | ${ms(pct(totals, 50))}  | ${ms(pct(totals, 99))}  | ${ms(Math.max(...totals))}  | ${ms(pct(samples.map((s) => s.create), 50))}      | ${ms(pct(samples.map((s) => s.open), 50))}    | ${ms(pct(samples.map((s) => s.challenge), 50))}         | ${ms(pct(samples.map((s) => s.upload), 50))}      | ${ms(pct(samples.map((s) => s.webhook), 50))}       | ${(samples.length / seconds).toFixed(1).padStart(10)} | ${statuses}`,
+    `${String(c).padStart(11)} | ${ms(pct(totals, 50))}  | ${ms(pct(totals, 99))}  | ${ms(Math.max(...totals))}  | ${ms(pct(samples.map((s) => s.create), 50))}      | ${ms(pct(samples.map((s) => s.open), 50))}    | ${ms(pct(samples.map((s) => s.challenge), 50))}         | ${ms(pct(samples.map((s) => s.upload), 50))}      | ${ms(pct(samples.map((s) => s.webhook), 50))}       | ${(samples.length / seconds).toFixed(1).padStart(10)} | ${(cpuMs / samples.length).toFixed(0).padStart(14)} | ${statuses}`,
   );
 }
+console.log(`load average ${os.loadavg()[0]!.toFixed(1)} at end`);
 if (badSignatures) console.log(`!! ${badSignatures} deliveries failed signature verification`);
 
 await verifier.close();

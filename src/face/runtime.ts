@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as FaceApi from '@vladmandic/face-api';
 import type * as TfCore from '@tensorflow/tfjs-core';
+import { installFastConcat } from './fast-concat.ts';
 
 export type Tf = typeof TfCore;
 export type FaceApiModule = typeof FaceApi;
@@ -123,6 +124,7 @@ export async function loadRuntime(nets: NetName[], backend: 'wasm' | 'cpu' = 'wa
       if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} unavailable`);
       await tf.ready();
       tf.enableProdMode();
+      if (tf.getBackend() === 'wasm') installFastConcat(tf);
       return { tf, faceapi, backend: tf.getBackend(), loadMs: performance.now() - t0 };
     })();
   }

@@ -48,6 +48,9 @@ export const LIGHT_SHADING = {
   falloffFlat: 0.35,
 } as const;
 
+/** Luma from which a pixel counts as clipped. */
+const CLIPPED_AT = 250;
+
 /** Luma of the frame (the image module's grey, computed once per image and shared with the other signals). */
 function luma(f: Frame): Float32Array {
   return binnedGreyOf(f.image, 1).data;
@@ -75,31 +78,69 @@ function register(ref: Float32Array, img: Float32Array, w: number, h: number, bo
   return best;
 }
 
-function integral(d: ArrayLike<number>, w: number, h: number, clippedAt?: number): Float64Array {
-  const I = new Float64Array((w + 1) * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let row = 0;
-    for (let x = 0; x < w; x++) {
-      const v = d[y * w + x]!;
-      row += clippedAt === undefined ? v : v >= clippedAt ? 1 : 0;
-      I[(y + 1) * (w + 1) + x + 1] = I[y * (w + 1) + x + 1]! + row;
+/**
+ * Summed-area tables of a frame's luma (I) and of its clipped pixels (K, 1 where luma ≥ clippedAt),
+ * in one pass, over columns [0, xEnd) and rows [0, yEnd) only: an entry depends only on the pixels
+ * above and left of it, so the entries computed are those of the whole table, and the light signals'
+ * boxes (the face and beside it, moved by at most the registration search) never read further
+ * (boxMean checks, and asks for the whole table when one would).
+ */
+type Tables = { I: Float64Array; K: Float64Array; xEnd: number; yEnd: number; l: Float32Array; w: number; h: number };
+
+function integrals(l: Float32Array, w: number, h: number, xEnd: number, yEnd: number, clippedAt: number, into?: Tables): Tables {
+  const W = w + 1;
+  const I = into?.I ?? new Float64Array(W * (h + 1)), K = into?.K ?? new Float64Array(W * (h + 1));
+  for (let y = 0; y < yEnd; y++) {
+    let row = 0, clip = 0;
+    const src = y * w, above = y * W + 1, here = (y + 1) * W + 1;
+    for (let x = 0; x < xEnd; x++) {
+      const v = l[src + x]!;
+      row += v;
+      clip += v >= clippedAt ? 1 : 0;
+      I[here + x] = I[above + x]! + row;
+      K[here + x] = K[above + x]! + clip;
     }
   }
-  return I;
+  return { I, K, xEnd, yEnd, l, w, h };
 }
 
 /** Mean over box b shifted by (sub-pixel) d: bilinear blend of the four integer shifts' box means. */
-function boxMean(I: Float64Array, w: number, h: number, b: Box, d: Point): number {
+function boxMean(t: Tables, I: Float64Array, b: Box, d: Point): number {
+  const w = t.w, h = t.h;
   const at = (ox: number, oy: number): number => {
     const x0 = Math.max(0, Math.min(w, Math.round(b.x + ox))), x1 = Math.max(0, Math.min(w, Math.round(b.x + b.width + ox)));
     const y0 = Math.max(0, Math.min(h, Math.round(b.y + oy))), y1 = Math.max(0, Math.min(h, Math.round(b.y + b.height + oy)));
     const n = (x1 - x0) * (y1 - y0);
     if (n <= 0) return 0;
+    // outside the part of the tables computed: compute the rest (never met with the bounds below)
+    if (x1 > t.xEnd || y1 > t.yEnd) { integrals(t.l, w, h, w, h, CLIPPED_AT, t); t.xEnd = w; t.yEnd = h; }
     const W = w + 1;
     return (I[y1 * W + x1]! - I[y1 * W + x0]! - I[y0 * W + x1]! + I[y0 * W + x0]!) / n;
   };
   const fx = Math.floor(d.x), fy = Math.floor(d.y), ax = d.x - fx, ay = d.y - fy;
   return (1 - ay) * ((1 - ax) * at(fx, fy) + ax * at(fx + 1, fy)) + ay * ((1 - ax) * at(fx, fy + 1) + ax * at(fx + 1, fy + 1));
+}
+
+/**
+ * Sums of ref (Σa, Σa², count) over a window at a step, computed once per ref image and window: the
+ * correlations of one patch against many shifts and frames share the ref side whenever the window
+ * is not cut by the image edge (summed in the same order, so the same numbers).
+ */
+const refSums = new WeakMap<Float32Array, Map<number, [number, number, number]>>();
+
+function refStats(ref: Float32Array, w: number, x0: number, y0: number, x1: number, y1: number, step: number): [number, number, number] {
+  // (the key packs the window in 10 bits a side: frames are at most 640 px, larger ones are not cached)
+  let m = refSums.get(ref);
+  if (!m) { m = new Map(); refSums.set(ref, m); }
+  const key = x1 < 1024 && y1 < 1024 && step < 8 ? (((y1 * 1024 + x1) * 1024 + y0) * 1024 + x0) * 8 + step : -1;
+  let st = key < 0 ? undefined : m.get(key);
+  if (!st) {
+    let sa = 0, saa = 0, n = 0;
+    for (let y = y0; y < y1; y += step) for (let x = x0; x < x1; x += step) { const a = ref[y * w + x]!; sa += a; saa += a * a; n++; }
+    st = [sa, saa, n];
+    if (key >= 0) m.set(key, st);
+  }
+  return st;
 }
 
 /**
@@ -110,12 +151,16 @@ function boxMean(I: Float64Array, w: number, h: number, b: Box, d: Point): numbe
 function ncc(ref: Float32Array, img: Float32Array, w: number, h: number, b: Box, dx: number, dy: number, step = 1): number {
   const x0 = Math.max(0, Math.round(b.x), -dx), y0 = Math.max(0, Math.round(b.y), -dy);
   const x1 = Math.min(w, Math.round(b.x + b.width), w - dx), y1 = Math.min(h, Math.round(b.y + b.height), h - dy);
-  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
-  for (let y = y0; y < y1; y += step) for (let x = x0; x < x1; x += step) {
-    const a = ref[y * w + x]!, v = img[(y + dy) * w + x + dx]!;
-    sa += a; sb += v; saa += a * a; sbb += v * v; sab += a * v; n++;
-  }
+  if (x1 <= x0 || y1 <= y0) return -1;
+  const [sa, saa, n] = refStats(ref, w, x0, y0, x1, y1, step);
   if (n < 4) return -1;
+  let sb = 0, sbb = 0, sab = 0;
+  const off = dy * w + dx;
+  for (let y = y0; y < y1; y += step) for (let x = x0; x < x1; x += step) {
+    const i = y * w + x;
+    const a = ref[i]!, v = img[i + off]!;
+    sb += v; sbb += v * v; sab += a * v;
+  }
   const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
   return va > 1e-6 && vb > 1e-6 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : -1;
 }
@@ -180,10 +225,17 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
   // straddles a change at a half-frame lag). Averaging only the frames fully under one level threw
   // most frames away with the 16-frame patterns, whose runs are as short as one frame: the means
   // got noisy, and noise reads as uneven light (a flat print looking curved).
-  const frames: Array<{ l: Float32Array; I: Float64Array; K: Float64Array; o: Point }> = [];
+  const frames: Array<{ l: Float32Array; t: Tables; o: Point }> = [];
+  const os: Point[] = [];
+  for (let i = 0; i < n; i++) os.push(offsets?.[i] ?? register(ref, luma(burst[i]!), w, h, ib, C.searchPx));
+  // the tables are read up to the right and bottom edges of the face's grid and the regions beside
+  // it, moved by the frame's offset, the local search, the sub-pixel neighbours and rounding
+  const reach = Math.max(...os.map((o) => Math.max(Math.abs(o.x), Math.abs(o.y)))) + Math.max(C.localPx, C.sideSearchPx) + 3;
+  const right = face.box.x + face.box.width * (1 + C.sideGap + C.sideWidth), bottom = Math.max(ib.y + ib.height, face.box.y + 0.9 * face.box.height);
+  const xEnd = Math.max(0, Math.min(w, Math.ceil(right + reach))), yEnd = Math.max(0, Math.min(h, Math.ceil(bottom + reach)));
   for (let i = 0; i < n; i++) {
     const l = luma(burst[i]!);
-    frames.push({ l, I: integral(l, w, h), K: integral(l, w, h, 250), o: offsets?.[i] ?? register(ref, l, w, h, ib, C.searchPx) });
+    frames.push({ l, t: integrals(l, w, h, xEnd, yEnd, CLIPPED_AT), o: os[i]! });
   }
   const fitRows = responseModel(level, burst.slice(0, n).map((f) => f.t));
   // Relative response (lit − dark) / dark of a region, each region at its own sub-pixel offset in
@@ -195,8 +247,8 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
     let clip = 0;
     for (const f of frames) {
       const d = localOffset(ref, f.l, w, h, b, besideFace ? [f.o, still] : [f.o], radius);
-      v.push(boxMean(f.I, w, h, b, d));
-      clip = Math.max(clip, boxMean(f.K, w, h, b, d));
+      v.push(boxMean(f.t, f.t.I, b, d));
+      clip = Math.max(clip, boxMean(f.t, f.t.K, b, d));
     }
     // brightness = dark + gain · level + drift · time: dark is the region under the dark grey, gain
     // what the white adds (the same least-squares rows for every region: one matrix product)
