@@ -101,13 +101,20 @@ describe('operator console gate', () => {
     expect((await post(`/admin/accounts/${account.id}/unlock`, { csrf })).status).toBe(401);
   });
 
-  it('an operator whose role is revoked loses the console at the next request (403)', async () => {
-    const { account, cookie } = await operatorSession('op2@example.com');
-    const get = () => fetch(`${issuer}/admin/audit`, { headers: { cookie }, redirect: 'manual' });
+  it('revoking an operator ends every console session of theirs at once (probe: they lived until their next request)', async () => {
+    const { account, session, cookie } = await operatorSession('op2@example.com');
+    const other = await operatorSession('op2b@example.com');
+    const second = await new ConsoleSessions(server.store, server.config.admin.idleMinutes, COOKIE_KEY).open({ cookies: { set() {} } } as never, account.id, 'urn:selfie-idp:acr:mfa');
+    const get = (c = cookie) => fetch(`${issuer}/admin/audit`, { headers: { cookie: c }, redirect: 'manual' });
     expect((await get()).status).toBe(200);
     await new Accounts(server.store).setOperator(account.id, false, 'cli');
-    expect((await get()).status).toBe(403);
-    expect((await get()).status).toBe(302); // and its session is gone
+    // Both of their sessions are gone from the store, before any request.
+    expect(await server.store.get(`admin-session:${session.id}`)).toBeUndefined();
+    expect(await server.store.get(`admin-session:${second.id}`)).toBeUndefined();
+    expect((await get()).status).toBe(302);
+    expect((await get(consoleCookie(second.id))).status).toBe(302);
+    // Another operator's session is untouched.
+    expect((await get(other.cookie)).status).toBe(200);
   });
 
   it('the account page refuses changes without a sign-in', async () => {
