@@ -155,7 +155,8 @@ export class EmailVerification {
   async #mail(account: Account, token: string): Promise<void> {
     const link = `${this.#issuer}/email/verify?account=${encodeURIComponent(account.id)}&token=${token}`;
     const current = await this.#accounts.findById(account.id);
-    await this.#mailer.send(confirmationMail({ to: account.email, name: account.name, link, linkHours: this.#settings.verificationLinkHours, removeAt: current?.unverifiedUntil ?? null }));
+    const mail = confirmationMail({ to: account.email, name: account.name, link, linkHours: this.#settings.verificationLinkHours, removeAt: current?.unverifiedUntil ?? null });
+    await this.#mailer.send({ ...mail, about: account.id });
     this.#log.info({ accountId: account.id, via: this.#mailer.description }, 'address confirmation mail sent');
   }
 }
