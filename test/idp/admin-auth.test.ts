@@ -82,7 +82,9 @@ describe('operator console gate', () => {
     const post = (p: string, form: Record<string, string>) => fetch(`${issuer}${p}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(), redirect: 'manual' });
     const page = await get('/admin/accounts?q=op1');
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // docs/operations.md: the console runs no script at all, and its CSP says so (probe: it allowed 'self').
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'none'");
+    expect(page.headers.get('content-security-policy')).not.toContain("script-src 'self'");
     expect(await page.text()).toContain('op1@example.com');
     // No cookie, or a cookie with a forged signature: no console.
     expect((await fetch(`${issuer}/admin/accounts`, { redirect: 'manual', headers: { cookie: `${CONSOLE_COOKIE}=${session.id}; ${CONSOLE_COOKIE}.sig=forged` } })).status).toBe(302);
