@@ -2,6 +2,7 @@
 // an account only records that enrolment happened.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
+import { forgetConsoleSessions } from './admin/session.ts';
 import { AuditLog, auditSubject } from './audit.ts';
 
 export type Account = {
@@ -102,6 +103,8 @@ export class Accounts {
     if (!(await this.findById(id))) return false;
     const done = await this.#store.patch(accountKey(id), { operator });
     if (done) await this.#audit.append(operator ? 'operator.granted' : 'operator.revoked', { actor, subject: auditSubject(id) });
+    // Revoked: every console session of theirs ends now, not at its next request.
+    if (done && !operator) await forgetConsoleSessions(this.#store, id);
     return done;
   }
 

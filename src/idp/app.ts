@@ -146,8 +146,8 @@ export function createApp(deps: AppDeps): Koa {
   const ops = operationsRouter(deps);
   const countLookup = lookupLimiter(store, config);
   const interactions = interactionRouter({ provider, store, config, csrfSecret, accounts, verification, passkeys, emails, countLookup });
-  const email = emailRouter({ accounts, emails, csrfSecret, countLookup });
-  const account = accountRouter({ provider, accounts, passkeys, csrfSecret, config, store, history: deps.history, forget: deps.forget, devices: verification.risk.devices });
+  const email = emailRouter({ emails, csrfSecret, countLookup });
+  const account = accountRouter({ provider, accounts, passkeys, emails, csrfSecret, config, store, history: deps.history, forget: deps.forget, devices: verification.risk.devices });
   const admin = consoleRouter({ config, store, accounts, passkeys, verification, history: deps.history, forget: deps.forget, cookieKey: csrfSecret, internalUrl: deps.internalUrl });
   const webhooks = webhookRouter({ store, attempts: verification.attempts, secret: verification.settings.webhookSecret, verification, accounts });
   const callback = callbackRouter({ provider, verification, accounts, config, csrfSecret, store, passkeys });

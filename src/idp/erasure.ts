@@ -11,6 +11,7 @@ import type { Account } from './accounts.ts';
 import { Accounts } from './accounts.ts';
 import { forgetAccountRecords } from './adapter.ts';
 import { forgetConsoleSessions } from './admin/session.ts';
+import { forgetOutbox } from './email/mailer.ts';
 import { forgetEmailVerification } from './email/verification.ts';
 import { Passkeys } from './passkeys/passkeys.ts';
 import { Attempts } from './signin/attempts.ts';
@@ -48,7 +49,7 @@ export async function eraseAccount(config: Config, store: Store, account: Accoun
   const forgotten = await forget(account.id);
   // The IdP's own traces of its sign-ins: which sign-in each verification session served, the
   // face throttle, device and sign-in history, passkeys, console sessions, the pending address
-  // confirmation, and oidc-provider's sessions, grants and tokens (a browser signed in as the
+  // confirmation (and its mails in the development outbox), and oidc-provider's sessions, grants and tokens (a browser signed in as the
   // account is signed out).
   await new Attempts(store, new FaceThrottle(store, config.throttle)).forgetAccount(account.id);
   await new DeviceHistory(store, config.risk.maxDevicesPerAccount).forget(account.id);
@@ -56,6 +57,7 @@ export async function eraseAccount(config: Config, store: Store, account: Accoun
   await new Passkeys(store, config.issuer).forgetAccount(account.id);
   await forgetConsoleSessions(store, account.id);
   await forgetEmailVerification(store, account.id);
+  await forgetOutbox(config, account.id, account.email);
   await forgetAccountRecords(store, account.id, account.email);
   await accounts.delete(account.id, actor);
   return forgotten;

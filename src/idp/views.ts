@@ -1,5 +1,6 @@
 // Server-rendered pages. Every page we render carries a strict CSP: no inline script, no
-// third-party origin; styles and scripts come from /assets on this server.
+// third-party origin; styles and scripts come from /assets on this server. The console's pages
+// load no script, and their CSP forbids any.
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
@@ -19,6 +20,10 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The operator console's pages (and errors under /admin) run no script at all: script-src 'none'. */
+export const CONSOLE_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'none'").replace("connect-src 'self'", "connect-src 'none'");
+const isConsole = (ctx: Context) => ctx.path === '/admin' || ctx.path.startsWith('/admin/');
+
 export async function renderView(view: string, data: Record<string, unknown>): Promise<string> {
   return ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), data, { async: false, cache: process.env.NODE_ENV === 'production' });
 }
@@ -27,7 +32,7 @@ export async function renderPage(ctx: Context, view: string, data: Record<string
   const html = await renderView(view, { title: 'Selfie sign-in', ...data });
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
-  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Content-Security-Policy', isConsole(ctx) ? CONSOLE_CSP : PAGE_CSP);
   ctx.set('Cache-Control', 'no-store');
   ctx.body = html;
 }

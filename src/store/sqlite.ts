@@ -128,9 +128,12 @@ export class SqliteStore implements Store {
     return this.#transaction(() => {
       let removed = 0;
       const del = this.#db.prepare(`DELETE FROM kv WHERE key = ? AND ${LIVE}`);
+      // An expired row not yet swept goes too (erasure: nothing about the account may stay in the file); it does not count, as on Redis.
+      const delExpired = this.#db.prepare('DELETE FROM kv WHERE key = ?');
       const delIdx = this.#db.prepare('DELETE FROM idx WHERE key = ?');
       for (const key of keys) {
         removed += Number(del.run(key, now).changes);
+        delExpired.run(key);
         // Same semantics as Redis DEL on a set key: an index is a key too.
         if (Number(delIdx.run(key).changes) > 0) removed += 1;
       }
@@ -167,9 +170,13 @@ export class SqliteStore implements Store {
     const now = Date.now();
     this.#db.prepare('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
     this.#db.prepare('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
-    // The whole index lives as long as its longest-lived member, as in the Redis store.
+    // The whole index lives as long as its longest-lived member, as in the Redis store: a member
+    // added later with a shorter TTL lives as long as the rest too (else an erasure index would
+    // lose a short-lived record, e.g. a used authorization code, while its row still waits for the sweep).
     if (until !== null) {
-      this.#db.prepare('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(until, key, until);
+      const { longest } = this.#db.prepare('SELECT MAX(expires_at) AS longest FROM idx WHERE key = ? AND expires_at IS NOT NULL').get(key) as { longest: number | null };
+      const target = Math.max(longest ?? until, until);
+      this.#db.prepare('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(target, key, target);
     }
   }
 

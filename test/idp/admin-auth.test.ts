@@ -82,7 +82,9 @@ describe('operator console gate', () => {
     const post = (p: string, form: Record<string, string>) => fetch(`${issuer}${p}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(), redirect: 'manual' });
     const page = await get('/admin/accounts?q=op1');
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // docs/operations.md: the console runs no script at all, and its CSP says so (probe: it allowed 'self').
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'none'");
+    expect(page.headers.get('content-security-policy')).not.toContain("script-src 'self'");
     expect(await page.text()).toContain('op1@example.com');
     // No cookie, or a cookie with a forged signature: no console.
     expect((await fetch(`${issuer}/admin/accounts`, { redirect: 'manual', headers: { cookie: `${CONSOLE_COOKIE}=${session.id}; ${CONSOLE_COOKIE}.sig=forged` } })).status).toBe(302);
@@ -101,13 +103,20 @@ describe('operator console gate', () => {
     expect((await post(`/admin/accounts/${account.id}/unlock`, { csrf })).status).toBe(401);
   });
 
-  it('an operator whose role is revoked loses the console at the next request (403)', async () => {
-    const { account, cookie } = await operatorSession('op2@example.com');
-    const get = () => fetch(`${issuer}/admin/audit`, { headers: { cookie }, redirect: 'manual' });
+  it('revoking an operator ends every console session of theirs at once (probe: they lived until their next request)', async () => {
+    const { account, session, cookie } = await operatorSession('op2@example.com');
+    const other = await operatorSession('op2b@example.com');
+    const second = await new ConsoleSessions(server.store, server.config.admin.idleMinutes, COOKIE_KEY).open({ cookies: { set() {} } } as never, account.id, 'urn:selfie-idp:acr:mfa');
+    const get = (c = cookie) => fetch(`${issuer}/admin/audit`, { headers: { cookie: c }, redirect: 'manual' });
     expect((await get()).status).toBe(200);
     await new Accounts(server.store).setOperator(account.id, false, 'cli');
-    expect((await get()).status).toBe(403);
-    expect((await get()).status).toBe(302); // and its session is gone
+    // Both of their sessions are gone from the store, before any request.
+    expect(await server.store.get(`admin-session:${session.id}`)).toBeUndefined();
+    expect(await server.store.get(`admin-session:${second.id}`)).toBeUndefined();
+    expect((await get()).status).toBe(302);
+    expect((await get(consoleCookie(second.id))).status).toBe(302);
+    // Another operator's session is untouched.
+    expect((await get(other.cookie)).status).toBe(200);
   });
 
   it('the account page refuses changes without a sign-in', async () => {

@@ -105,6 +105,14 @@ async function signInAgain(flow: { config: oidc.Configuration; browser: Browser 
 const post = (url: string, body: Record<string, string>) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString(), redirect: 'manual' });
 
+/** The account page's "Send the confirmation link again" button, pressed in this (signed-in) browser. */
+async function accountResend(browser: Browser) {
+  const page = await (await browser.fetch(`${issuer}/account`)).text();
+  expect(page).toContain('Send the confirmation link again');
+  const csrf = /action="\/account\/email\/resend">\s*<input type="hidden" name="csrf" value="([^"]+)"/.exec(page)![1]!;
+  return browser.fetch(`${issuer}/account/email/resend`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf }).toString() });
+}
+
 /** The confirm page's form fields (what its button posts). */
 async function confirmForm(link: string): Promise<{ status: number; html: string; fields: Record<string, string> }> {
   const res = await fetch(link);
@@ -139,10 +147,13 @@ describe('verified emails', () => {
     const again = await signInAgain(flow);
     expect(again.claims()).toMatchObject({ sub: flow.sub, email: 'vera@example.com', email_verified: true });
 
-    // The link was single-use: posting it again changes nothing and says the address is confirmed.
+    // The link was single-use: posting it again changes nothing and gets the page of any unusable
+    // link (it names no address: probe, the id alone told a stranger the email).
     const reuse = await post(`${issuer}/email/verify`, page.fields);
-    expect(reuse.status).toBe(200);
-    expect(await reuse.text()).toContain('already confirmed');
+    expect(reuse.status).toBe(400);
+    const reused = await reuse.text();
+    expect(reused).toContain('This link does not work');
+    expect(reused).not.toContain('vera@example.com');
     // And the secret is kept only as a hash: the stored record is gone, nothing holds the token.
     expect(await server.store.get(`email-verification:${flow.sub}`)).toBeUndefined();
   });
@@ -156,26 +167,26 @@ describe('verified emails', () => {
     const altered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
     for (const answer of [await fetch(`${issuer}/email/verify?account=${flow.sub}&token=${altered}`), await post(`${issuer}/email/verify`, { account: flow.sub, token: altered })]) {
       expect(answer.status).toBe(400);
-      expect(await answer.text()).toContain('This link is not valid');
+      expect(await answer.text()).toContain('This link does not work');
     }
     // Made up or truncated parameters: the same page, never a 5xx.
     for (const q of ['', '?account=x&token=y', `?account=${flow.sub}`, `?account=${flow.sub}&token=${token}x`]) {
       const res = await fetch(`${issuer}/email/verify${q}`);
       expect(res.status).toBe(400);
-      expect(await res.text()).toContain('This link is not valid');
+      expect(await res.text()).toContain('This link does not work');
     }
 
-    // Replaced: a resend makes the first link dead.
-    const refused = await fetch(`${issuer}/email/verify?account=${flow.sub}&token=${altered}`);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await refused.text())![1]!;
-    const resent = await post(`${issuer}/email/resend`, { account: flow.sub, csrf });
+    // Replaced: a resend from the signed-in account page makes the first link dead.
+    const resent = await accountResend(flow.browser);
     expect(resent.status).toBe(200);
     expect(await resent.text()).toContain('A new link is on its way');
     const second = confirmationLink(await smtp.waitForMail('rhea@example.com', 2));
     expect(second).not.toBe(first);
     const replaced = await post(`${issuer}/email/verify`, fields);
     expect(replaced.status).toBe(410);
-    expect(await replaced.text()).toContain('This link no longer works');
+    const replacedHtml = await replaced.text();
+    expect(replacedHtml).toContain('This link no longer works');
+    expect(replacedHtml).toContain('Send a new link');
 
     // Expired: past signup.verificationLinkHours on the server's clock.
     clockAhead = (server.config.signup.verificationLinkHours + 1) * 3600 * 1000;
@@ -186,28 +197,95 @@ describe('verified emails', () => {
       expect(html).toContain('This link no longer works');
       expect(html).toContain('Send a new link');
       expect((await post(`${issuer}/email/verify`, { account: flow.sub, token: new URL(second).searchParams.get('token')! })).status).toBe(410);
+      // Its holder may ask for a new one from that page (the form carries the dead token).
+      const fromExpired = Object.fromEntries([...html.matchAll(/type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      expect(fromExpired.token).toBe(new URL(second).searchParams.get('token'));
+      // A forged form (no or another link's CSRF token) sends nothing.
+      expect((await post(`${issuer}/email/resend`, { ...fromExpired, csrf: 'forged' })).status).toBe(400);
+      expect((await post(`${issuer}/email/resend`, { ...fromExpired, token: altered })).status).toBe(400);
+      const again = await post(`${issuer}/email/resend`, fromExpired);
+      expect(again.status).toBe(200);
+      expect(await again.text()).toContain('We sent a new link to rhea@example.com');
     } finally {
       clockAhead = 0;
     }
+    await smtp.waitForMail('rhea@example.com', 3);
     expect((await new Accounts(server.store).findById(flow.sub))?.emailVerified).toBe(false);
-    // A forged resend (no or another account's CSRF token) sends nothing.
-    expect((await post(`${issuer}/email/resend`, { account: flow.sub, csrf: 'forged' })).status).toBe(403);
-    expect(smtp.mails.filter((m) => m.to.includes('rhea@example.com'))).toHaveLength(2);
+    expect(smtp.mails.filter((m) => m.to.includes('rhea@example.com'))).toHaveLength(3);
   });
 
   it('resends are limited per account (signup.verificationMailsPerHour, the first mail included)', async () => {
     const flow = await signUp('rory@example.com');
     await smtp.waitForMail('rory@example.com');
-    const page = await (await fetch(`${issuer}/email/verify?account=${flow.sub}&token=${'A'.repeat(43)}`)).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
     const limit = server.config.signup.verificationMailsPerHour;
-    for (let i = 1; i < limit; i++) expect((await post(`${issuer}/email/resend`, { account: flow.sub, csrf })).status).toBe(200);
-    const over = await post(`${issuer}/email/resend`, { account: flow.sub, csrf });
+    for (let i = 1; i < limit; i++) expect((await accountResend(flow.browser)).status).toBe(200);
+    const over = await accountResend(flow.browser);
     expect(over.status).toBe(429);
     expect(over.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await over.text()).toContain('Too many mails');
     await smtp.waitForMail('rory@example.com', limit);
     expect(smtp.mails.filter((m) => m.to.includes('rory@example.com'))).toHaveLength(limit);
+  });
+
+  it('an account id alone (every application\'s sub) reads no email, learns nothing of the account, and sends no mail (probe)', async () => {
+    const accounts = new Accounts(server.store);
+    const unverified = await signUp('una@example.com');
+    const link = confirmationLink(await smtp.waitForMail('una@example.com'));
+    const verified = await signUp('vic@example.com');
+    const { fields } = await confirmForm(confirmationLink(await smtp.waitForMail('vic@example.com')));
+    expect((await post(`${issuer}/email/verify`, fields)).status).toBe(200);
+    // Made by `users enrol`: no unverified deadline, never asked to confirm.
+    const enrolled = (await accounts.create({ email: 'cli-made@example.com', name: 'Cli' })).account;
+    await accounts.markEnrolled(enrolled.id);
+    const ids = [unverified.sub, verified.sub, enrolled.id, '00000000-0000-4000-8000-000000000000'];
+    const mailsBefore = smtp.mails.length;
+    const fake = 'A'.repeat(43);
+    const answers = [];
+    for (const id of ids) {
+      const get = await fetch(`${issuer}/email/verify?account=${id}&token=${fake}`);
+      const confirm = await post(`${issuer}/email/verify`, { account: id, token: fake });
+      // No form is handed out, and a resend made up from the id (any csrf) is refused the same way.
+      const resend = await post(`${issuer}/email/resend`, { account: id, token: fake, csrf: 'x' });
+      const resendNoToken = await post(`${issuer}/email/resend`, { account: id, csrf: 'x' });
+      answers.push(JSON.stringify(await Promise.all([get, confirm, resend, resendNoToken].map(async (r) => [r.status, await r.text()]))));
+    }
+    // Identical for an unverified, a verified, a CLI-made and an unknown account: no existence oracle.
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).toContain('This link does not work');
+    expect(answers[0]).not.toContain('name="csrf"');
+    for (const email of ['una@', 'vic@', 'cli-made@']) expect(answers.join('')).not.toContain(email);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(smtp.mails.length).toBe(mailsBefore);
+    // The owner's link still works.
+    const page = await confirmForm(link);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('Confirm una@example.com');
+    // The account page offers the resend only to an unconfirmed sign-up account.
+    expect(await (await verified.browser.fetch(`${issuer}/account`)).text()).not.toContain('Send the confirmation link again');
+  });
+
+  it('deleting the account and removing a passkey need a sign-in at most five minutes old, like re-enrolment (probe)', async () => {
+    const flow = await signUp('stale@example.com');
+    await smtp.waitForMail('stale@example.com');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await flow.browser.fetch(`${issuer}/account`)).text())![1]!;
+    // Age the browser's IdP session: its sign-in was ten minutes ago.
+    const keys = await server.store.indexMembers(`oidc:by-account:${flow.sub}`);
+    const sessionKey = keys.find((k) => k.startsWith('oidc:Session:'))!;
+    const session = (await server.store.get<Record<string, unknown>>(sessionKey))!;
+    await server.store.set(sessionKey, { ...session, loginTs: Math.floor(Date.now() / 1000) - 600 } as never, { ttl: 3600 });
+    const postAs = (p: string, body: Record<string, string>) =>
+      flow.browser.fetch(`${issuer}${p}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+    for (const [p, body] of [['/account/delete', { csrf, confirm: 'yes' }], ['/account/passkeys/delete', { csrf, id: 'any' }], ['/account/re-enrol', { csrf }]] as const) {
+      const res = await postAs(p, body);
+      expect(res.status).toBe(403);
+      expect(await res.text()).toContain('sign in again');
+    }
+    expect(await new Accounts(server.store).findById(flow.sub)).toMatchObject({ email: 'stale@example.com' });
+    // A fresh sign-in (the same session, its sign-in now) may delete.
+    await server.store.set(sessionKey, { ...session, loginTs: Math.floor(Date.now() / 1000) } as never, { ttl: 3600 });
+    const done = await postAs('/account/delete', { csrf, confirm: 'yes' });
+    expect(done.status).toBe(200);
+    expect(await new Accounts(server.store).findById(flow.sub, { includeErasing: true })).toBeUndefined();
   });
 
   it('an account never confirmed is erased after signup.unverifiedAccountDays with everything about it; confirmed and operator accounts stay', async () => {

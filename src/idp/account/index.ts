@@ -16,14 +16,18 @@ import type { Passkeys } from '../passkeys/passkeys.ts';
 import type { SigninHistory } from '../signin/history.ts';
 import { deviceFingerprint } from '../signin/history.ts';
 import type { DeviceHistory } from '../signin/risk.ts';
+import type { EmailVerification } from '../email/verification.ts';
 import { eraseAccount } from '../erasure.ts';
 import type { ForgetAtVerifier } from '../erasure.ts';
 import { renderPage } from '../views.ts';
 import { accountData } from './data.ts';
 
-type Deps = { provider: Provider; accounts: Accounts; passkeys: Passkeys; csrfSecret: string; config: Config; store: Store; history: SigninHistory; forget: ForgetAtVerifier; devices: DeviceHistory };
+type Deps = { provider: Provider; accounts: Accounts; passkeys: Passkeys; emails: EmailVerification; csrfSecret: string; config: Config; store: Store; history: SigninHistory; forget: ForgetAtVerifier; devices: DeviceHistory };
 
-/** Re-enrolment needs a sign-in this recent (a fresh selfie that matched, or a passkey). */
+/**
+ * Re-enrolment, deleting the account and removing a passkey need a sign-in this recent (a fresh
+ * selfie that matched, or a passkey): a browser left signed in must not be enough to undo the account.
+ */
 const FRESH_SECONDS = 5 * 60;
 /** And the new enrolment must follow within this long. */
 const REENROL_WINDOW_MS = 15 * 60 * 1000;
@@ -46,6 +50,11 @@ export function accountRouter(deps: Deps): Router {
     const account = w ? await accounts.findById(w.accountId) : undefined;
     return w && account ? { account, sessionId: w.sessionId, authTime: w.authTime, amr: w.amr } : undefined;
   }
+
+  /** The page for a change asked of a session whose sign-in is too old (403). */
+  const signInAgain = (ctx: Context, what: string) =>
+    renderPage(ctx, 'account-done', { title: 'Sign in again first', message: `To ${what}, sign in again (a selfie that matches, or your passkey), then come back here within five minutes.` }, 403);
+  const isFresh = (authTime: number | undefined) => authTime !== undefined && Date.now() / 1000 - authTime <= FRESH_SECONDS;
 
   /** A POST from this page: signed in, CSRF token valid. */
   async function change(ctx: Context) {
@@ -73,11 +82,27 @@ export function accountRouter(deps: Deps): Router {
   });
 
   router.post('/passkeys/delete', async (ctx) => {
-    const { account, form } = await change(ctx);
+    const { account, form, authTime } = await change(ctx);
+    if (!isFresh(authTime)) return signInAgain(ctx, 'remove a passkey');
     const id = form.get('id') ?? '';
     if (!(await passkeys.remove(account.id, id))) throw new HttpError(404, 'There is no such passkey on your account.');
     ctx.status = 303;
     ctx.redirect('/account?removed=1');
+  });
+
+  /**
+   * The address confirmation link again, for a sign-up account not confirmed yet: the signed-in
+   * owner is the one who may ask (the confirm page offers it only to the holder of a dead link).
+   */
+  router.post('/email/resend', async (ctx) => {
+    const { account } = await change(ctx);
+    const result = await deps.emails.resend(account);
+    if (result.sent === 'not-needed') return renderPage(ctx, 'account-done', { title: 'Nothing to confirm', message: 'Your address needs no confirmation.' }, 400);
+    if (result.sent === 'limited') {
+      ctx.set('Retry-After', String(result.retryAfterSeconds));
+      return renderPage(ctx, 'account-done', { title: 'Too many mails', message: 'We already sent several links to your address in the last hour. Use the newest one, or try again later.' }, 429);
+    }
+    await renderPage(ctx, 'account-done', { title: 'A new link is on its way', message: `We sent a new confirmation link to ${account.email}. Earlier links no longer work.` });
   });
 
   router.get('/data', async (ctx) => {
@@ -98,9 +123,7 @@ export function accountRouter(deps: Deps): Router {
    */
   router.post('/re-enrol', async (ctx) => {
     const { account, authTime } = await change(ctx);
-    if (!authTime || Date.now() / 1000 - authTime > FRESH_SECONDS) {
-      return renderPage(ctx, 'account-done', { title: 'Sign in again first', message: 'To change your face, sign in again (a selfie that matches, or your passkey), then come back here within five minutes.' }, 403);
-    }
+    if (!isFresh(authTime)) return signInAgain(ctx, 'change your face');
     await deps.forget(account.id);
     await accounts.resetEnrolment(account.id, 'user', REENROL_WINDOW_MS);
     await renderPage(ctx, 'account-done', { title: 'Enrol your face again', message: 'Your old face is removed. Within 15 minutes, open any application, choose "Create an account" and sign up with this same email: the new selfie becomes your face.' });
@@ -113,7 +136,8 @@ export function accountRouter(deps: Deps): Router {
   });
 
   router.post('/delete', async (ctx) => {
-    const { account, form } = await change(ctx);
+    const { account, form, authTime } = await change(ctx);
+    if (!isFresh(authTime)) return signInAgain(ctx, 'delete your account');
     if (form.get('confirm') !== 'yes') throw new HttpError(400, 'Tick the box to confirm that you want your account deleted.');
     await eraseAccount(deps.config, deps.store, account, deps.forget, 'user');
     await renderPage(ctx, 'account-done', { title: 'Your account is deleted', message: 'Your account, your face, your passkeys and your sign-in history are erased. You are signed out everywhere.' });

@@ -1,15 +1,51 @@
 // Sending mail: SMTP through nodemailer when SMTP_URL is set; otherwise the development outbox,
 // so `npm start` works with no setup: each mail is written to DATA_DIR/outbox/ (one .eml file,
 // 0600, as the rest of DATA_DIR) and to the log, link included. Said at start-up.
-import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import { PRIVATE_FILE_MODE, ensurePrivateDir } from '../../store/data-dir.ts';
 
-export type Mail = { to: string; subject: string; text: string; html: string };
+/** about: the account the mail is about (the outbox names its file after it, so erasure finds it). */
+export type Mail = { to: string; subject: string; text: string; html: string; about?: string };
+
+/** The outbox file name's prefix for an account: opaque (a hash, not the id itself). */
+const outboxTag = (accountId: string) => createHash('sha256').update(`outbox:${accountId}`).digest('hex').slice(0, 24);
+
+/**
+ * Erasure: the development outbox's mails about the account (named after it; older files, named
+ * otherwise, are read: the outbox is a small development directory). Nothing when it does not exist.
+ */
+export async function forgetOutbox(config: Config, accountId: string, email: string): Promise<number> {
+  const dir = path.join(config.dataDir, 'outbox');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  const tag = outboxTag(accountId);
+  let removed = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const about = name.startsWith(`${tag}-`) || (await mentions(file, [accountId, email.toLowerCase()]));
+    if (about) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+async function mentions(file: string, needles: string[]): Promise<boolean> {
+  // Quoted-printable soft line breaks and =3D undone, so a wrapped link is found.
+  const text = (await readFile(file, 'utf8').catch(() => '')).replace(/=\r?\n/g, '').replace(/=3D/gi, '=').toLowerCase();
+  return needles.some((n) => text.includes(n));
+}
 
 export interface Mailer {
   /** For the start-up log: where mail goes. */
@@ -28,7 +64,7 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   return {
     // Never the password.
     description: `smtp ${url.protocol}//${url.host}`,
-    async send(mail) {
+    async send({ about: _about, ...mail }) {
       await transport.sendMail(mail);
     },
     close: () => transport.close(),
@@ -42,8 +78,9 @@ function outboxMailer(dir: string, from: string, log: Logger): Mailer {
     description: `development outbox ${dir} (SMTP_URL unset)`,
     async send(mail) {
       ensurePrivateDir(dir);
-      const info = await compose.sendMail(mail);
-      const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`);
+      const { about, ...message } = mail;
+      const info = await compose.sendMail(message);
+      const file = path.join(dir, `${about ? `${outboxTag(about)}-` : ''}${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`);
       // Whole or not at all: written beside, then renamed into place.
       await writeFile(`${file}.part`, info.message as Buffer, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
       await rename(`${file}.part`, file);

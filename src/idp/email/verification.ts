@@ -36,14 +36,20 @@ function sameHash(stored: string, token: string): boolean {
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export type SendResult = { sent: 'sent' | 'already-verified' } | { sent: 'limited'; retryAfterSeconds: number };
+/** not-needed: confirmed already, or an account with nothing to confirm (made by `users enrol`: no unverified deadline). */
+export type SendResult = { sent: 'sent' | 'not-needed' } | { sent: 'limited'; retryAfterSeconds: number };
 export type CheckResult =
   | { ok: true; account: Account }
-  | { ok: false; reason: 'verified'; account: Account }
-  /** No such account, no pending link (used, replaced, expired) or past its time. */
-  | { ok: false; reason: 'expired' }
-  /** A link exists but this is not it: altered or made up. */
-  | { ok: false; reason: 'invalid' };
+  /**
+   * A link this account really had, now dead (replaced by a newer one, or past its time while its
+   * record is kept): its holder may ask for a new one. Only a holder of such a token gets this.
+   */
+  | { ok: false; reason: 'dead'; account: Account }
+  /**
+   * Everything else, told apart from nothing else: no such account, a confirmed one, a made-up or
+   * altered token, a used link. The answer must not say whether the account exists or its state.
+   */
+  | { ok: false; reason: 'refused' };
 
 export class EmailVerification {
   readonly #store: Store;
@@ -80,40 +86,41 @@ export class EmailVerification {
     void (async () => {
       const account = await this.#accounts.findById(accountId);
       if (!account || account.emailVerified || account.unverifiedUntil == null) return;
-      await this.#accounts.extendUnverified(account.id, this.unverifiedDeadline());
+      const deadline = this.unverifiedDeadline();
+      await this.#accounts.extendUnverified(account.id, deadline);
       const { token, pending } = this.#newLink(account);
-      if (!(await this.#store.setIfAbsent(pendingKey(account.id), pending, { ttl: this.#ttlSeconds() }))) return;
+      if (!(await this.#store.setIfAbsent(pendingKey(account.id), pending, { ttl: this.#recordTtl(deadline) }))) return;
       await this.#perAccount.consume(account.id);
       await this.#mail(account, token);
     })().catch((err: unknown) => this.#log.error({ accountId, err: (err as Error).message }, 'could not send the address confirmation mail'));
   }
 
-  /** A new link (the old one stops working), unless the account is confirmed or over its mails for the hour. */
+  /**
+   * A new link (the old one stops working), unless the account has nothing to confirm (confirmed,
+   * or never under a deadline: `users enrol`) or is over its mails for the hour. Callers prove the
+   * right to ask: the holder of a dead link (deadLink) or the signed-in account page.
+   */
   async resend(account: Account): Promise<SendResult> {
-    if (account.emailVerified) return { sent: 'already-verified' };
+    if (account.emailVerified || account.unverifiedUntil == null) return { sent: 'not-needed' };
     const budget = await this.#perAccount.consume(account.id);
     if (!budget.allowed) return { sent: 'limited', retryAfterSeconds: budget.resetSeconds };
     const { token, pending } = this.#newLink(account);
     const before = await this.#store.get<Pending>(pendingKey(account.id));
     if (before) pending.replacedHashes = [before.tokenHash, ...(before.replacedHashes ?? [])].slice(0, KEEP_REPLACED);
-    await this.#store.set(pendingKey(account.id), pending, { ttl: this.#ttlSeconds() });
+    await this.#store.set(pendingKey(account.id), pending, { ttl: this.#recordTtl(account.unverifiedUntil) });
     await this.#mail(account, token);
     return { sent: 'sent' };
   }
 
   /** Whether this link may confirm; reads only (the confirm page's GET). */
   async check(accountId: string, token: string): Promise<CheckResult> {
+    const refused = { ok: false, reason: 'refused' } as const;
     const account = await this.#accounts.findById(accountId);
-    if (!account) return { ok: false, reason: 'expired' };
-    if (account.emailVerified) return { ok: false, reason: 'verified', account };
+    if (!account || account.emailVerified || account.unverifiedUntil == null) return refused;
     const pending = await this.#store.get<Pending>(pendingKey(accountId));
-    if (!pending || pending.email !== account.email) return { ok: false, reason: 'expired' };
-    if (!sameHash(pending.tokenHash, token)) {
-      const replaced = (pending.replacedHashes ?? []).some((hash) => sameHash(hash, token));
-      return { ok: false, reason: replaced ? 'expired' : 'invalid' };
-    }
-    if (this.#now() >= pending.expiresAt) return { ok: false, reason: 'expired' };
-    return { ok: true, account };
+    if (!pending || pending.email !== account.email) return refused;
+    if (sameHash(pending.tokenHash, token)) return this.#now() >= pending.expiresAt ? { ok: false, reason: 'dead', account } : { ok: true, account };
+    return (pending.replacedHashes ?? []).some((hash) => sameHash(hash, token)) ? { ok: false, reason: 'dead', account } : refused;
   }
 
   /** The confirmation: of concurrent posts of one link exactly one takes it; then email_verified. */
@@ -122,7 +129,7 @@ export class EmailVerification {
     if (!checked.ok) return checked;
     const taken = await this.#store.take<Pending>(pendingKey(accountId));
     // Used by a concurrent post, or replaced by a resend in between: this link is spent.
-    if (!taken || !sameHash(taken.tokenHash, token)) return { ok: false, reason: 'expired' };
+    if (!taken || !sameHash(taken.tokenHash, token)) return { ok: false, reason: 'refused' };
     await this.#accounts.markEmailVerified(accountId);
     this.#log.info({ accountId }, 'email address confirmed');
     return { ok: true, account: { ...checked.account, emailVerified: true, unverifiedUntil: null } };
@@ -130,6 +137,14 @@ export class EmailVerification {
 
   #ttlSeconds(): number {
     return this.#settings.verificationLinkHours * 3600;
+  }
+
+  /**
+   * The pending record outlives its link (until the account's deadline, when erasure removes it
+   * anyway), so that the holder of an expired link can still prove it and ask for a new one.
+   */
+  #recordTtl(unverifiedUntil: number | null): number {
+    return Math.max(this.#ttlSeconds(), Math.ceil(((unverifiedUntil ?? 0) - this.#now()) / 1000));
   }
 
   #newLink(account: Account): { token: string; pending: Pending } {
@@ -140,7 +155,8 @@ export class EmailVerification {
   async #mail(account: Account, token: string): Promise<void> {
     const link = `${this.#issuer}/email/verify?account=${encodeURIComponent(account.id)}&token=${token}`;
     const current = await this.#accounts.findById(account.id);
-    await this.#mailer.send(confirmationMail({ to: account.email, name: account.name, link, linkHours: this.#settings.verificationLinkHours, removeAt: current?.unverifiedUntil ?? null }));
+    const mail = confirmationMail({ to: account.email, name: account.name, link, linkHours: this.#settings.verificationLinkHours, removeAt: current?.unverifiedUntil ?? null });
+    await this.#mailer.send({ ...mail, about: account.id });
     this.#log.info({ accountId: account.id, via: this.#mailer.description }, 'address confirmation mail sent');
   }
 }
