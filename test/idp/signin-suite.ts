@@ -534,7 +534,8 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       });
 
       it('a forged or incomplete link is refused, and gives no sign-up', async () => {
-        await enrolledAccount('pia@example.com');
+        const { accounts, id } = await enrolledAccount('pia@example.com');
+        await accounts.resetEnrolment(id, 'acct_operator', { grantForMs: 24 * 3600_000 });
         const b = new Browser();
         expect((await b.fetch(`${issuer}/account/re-enrol/claim?grant=short`)).status).toBe(400);
         await b.fetch(`${issuer}/account/re-enrol/claim?grant=${'A'.repeat(43)}`);
