@@ -23,7 +23,7 @@ export type Account = {
   /**
    * Set by a reset of the enrolment (the face was removed: the console's, or the person's own
    * "Re-enrol my face"): the next enrolment of this account completes only in the sign-in that
-   * was authorised for it (reenrolmentSignin), which is one that proved a passkey of the account,
+   * was authorised for it (mayReenrol), which is one that proved a passkey of the account,
    * or the one that redeemed `grant`: a single-use token handed to the person who was proven (the
    * browser that pressed re-enrol, or whoever opened the operator's one-time link). Only the
    * token's SHA-256 is kept. Knowing the email is never enough.
