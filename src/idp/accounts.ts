@@ -1,6 +1,6 @@
 // Accounts: the people who can sign in. The face template itself belongs to the verifier;
 // an account only records that enrolment happened.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../store/index.ts';
 import { forgetConsoleSessions } from './admin/session.ts';
 import { AuditLog, auditSubject } from './audit.ts';
@@ -22,16 +22,22 @@ export type Account = {
   /** May enter the operator console (users grant-operator / revoke-operator). */
   operator?: boolean;
   /**
-   * Set by an operator's "reset enrolment" (the face was removed): the next enrolment of this
-   * account completes only with another factor proved in the same sign-in (a passkey of the
-   * account), or before `approvedUntil` when the operator checked the person out of band.
+   * Set by a reset of the enrolment (the face was removed: the console's, or the person's own
+   * "Re-enrol my face"): the next enrolment of this account completes only in the sign-in that
+   * was authorised for it (mayReenrol), which is one that proved a passkey of the account,
+   * or the one that redeemed `grant`: a single-use token handed to the person who was proven (the
+   * browser that pressed re-enrol, or whoever opened the operator's one-time link). Only the
+   * token's SHA-256 is kept. Knowing the email is never enough.
    */
-  enrolmentReset?: { at: number; approvedUntil: number | null } | null;
+  enrolmentReset?: { at: number; grant?: { hash: string; until: number } | null } | null;
 };
 
 const accountKey = (id: string) => `account:${id}`;
 const emailKey = (email: string) => `account-email:${normaliseEmail(email)}`;
 const enrolmentKey = (id: string) => `account-enrolment:${id}`;
+/** The sign-in (interaction uid) allowed to enrol an account whose enrolment was reset. */
+const reenrolmentKey = (id: string) => `enrolment-reset:signin:${id}`;
+const sha256 = (token: string) => createHash('sha256').update(token).digest();
 const ALL_ACCOUNTS = 'accounts';
 /** Accounts with an unverifiedUntil: what the expiry sweep reads (not every account). */
 const UNVERIFIED_ACCOUNTS = 'accounts:unverified';
@@ -94,6 +100,7 @@ export class Accounts {
 
   async markEnrolled(id: string, at = Date.now()): Promise<boolean> {
     const done = await this.#store.patch(accountKey(id), { enrolledAt: at, enrolmentReset: null });
+    await this.#store.delete(reenrolmentKey(id));
     if (done) await this.#audit.append('account.enrolled', { actor: 'system', subject: auditSubject(id) });
     return done;
   }
@@ -109,30 +116,62 @@ export class Accounts {
   }
 
   /**
-   * The face is no longer the account's (the caller forgets the template at the service): the next
-   * sign-up of this email enrols it again, under the rule of enrolmentReset (see Account).
+   * The face is no longer the account's (the caller forgets the template at the service). The next
+   * enrolment is accepted only from a sign-in authorised for it (see Account.enrolmentReset):
+   * grantForMs issues a single-use re-enrolment grant valid that long and returns the token (the
+   * caller gives it to the proven person, never stores it); null issues none (passkey path only).
+   * Undefined when there is no such account.
    */
-  async resetEnrolment(id: string, actor: string, approvedForMs: number | null): Promise<boolean> {
-    if (!(await this.findById(id))) return false;
-    const approvedUntil = approvedForMs === null ? null : Date.now() + approvedForMs;
-    const done = await this.#store.patch(accountKey(id), { enrolledAt: null, enrolmentReset: { at: Date.now(), approvedUntil } });
-    await this.#store.delete(enrolmentKey(id));
-    if (done) await this.#audit.append('account.enrolment_reset', { actor, subject: auditSubject(id), details: { operator_approved: approvedUntil !== null } });
-    return done;
+  async resetEnrolment(id: string, actor: string, { grantForMs }: { grantForMs: number | null }): Promise<{ grant: string | null } | undefined> {
+    if (!(await this.findById(id))) return undefined;
+    const grant = grantForMs === null ? null : randomBytes(32).toString('base64url');
+    const enrolmentReset = { at: Date.now(), grant: grant === null ? null : { hash: sha256(grant).toString('hex'), until: Date.now() + grantForMs! } };
+    const done = await this.#store.patch(accountKey(id), { enrolledAt: null, enrolmentReset });
+    await this.#store.delete(enrolmentKey(id), reenrolmentKey(id));
+    if (done) await this.#audit.append('account.enrolment_reset', { actor, subject: auditSubject(id), details: { operator_approved: grant !== null } });
+    return done ? { grant } : undefined;
+  }
+
+  /**
+   * The grant of a reset account, redeemed by one sign-in (interaction uid): true once, for the
+   * token the reset issued, before it expires (compared in constant time). The sign-in becomes the
+   * one authorised to re-enrol the account (for ttlSeconds, the sign-in's own lifetime) and the
+   * grant is gone; a second redemption (another tab, a copy of the token) gets false.
+   */
+  async redeemReenrolmentGrant(id: string, token: string, uid: string, ttlSeconds: number): Promise<boolean> {
+    const grant = (await this.findById(id))?.enrolmentReset?.grant;
+    if (!grant || Date.now() >= grant.until) return false;
+    if (!timingSafeEqual(sha256(token), Buffer.from(grant.hash, 'hex'))) return false;
+    // Set-if-absent: of two sign-ins racing with one token, one is authorised.
+    if (!(await this.#store.setIfAbsent(reenrolmentKey(id), uid, { ttl: ttlSeconds }))) return false;
+    const account = await this.findById(id);
+    if (account?.enrolmentReset) await this.#store.patch(accountKey(id), { enrolmentReset: { ...account.enrolmentReset, grant: null } });
+    return true;
+  }
+
+  /** This sign-in proved another factor of the reset account (its passkey): it may re-enrol it. */
+  async authoriseReenrolment(id: string, uid: string, ttlSeconds: number): Promise<void> {
+    await this.#store.set(reenrolmentKey(id), uid, { ttl: ttlSeconds });
+  }
+
+  /** True when this sign-in (interaction uid) is the one authorised to enrol the reset account. */
+  async mayReenrol(id: string, uid: string): Promise<boolean> {
+    return (await this.#store.get<string>(reenrolmentKey(id))) === uid;
   }
 
   /**
    * The first Approved enrolment (sign-up) of an account wins, set-if-absent: true when this
    * verification session is the one that enrolled it (now or before: a repeated request). Emails
    * are not verified yet, so two people can sign up the same unenrolled email; only one face ever
-   * becomes the account's, and an enrolled account is never re-enrolled by a sign-up.
+   * becomes the account's, and an enrolled account is never re-enrolled by a sign-up. After a
+   * reset, only the authorised sign-in (`signin`, the attempt's interaction uid; or otherFactor,
+   * a passkey of the account checked by the caller) enrols it, whoever learns the verdict.
    */
-  async claimEnrolment(id: string, sessionId: string, options: { otherFactor?: boolean } = {}): Promise<boolean> {
+  async claimEnrolment(id: string, sessionId: string, options: { otherFactor?: boolean; signin?: string } = {}): Promise<boolean> {
     const account = await this.findById(id);
     if (!account) return false;
     const owner = await this.#store.get<string>(enrolmentKey(id));
-    // After an operator's reset: another factor (checked by the caller) or the operator's approval.
-    if (account.enrolmentReset && !options.otherFactor && !(account.enrolmentReset.approvedUntil !== null && Date.now() < account.enrolmentReset.approvedUntil)) return false;
+    if (account.enrolmentReset && !options.otherFactor && !(options.signin !== undefined && (await this.mayReenrol(id, options.signin)))) return false;
     // Enrolled otherwise (the operator's `users enrol`): no sign-up may take it over.
     if (account.enrolledAt !== null && owner !== sessionId) return false;
     if (await this.#store.setIfAbsent(enrolmentKey(id), sessionId)) return true;
@@ -174,7 +213,7 @@ export class Accounts {
   async delete(id: string, actor = 'cli'): Promise<boolean> {
     const account = await this.findById(id, { includeErasing: true });
     if (!account) return false;
-    await this.#store.delete(accountKey(id), emailKey(account.email), enrolmentKey(id));
+    await this.#store.delete(accountKey(id), emailKey(account.email), enrolmentKey(id), reenrolmentKey(id));
     await this.#store.indexRemove(ALL_ACCOUNTS, id);
     await this.#store.indexRemove(UNVERIFIED_ACCOUNTS, id);
     await this.#audit.append('account.deleted', { actor, subject: auditSubject(id) });

@@ -319,9 +319,9 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       expect(tokens.claims()).toMatchObject({ sub: d.adaId });
     });
 
-    async function beginSignupAs(email: string, browser = new Browser()) {
+    async function beginSignupAs(email: string, browser = new Browser(), extra: Record<string, string> = {}) {
       const config = await rp();
-      const { url, verifier, state } = await authorizationRequest(config, REDIRECT, {});
+      const { url, verifier, state } = await authorizationRequest(config, REDIRECT, extra);
       const prompt = await browser.follow(url, issuer);
       const uid = /\/interaction\/([^/?]+)/.exec(prompt.url)![1]!;
       const html = await (await browser.fetch(`${issuer}/interaction/${uid}/signup`)).text();
@@ -481,6 +481,114 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       expect((await accounts.findByEmail('ida@example.com'))?.enrolledAt).toEqual(expect.any(Number));
       const signin = await begin({ login_hint: 'ida@example.com' });
       expect(signin.captureUrl.startsWith(d.captureOrigin)).toBe(true);
+    });
+
+    // Probe findings (account takeover through a reset): a reset never lets whoever signs up next
+    // with the email take the account; only the proven person's browser re-enrols it.
+    describe('re-enrolment after a reset', () => {
+      const enrolledAccount = async (email: string) => {
+        const accounts = new Accounts(server.store);
+        const { account } = await accounts.create({ email, name: 'Victim' });
+        await accounts.markEnrolled(account.id);
+        return { accounts, id: account.id };
+      };
+      const waitEnrolled = async (accounts: Accounts, id: string) => {
+        for (let i = 0; i < 40 && !(await accounts.findById(id))?.enrolledAt; i++) await new Promise((r) => setTimeout(r, 50));
+        return (await accounts.findById(id))?.enrolledAt ?? null;
+      };
+      /** The answer a sign-up of an email that has an enrolled account gets: the same for a reset one. */
+      const answerOf = async (res: Response) => ({ status: res.status, notice: /An account with this email already exists\. Sign in instead\./.test(await res.text()) });
+
+      it("after the operator's verified reset: a stranger's sign-up is refused like any existing email; whoever opened the one-time link re-enrols, once", async (ctx) => {
+        const { accounts, id } = await enrolledAccount('olga@example.com');
+        const { grant } = (await accounts.resetEnrolment(id, 'acct_operator', { grantForMs: 24 * 3600_000 }))!;
+        const before = await d.sessionCount();
+        const stranger = await beginSignupAs('olga@example.com');
+        const ordinary = await beginSignupAs('ada@example.com');
+        expect(await answerOf(stranger.res)).toEqual({ status: 409, notice: true });
+        expect(await answerOf(ordinary.res)).toEqual({ status: 409, notice: true });
+        expect(await d.sessionCount()).toBe(before);
+
+        const person = new Browser();
+        const opened = await person.fetch(`${issuer}/account/re-enrol/claim?grant=${grant}`);
+        expect(opened.status).toBe(303);
+        expect(opened.headers.get('location')).toBe('/account/re-enrol/ready');
+        expect(person.cookies.has('reenrol_grant')).toBe(true);
+        const signup = await beginSignupAs('olga@example.com', person);
+        expect(signup.res.status).toBe(303);
+        expect(signup.captureUrl.startsWith(d.captureOrigin)).toBe(true);
+        expect(person.cookies.has('reenrol_grant')).toBe(false); // used up
+        // Single use: the same link in another browser, after the person's sign-up started, gets nothing.
+        const copy = new Browser();
+        await copy.fetch(`${issuer}/account/re-enrol/claim?grant=${grant}`);
+        expect(await answerOf((await beginSignupAs('olga@example.com', copy)).res)).toEqual({ status: 409, notice: true });
+        expect(await answerOf((await beginSignupAs('olga@example.com')).res)).toEqual({ status: 409, notice: true });
+
+        if (!d.approvesEnrolments) ctx.skip();
+        await d.decide(signup.captureUrl, 'Approved');
+        expect(await waitEnrolled(accounts, id)).toEqual(expect.any(Number));
+        const back = await returnFromCapture(person, signup.captureUrl);
+        expect(back.url.startsWith(REDIRECT)).toBe(true);
+        const tokens = await oidc.authorizationCodeGrant(signup.config, new URL(back.url), { pkceCodeVerifier: signup.verifier, expectedState: signup.state });
+        expect(tokens.claims()?.sub).toBe(id);
+      });
+
+      it('a forged or incomplete link is refused, and gives no sign-up', async () => {
+        const { accounts, id } = await enrolledAccount('pia@example.com');
+        await accounts.resetEnrolment(id, 'acct_operator', { grantForMs: 24 * 3600_000 });
+        const b = new Browser();
+        expect((await b.fetch(`${issuer}/account/re-enrol/claim?grant=short`)).status).toBe(400);
+        await b.fetch(`${issuer}/account/re-enrol/claim?grant=${'A'.repeat(43)}`);
+        expect((await beginSignupAs('pia@example.com', b)).res.status).toBe(409);
+      });
+
+      it('"Re-enrol my face" on /account: the same browser re-enrols; a stranger polling sign-up within the window is refused and never gets the account', async (ctx) => {
+        // Signing the owner in needs an approved selfie of a face the service knows: the double decides.
+        if (!d.approvesEnrolments) ctx.skip();
+        const { accounts, id } = await enrolledAccount('quinn@example.com');
+        const owner = await begin({ login_hint: 'quinn@example.com' });
+        await d.decide(owner.captureUrl, 'Approved');
+        expect((await returnFromCapture(owner.browser, owner.captureUrl)).url.startsWith(REDIRECT)).toBe(true);
+        const page = await (await owner.browser.fetch(`${issuer}/account`)).text();
+        const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+        const pressed = await owner.browser.fetch(`${issuer}/account/re-enrol`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(csrf)}` });
+        expect(pressed.status).toBe(200);
+        expect(pressed.headers.getSetCookie().find((c) => c.startsWith('reenrol_grant='))).toMatch(/HttpOnly/i);
+        expect((await accounts.findById(id))!.enrolledAt).toBeNull();
+
+        // The probe: a stranger who knows the email polls sign-up; the answer never changes.
+        const stranger = await beginSignupAs('quinn@example.com');
+        expect(await answerOf(stranger.res)).toEqual({ status: 409, notice: true });
+        // Still signed in: the application asks for a new sign-in (prompt=login) to reach sign-up.
+        const mine = await beginSignupAs('quinn@example.com', owner.browser, { prompt: 'login' });
+        expect(mine.res.status).toBe(303);
+        await d.decide(mine.captureUrl, 'Approved');
+        expect(await waitEnrolled(accounts, id)).toEqual(expect.any(Number));
+        const back = await returnFromCapture(owner.browser, mine.captureUrl);
+        expect(back.url.startsWith(REDIRECT)).toBe(true);
+      });
+
+      it("a stranger's sign-up that reaches an Approved verdict after the reset is not the authorised one: the account is not enrolled (webhook or callback)", async (ctx) => {
+        if (!d.approvesEnrolments) ctx.skip();
+        // The stranger's sign-up started while the account had no face yet; the owner's face was
+        // enrolled and then reset (a grant given to the owner); the stranger's selfie is then approved.
+        const accounts = new Accounts(server.store);
+        const stranger = await beginSignupAs('rex@example.com');
+        expect(stranger.res.status).toBe(303);
+        const id = (await accounts.findByEmail('rex@example.com'))!.id;
+        await accounts.markEnrolled(id);
+        await accounts.resetEnrolment(id, 'user', { grantForMs: 15 * 60_000 });
+        await d.decide(stranger.captureUrl, 'Approved'); // returns once the webhook was answered
+        const { session_id } = await d.session(stranger.captureUrl);
+        expect((await server.verificationAttempt(session_id))?.status).toBe('Approved'); // the webhook was processed…
+        expect((await accounts.findById(id))!.enrolledAt).toBeNull(); // …and did not enrol the account
+        const back = await returnFromCapture(stranger.browser, stranger.captureUrl);
+        expect(back.url.startsWith(REDIRECT)).toBe(false);
+        expect(back.res.status).toBe(409);
+        expect((await accounts.findById(id))!.enrolledAt).toBeNull();
+        // Nor can its retry start another selfie for the account.
+        expect((await retry(stranger)).status).toBe(409);
+      });
     });
 
     it('an account being erased is not found: no sign-in starts for it', async () => {

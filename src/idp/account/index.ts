@@ -20,6 +20,7 @@ import type { EmailVerification } from '../email/verification.ts';
 import { eraseAccount } from '../erasure.ts';
 import type { ForgetAtVerifier } from '../erasure.ts';
 import { renderPage } from '../views.ts';
+import { giveGrant } from '../signin/reenrolment.ts';
 import { accountData } from './data.ts';
 
 type Deps = { provider: Provider; accounts: Accounts; passkeys: Passkeys; emails: EmailVerification; csrfSecret: string; config: Config; store: Store; history: SigninHistory; forget: ForgetAtVerifier; devices: DeviceHistory };
@@ -31,6 +32,8 @@ type Deps = { provider: Provider; accounts: Accounts; passkeys: Passkeys; emails
 const FRESH_SECONDS = 5 * 60;
 /** And the new enrolment must follow within this long. */
 const REENROL_WINDOW_MS = 15 * 60 * 1000;
+/** An operator's link: the grant itself expires with the operator's window (accounts.ts checks it). */
+const CLAIM_COOKIE_MS = 24 * 3600 * 1000;
 
 async function signedIn(ctx: Context, provider: Provider) {
   const session = await provider.Session.get(ctx as never);
@@ -118,15 +121,36 @@ export function accountRouter(deps: Deps): Router {
 
   /**
    * Re-enrol the face: only right after a sign-in (a selfie that matched, or a passkey) of at most
-   * five minutes ago. The current face is forgotten, and a new enrolment of this email (sign-up)
-   * within 15 minutes becomes the account's face.
+   * five minutes ago. The current face is forgotten, and this browser (only) receives the grant
+   * for the new enrolment (src/idp/signin/reenrolment.ts): a sign-up of this email from it within
+   * 15 minutes becomes the account's face. A sign-up of the email from anywhere else is refused.
    */
   router.post('/re-enrol', async (ctx) => {
     const { account, authTime } = await change(ctx);
     if (!isFresh(authTime)) return signInAgain(ctx, 'change your face');
     await deps.forget(account.id);
-    await accounts.resetEnrolment(account.id, 'user', REENROL_WINDOW_MS);
-    await renderPage(ctx, 'account-done', { title: 'Enrol your face again', message: 'Your old face is removed. Within 15 minutes, open any application, choose "Create an account" and sign up with this same email: the new selfie becomes your face.' });
+    const reset = await accounts.resetEnrolment(account.id, 'user', { grantForMs: REENROL_WINDOW_MS });
+    if (!reset?.grant) throw new HttpError(404, 'This account no longer exists.');
+    giveGrant(ctx, deps.config.issuer, reset.grant, REENROL_WINDOW_MS);
+    await renderPage(ctx, 'account-done', { title: 'Enrol your face again', message: 'Your old face is removed. Within 15 minutes, in this same browser, open any application, choose "Create an account" and sign up with this same email: the new selfie becomes your face.' });
+  });
+
+  /**
+   * The one-time link an operator gives to the person they verified (src/idp/admin/accounts.ts):
+   * puts the grant in this browser and drops it from the address bar. Nothing is checked or used
+   * up here (a link preview fetching it gains nothing): the grant is redeemed by the sign-up.
+   */
+  router.get('/re-enrol/claim', async (ctx) => {
+    const grant = typeof ctx.query.grant === 'string' ? ctx.query.grant : '';
+    if (!/^[A-Za-z0-9_-]{20,100}$/.test(grant)) throw new HttpError(400, 'This re-enrolment link is incomplete. Open the whole link you were given.');
+    giveGrant(ctx, deps.config.issuer, grant, CLAIM_COOKIE_MS);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect('/account/re-enrol/ready');
+  });
+
+  router.get('/re-enrol/ready', async (ctx) => {
+    await renderPage(ctx, 'account-done', { title: 'Enrol your face again', message: 'This browser may now enrol your new face. In this same browser, open the application, choose "Create an account" and sign up with the email of your account, before the link expires. It works once.' });
   });
 
   router.get('/delete', async (ctx) => {

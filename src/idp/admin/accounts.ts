@@ -84,8 +84,10 @@ export function unlockThrottle(deps: AccountsDeps) {
 /**
  * Reset enrolment: the service forgets the face (template and sessions), the account is no longer
  * enrolled. The person enrols again through sign-up with the same email; that enrolment completes
- * only if the same sign-in proved a passkey of the account, or within 24 hours when the operator
- * ticked "I have verified this person" (accounts.ts enrolmentReset).
+ * only in a sign-in that proved a passkey of the account, or, when the operator ticked "I have
+ * verified this person", in the browser of whoever opens the one-time link shown here once (a
+ * single-use grant valid 24 hours, src/idp/signin/reenrolment.ts) — the operator hands it to the
+ * person they verified, out of band. Never to whoever signs up next with the email.
  */
 export function resetEnrolment(deps: AccountsDeps) {
   return async (ctx: Context) => {
@@ -93,8 +95,17 @@ export function resetEnrolment(deps: AccountsDeps) {
     const form = ctx.state.form as URLSearchParams;
     const approved = form.get('verified') === 'yes';
     await deps.forget(account.id);
-    await deps.accounts.resetEnrolment(account.id, actor(ctx), approved ? OPERATOR_APPROVAL_MS : null);
-    back(ctx, account.id, 'reset');
+    const reset = await deps.accounts.resetEnrolment(account.id, actor(ctx), { grantForMs: approved ? OPERATOR_APPROVAL_MS : null });
+    if (!reset) throw new HttpError(404, 'There is no such account.');
+    if (!reset.grant) return back(ctx, account.id, 'reset');
+    // Shown once: only its hash is kept, so a lost link means another reset.
+    ctx.set('Cache-Control', 'no-store');
+    await renderConsole(ctx, 'admin/reenrol-link', {
+      title: account.email,
+      account,
+      link: `${deps.config.issuer}/account/re-enrol/claim?grant=${reset.grant}`,
+      hours: OPERATOR_APPROVAL_MS / 3600_000,
+    });
   };
 }
 

@@ -4,7 +4,8 @@
 // The address is confirmed after the enrolment, by a link in a mail (src/idp/email): until then
 // email_verified is false, and an account never confirmed is erased after
 // signup.unverifiedAccountDays. An unenrolled account can be claimed by whoever completes its
-// enrolment first, an enrolled one never through this page.
+// enrolment first, an enrolled one never through this page, a reset one only by the sign-in the
+// reset authorised.
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { renderPage } from '../views.ts';
@@ -12,6 +13,7 @@ import { csrfToken } from './csrf.ts';
 import { clientName, countLookup, ensureDeviceCookie, loadInteraction, readInteractionForm } from './context.ts';
 import type { Interaction, InteractionDeps } from './context.ts';
 import { startVerification } from '../signin/start/index.ts';
+import { mayStartReenrolment } from '../signin/reenrolment.ts';
 
 const signupSchema = z.object({
   email: z.email('Enter a valid email address.').max(254),
@@ -50,7 +52,10 @@ export function submitSignup(deps: InteractionDeps) {
     if (!parsed.success) return renderSignup(ctx, deps, interaction, values, parsed.error.issues[0]!.message, 400);
     await countLookup(ctx, deps);
     const existing = await deps.accounts.findByEmail(parsed.data.email);
-    if (existing?.enrolledAt) {
+    // An account whose face was reset answers like an enrolled one unless this sign-in is the one
+    // the reset allows (its grant cookie, or a passkey of the account): nobody learns that a reset
+    // is pending, and knowing the email never takes the account (src/idp/signin/reenrolment.ts).
+    if (existing?.enrolledAt || (existing && !(await mayStartReenrolment(ctx, deps, interaction, existing)))) {
       return renderSignup(ctx, deps, interaction, values, 'An account with this email already exists. Sign in instead.', 409);
     }
     // A sign-up's account expires unless its address is confirmed (src/idp/email).

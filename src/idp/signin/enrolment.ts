@@ -11,8 +11,9 @@ import type { Verification } from './verification.ts';
 
 /** True when this enrolment is (now, or already was) the account's; false when another won. */
 export async function completeEnrolment(verification: Verification, accounts: Accounts, attempt: Attempt, log: Logger, options: { otherFactor?: boolean } = {}): Promise<boolean> {
-  // otherFactor: this sign-in proved a passkey of the account (after an operator's reset, accounts.ts).
-  if (!(await accounts.claimEnrolment(attempt.accountId, attempt.sessionId, options))) return false;
+  // After a reset only the sign-in authorised for it enrols the account (accounts.ts), whether the
+  // verdict comes by its browser or by the webhook; otherFactor: it proved a passkey of the account.
+  if (!(await accounts.claimEnrolment(attempt.accountId, attempt.sessionId, { ...options, signin: attempt.uid }))) return false;
   if ((await accounts.findById(attempt.accountId))?.enrolledAt) return true;
   // A portrait that cannot be fetched is logged, not fatal: the enrolment itself is approved.
   await keepEnrolmentPortrait(verification, attempt.sessionId, attempt.accountId, log).catch((err: unknown) =>

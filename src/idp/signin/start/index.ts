@@ -29,7 +29,12 @@ export async function startVerification(
   const deviceId = ensureDeviceCookie(ctx);
   await checkSigninTries(verification, interaction.uid);
   // A sign-up (or its retry) never re-enrols an account that has a face: asked afresh, not from the caller's copy.
-  if (purpose === 'enrol' && (await verification.accounts.findById(account.id))?.enrolledAt) throw new HttpError(409, ALREADY_ENROLLED);
+  // Nor one whose face was reset, unless this sign-in is the one the reset authorised (the sign-up
+  // form redeemed its grant or passkey: src/idp/signin/reenrolment.ts); same answer, nothing revealed.
+  if (purpose === 'enrol') {
+    const current = await verification.accounts.findById(account.id);
+    if (current?.enrolledAt || (current?.enrolmentReset && !(await verification.accounts.mayReenrol(account.id, interaction.uid)))) throw new HttpError(409, ALREADY_ENROLLED);
+  }
   if (purpose === 'login') await checkFaceThrottle(ctx, verification, account.id, interaction.uid);
   await countSessionStart(ctx, verification);
   const workflow =
