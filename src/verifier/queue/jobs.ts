@@ -195,12 +195,17 @@ export class JobQueue {
         const id = member.slice(sep + 1);
         if (due > now || this.#inflight.has(id)) continue;
         if (this.#stopped || this.#inflight.size >= this.#concurrency) break;
-        const run = this.#run(bucket, member, id, due).finally(() => {
-          const wasFull = this.#inflight.size >= this.#concurrency;
-          this.#inflight.delete(id);
-          // Jobs were left waiting for a free slot: look again now rather than at the next tick.
-          if (wasFull) this.#trigger();
-        });
+        const run = this.#run(bucket, member, id, due)
+          // A store that fails mid-run (Redis restarting) leaves the job and its claim as they were:
+          // the claim lapses and the job runs again (at least once, same event_id). Nothing to
+          // throw to: this promise is only awaited by stop().
+          .catch((err: unknown) => this.#log.warn({ err, job: id }, 'verifier queue: job run interrupted by the store; it runs again once its claim lapses'))
+          .finally(() => {
+            const wasFull = this.#inflight.size >= this.#concurrency;
+            this.#inflight.delete(id);
+            // Jobs were left waiting for a free slot: look again now rather than at the next tick.
+            if (wasFull) this.#trigger();
+          });
         this.#inflight.set(id, run);
       }
     }
