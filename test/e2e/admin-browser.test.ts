@@ -4,7 +4,6 @@
 // user's sign-up waits In Review deterministically while operators sign in with the face-match
 // workflow. Every console and account page is checked with axe (no serious or critical
 // violation) and photographed at phone and desktop width into data/screenshots/ (git-ignored).
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +25,7 @@ import { freePort, TEST_CLIENTS } from '../helpers/server.ts';
 import { selfieRgb } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'data', 'screenshots');
 const WORKFLOWS = {
@@ -55,16 +55,7 @@ let howard: BrowserContext;
 const logs: string[] = [];
 const checked: string[] = [];
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, env);
 
 async function takeSelfie(page: Page) {
   await page.waitForURL((u) => u.href.startsWith(stack.verifierUrl!), { timeout: 15_000 });

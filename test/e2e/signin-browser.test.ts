@@ -2,7 +2,6 @@
 // embedded verifier started exactly as `selfie-idp serve` starts them (on the real Redis), and
 // openid-client as the relying party. Workflows here check the face match only, with liveness
 // off explicitly: a fake camera playing a still picture is precisely what liveness refuses.
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -12,7 +11,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startStack } from '../../src/run.ts';
 import type { RunningStack } from '../../src/run.ts';
@@ -22,6 +21,7 @@ import { freePort, TEST_CLIENTS } from '../helpers/server.ts';
 import { selfieRgb } from '../helpers/verifier.ts';
 import { writeY4m } from '../helpers/y4m.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // The relying party's redirect_uri: a tiny server of the test's own (Chromium refuses port 1,
 // and Playwright does not route requests reached through a redirect).
@@ -44,16 +44,7 @@ const FACE_ONLY_WORKFLOWS = {
 };
 
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, env);
 
 const rp = () => discover(issuer, CLIENTS[0]!);
 

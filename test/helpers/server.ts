@@ -11,6 +11,8 @@ import type { RunningServer, ServerOptions } from '../../src/server.ts';
 import { TEST_KEYS_ENCRYPTION_KEY, tempDir } from './env.ts';
 import { Attempts } from '../../src/idp/signin/attempts.ts';
 import type { Attempt } from '../../src/idp/signin/attempts.ts';
+import { Accounts } from '../../src/idp/accounts.ts';
+import { PortraitVault } from '../../src/idp/signin/portraits.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -189,4 +191,18 @@ export async function continueWithSelfie(browser: Browser, issuer: string, login
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ csrf, email: email ?? filled }).toString(),
   });
+}
+
+/**
+ * An enrolled account whose reference portrait the IdP keeps, as sign-in against a verification
+ * service over the network needs (the Didit double): the account id. The portrait's bytes are a
+ * marker, not an image: the double compares nothing.
+ */
+export async function enrolRemoteAccount(server: TestServer, email: string, name: string): Promise<string> {
+  if (server.config.verification.mode !== 'remote') throw new Error('expected remote mode');
+  const accounts = new Accounts(server.store);
+  const id = (await accounts.create({ email, name })).account.id;
+  await accounts.markEnrolled(id);
+  await new PortraitVault(server.store, server.config.verification.portraitKey!).save(id, Buffer.from('fake-jpeg-bytes'));
+  return id;
 }

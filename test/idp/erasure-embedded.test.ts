@@ -3,12 +3,11 @@
 // face throttle, device history, an operator role and console session, oidc-provider records and
 // an audit trail; after erasure no row of the database names its id or email (checked row by
 // row, key and value), and the audit log keeps the deletion under the opaque subject.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createAdapterFactory } from '../../src/idp/adapter.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { ConsoleSessions } from '../../src/idp/admin/session.ts';
@@ -22,21 +21,13 @@ import { createLogger } from '../../src/logger.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { forgetVendor } from '../../src/verifier/index.ts';
 import { SHARED_DIR, tempDir } from '../helpers/env.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const tmp = tempDir('erasure-embedded');
 afterAll(() => tmp.remove());
 const env = { DATA_DIR: tmp.dir, REDIS_URL: '', LOG_LEVEL: 'silent' };
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, env);
 
 /** Every row of both tables whose key, member or value names the account or its email. */
 function rowsNaming(id: string, email: string): string[] {

@@ -2,11 +2,9 @@
 // passive selfie; a new device, or an IP in the operator's Tor list, gets ACTIVE_3D, and the
 // verification session's metadata says why. Real servers against the Didit double, and the real
 // `iplist` CLI; the IP lists are files in a temporary IP_LISTS_DIR.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { IpLists, parseCidrList } from '../../src/risk/ip-lists.ts';
 import { ipAnalysisStep } from '../../src/verifier/steps/ip-analysis.ts';
@@ -18,6 +16,7 @@ import { DeviceHistory } from '../../src/idp/signin/risk.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 import { Browser, continueWithSelfie, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const REDIRECT = 'http://127.0.0.1:1/cb';
 const lists = tempDir('ip-lists');
@@ -66,16 +65,7 @@ async function approve(browser: Browser, capture: string) {
   expect(done.url.startsWith(REDIRECT)).toBe(true);
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { env: { ...process.env, IP_LISTS_DIR: lists.dir, DATA_DIR: lists.dir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { IP_LISTS_DIR: lists.dir, DATA_DIR: lists.dir });
 
 describe('risk policy', () => {
   const browser = new Browser();

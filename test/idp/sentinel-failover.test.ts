@@ -4,14 +4,12 @@
 // started after it. Remote mode against the Didit double.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
-import { Accounts } from '../../src/idp/accounts.ts';
-import { PortraitVault } from '../../src/idp/signin/portraits.ts';
 import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
 import type { DiditDouble } from '../helpers/didit-double.ts';
 import { TEST_KEYS_ENCRYPTION_KEY } from '../helpers/env.ts';
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 import { SENTINEL_NAME, startSentinel } from '../helpers/redis-topology.ts';
-import { Browser, TEST_CLIENTS, continueWithSelfie, startTestServer } from '../helpers/server.ts';
+import { Browser, TEST_CLIENTS, continueWithSelfie, enrolRemoteAccount, startTestServer } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 const REDIRECT = 'http://127.0.0.1:1/cb';
@@ -35,11 +33,7 @@ beforeAll(async () => {
     { signin: { lookupsPerIpPerHour: 1000 } },
   );
   double.setWebhookUrl(`${server.config.issuer}/webhooks/didit`);
-  const accounts = new Accounts(server.store);
-  adaId = (await accounts.create({ email: 'ada@example.com', name: 'Ada' })).account.id;
-  await accounts.markEnrolled(adaId);
-  if (server.config.verification.mode !== 'remote') throw new Error('expected remote mode');
-  await new PortraitVault(server.store, server.config.verification.portraitKey!).save(adaId, Buffer.from('fake-jpeg-bytes'));
+  adaId = await enrolRemoteAccount(server, 'ada@example.com', 'Ada');
 }, 60_000);
 
 afterAll(async () => {

@@ -3,10 +3,7 @@
 // prefix as behind a load balancer, and a third one started later sees the same counters. The
 // throttle's clock is injected and frozen, moved by the test: no test here waits for 30 s.
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../src/config.ts';
 import { Accounts } from '../../src/idp/accounts.ts';
 import { FaceThrottle, delaySeconds, describeWait, FACE_DISABLED } from '../../src/idp/signin/throttle.ts';
 import { remoteModeEnv, startDiditDouble } from '../helpers/didit-double.ts';
@@ -15,6 +12,7 @@ import { TEST_KEYS_ENCRYPTION_KEY, TEST_REDIS_URL, uniquePrefix } from '../helpe
 import { authorizationRequest, discover } from '../helpers/rp.ts';
 import { Browser, continueWithSelfie, startTestServer, TEST_CLIENTS } from '../helpers/server.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const REDIRECT = 'http://127.0.0.1:1/cb';
 const PREFIX = uniquePrefix('throttle');
@@ -85,17 +83,7 @@ async function failOnce(server: TestServer) {
   return page.html;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: PREFIX, KEYS_ENCRYPTION_KEY: TEST_KEYS_ENCRYPTION_KEY, LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: PREFIX, KEYS_ENCRYPTION_KEY: TEST_KEYS_ENCRYPTION_KEY, LOG_LEVEL: 'silent' });
 const show = async (email = 'ada@example.com') => JSON.parse((await cli(['users', 'show', '--email', email])).stdout);
 
 describe('the schedule', () => {

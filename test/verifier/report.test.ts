@@ -1,16 +1,15 @@
 // The field calibration report (issue 12, item 4) on a store seeded with known decisions: the
 // numbers it prints are the ones the seeded scores give, through the real CLI on the real store.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { fieldReport } from '../../src/verifier/report.ts';
 import { saveSession } from '../../src/verifier/sessions/repo.ts';
 import type { SessionRecord } from '../../src/verifier/sessions/types.ts';
 import { loadWorkflows } from '../../src/verifier/workflows.ts';
 import { tempDir } from '../helpers/env.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const tmp = tempDir('report');
 afterAll(() => tmp.remove());
@@ -78,18 +77,8 @@ describe('liveness field report', () => {
     expect(fieldReport(records, [], {}, now).methods.find((m) => m.method === 'PASSIVE')!.genuine).toBe(105);
   });
 
-  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src', 'cli.ts'), 'liveness', 'report', ...args], {
-        env: { ...process.env, DATA_DIR: tmp.dir, VERIFIER_WORKFLOWS_FILE: workflowsFile, REDIS_URL: '', LOG_LEVEL: 'silent' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[]) =>
+    runCli(['liveness', 'report', ...args], { DATA_DIR: tmp.dir, VERIFIER_WORKFLOWS_FILE: workflowsFile, REDIS_URL: '', LOG_LEVEL: 'silent' });
 
   it('the CLI reads the store: JSON with --json, a readable table otherwise, filters by date and workflow', async () => {
     const json = await cli(['--json', '--workflow', 'signin', '--since', new Date(now - 7 * DAY).toISOString().slice(0, 10)]);
