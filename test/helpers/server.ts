@@ -138,7 +138,11 @@ export async function startTestServer(
 export class Browser {
   readonly jar = new Map<string, { value: string; path: string }>();
   /** Names of the cookies, whatever their path (for assertions). */
-  readonly cookies = { has: (name: string) => [...this.jar.values()].length > 0 && [...this.jar.keys()].some((k) => k.split('\0')[0] === name) };
+  readonly cookies = {
+    has: (name: string) => [...this.jar.keys()].some((k) => k.split('\0')[0] === name),
+    /** The value of the first cookie of that name, whatever its path. */
+    get: (name: string) => [...this.jar].find(([k]) => k.split('\0')[0] === name)?.[1].value,
+  };
 
   async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);

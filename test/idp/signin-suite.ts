@@ -497,6 +497,15 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
         return (await accounts.findById(id))?.enrolledAt ?? null;
       };
       /** The answer a sign-up of an email that has an enrolled account gets: the same for a reset one. */
+      /** Opens the operator's link as a person does: the page, then its button (a same-origin POST). */
+      const openClaimLink = async (browser: Browser, grant: string) => {
+        await browser.fetch(`${issuer}/account/re-enrol/claim?grant=${grant}`);
+        return browser.fetch(`${issuer}/account/re-enrol/claim`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(issuer).origin },
+          body: new URLSearchParams({ grant }),
+        });
+      };
       const answerOf = async (res: Response) => ({ status: res.status, notice: /An account with this email already exists\. Sign in instead\./.test(await res.text()) });
 
       it("after the operator's verified reset: a stranger's sign-up is refused like any existing email; whoever opened the one-time link re-enrols, once", async (ctx) => {
@@ -510,7 +519,7 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
         expect(await d.sessionCount()).toBe(before);
 
         const person = new Browser();
-        const opened = await person.fetch(`${issuer}/account/re-enrol/claim?grant=${grant}`);
+        const opened = await openClaimLink(person, grant!);
         expect(opened.status).toBe(303);
         expect(opened.headers.get('location')).toBe('/account/re-enrol/ready');
         expect(person.cookies.has('reenrol_grant')).toBe(true);
@@ -520,7 +529,7 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
         expect(person.cookies.has('reenrol_grant')).toBe(false); // used up
         // Single use: the same link in another browser, after the person's sign-up started, gets nothing.
         const copy = new Browser();
-        await copy.fetch(`${issuer}/account/re-enrol/claim?grant=${grant}`);
+        await openClaimLink(copy, grant!);
         expect(await answerOf((await beginSignupAs('olga@example.com', copy)).res)).toEqual({ status: 409, notice: true });
         expect(await answerOf((await beginSignupAs('olga@example.com')).res)).toEqual({ status: 409, notice: true });
 
@@ -538,8 +547,27 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
         await accounts.resetEnrolment(id, 'acct_operator', { grantForMs: 24 * 3600_000 });
         const b = new Browser();
         expect((await b.fetch(`${issuer}/account/re-enrol/claim?grant=short`)).status).toBe(400);
-        await b.fetch(`${issuer}/account/re-enrol/claim?grant=${'A'.repeat(43)}`);
+        await openClaimLink(b, 'A'.repeat(43));
         expect((await beginSignupAs('pia@example.com', b)).res.status).toBe(409);
+      });
+
+      it('the one-time link: GET only shows the button; another site cannot put or replace a grant in the browser', async () => {
+        const { accounts, id } = await enrolledAccount('rita@example.com');
+        const { grant } = (await accounts.resetEnrolment(id, 'acct_operator', { grantForMs: 24 * 3600_000 }))!;
+        const person = new Browser();
+        const page = await person.fetch(`${issuer}/account/re-enrol/claim?grant=${grant}`);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('Use this browser');
+        expect(person.cookies.has('reenrol_grant')).toBe(false); // a link preview changes nothing
+        expect((await openClaimLink(person, grant!)).status).toBe(303);
+        const held = person.cookies.get('reenrol_grant');
+        // A cross-site form (the re-probe's attack, then as a GET link): refused, the grant kept.
+        const forged = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://elsewhere.example' }, body: new URLSearchParams({ grant: 'A'.repeat(43) }) };
+        expect((await person.fetch(`${issuer}/account/re-enrol/claim`, forged)).status).toBe(403);
+        const noOrigin = { ...forged, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+        expect((await person.fetch(`${issuer}/account/re-enrol/claim`, noOrigin)).status).toBe(403);
+        expect(person.cookies.get('reenrol_grant')).toBe(held);
+        expect((await beginSignupAs('rita@example.com', person)).res.status).toBe(303);
       });
 
       it('"Re-enrol my face" on /account: the same browser re-enrols; a stranger polling sign-up within the window is refused and never gets the account', async (ctx) => {
@@ -601,6 +629,22 @@ export function defineSigninSuite(name: string, setup: () => Promise<SigninDrive
       expect(flow.res.status).toBe(200);
       expect(await flow.res.text()).toContain('There is no account with this email yet');
       expect(await d.sessionCount()).toBe(before);
+    });
+
+    it('sign-in does not tell a reset account (waiting for re-enrolment) from an unknown email', async () => {
+      const accounts = new Accounts(server.store);
+      const { account } = await accounts.create({ email: 'ivy@example.com', name: 'Ivy' });
+      await accounts.markEnrolled(account.id);
+      await accounts.resetEnrolment(account.id, 'acct_operator', { grantForMs: 24 * 3600_000 });
+      const notice = async (email: string) => {
+        const flow = await begin({ login_hint: email });
+        return { status: flow.res.status, notice: /<p[^>]*class="notice"[^>]*>([^<]*)</.exec(await flow.res.text())?.[1] };
+      };
+      const reset = await notice('ivy@example.com');
+      const unknown = await notice('nobody-here@example.com');
+      expect(reset.status).toBe(200);
+      expect(reset.notice).toContain('There is no account with this email yet');
+      expect(reset).toEqual(unknown);
     });
   });
 }

@@ -136,13 +136,28 @@ export function accountRouter(deps: Deps): Router {
   });
 
   /**
-   * The one-time link an operator gives to the person they verified (src/idp/admin/accounts.ts):
-   * puts the grant in this browser and drops it from the address bar. Nothing is checked or used
-   * up here (a link preview fetching it gains nothing): the grant is redeemed by the sign-up.
+   * The one-time link an operator gives to the person they verified (src/idp/admin/accounts.ts).
+   * GET only shows a button (a link preview or a mail scanner changes nothing); the same-origin
+   * POST puts the grant in this browser. Same origin only: another site must not be able to
+   * replace a grant this browser holds with one of its choosing (a re-probe did that with a
+   * cross-site link, and the rightful person's re-enrolment was lost). Nothing is used up here:
+   * the grant is redeemed by the sign-up.
    */
-  router.get('/re-enrol/claim', async (ctx) => {
-    const grant = typeof ctx.query.grant === 'string' ? ctx.query.grant : '';
+  const grantOf = (value: unknown): string => {
+    const grant = typeof value === 'string' ? value : '';
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(grant)) throw new HttpError(400, 'This re-enrolment link is incomplete. Open the whole link you were given.');
+    return grant;
+  };
+  router.get('/re-enrol/claim', async (ctx) => {
+    const grant = grantOf(ctx.query.grant);
+    ctx.set('Cache-Control', 'no-store');
+    await renderPage(ctx, 'account-reenrol-claim', { title: 'Enrol your face again', grant });
+  });
+
+  router.post('/re-enrol/claim', async (ctx) => {
+    // Browsers send Origin with every form POST; a cross-site form carries the other site's.
+    if (ctx.get('origin') !== new URL(deps.config.issuer).origin) throw new HttpError(403, 'Open the link you were given, then press the button on that page.');
+    const grant = grantOf((await readForm(ctx)).get('grant'));
     giveGrant(ctx, deps.config.issuer, grant, CLAIM_COOKIE_MS);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;

@@ -29,7 +29,6 @@ const selfieToo = (plan: SigninPlan) => !('target' in plan && plan.target === AC
 const NOTICES: Record<string, string> = {
   unfinished: 'Your selfie was not finished. Try again when you are ready.',
   unknown: 'There is no account with this email yet. Check it, or create an account.',
-  'not-enrolled': 'This account has no face enrolled yet. Create your account to enrol.',
 };
 
 async function renderLogin(ctx: Context, deps: InteractionDeps, interaction: Interaction, email: string, notice: string | undefined) {
@@ -65,8 +64,10 @@ export function submitLogin(deps: InteractionDeps) {
     if (!email) return renderLogin(ctx, deps, interaction, '', undefined);
     await countLookup(ctx, deps);
     const account = await deps.accounts.findByEmail(email);
-    if (!account) return renderLogin(ctx, deps, interaction, email, 'unknown');
-    if (!account.enrolledAt) return renderLogin(ctx, deps, interaction, email, 'not-enrolled');
+    // An account without a face (a sign-up not finished, or a reset waiting for re-enrolment) gets
+    // the unknown email's answer: a re-probe read pending resets off a notice of their own. Both
+    // lead to "Create an account", which is where either person goes next.
+    if (!account?.enrolledAt) return renderLogin(ctx, deps, interaction, email, 'unknown');
     const plan = await signinPlan(deps, interaction, account);
     if (!('target' in plan)) return finishUnmet(ctx, deps, 'unmet' in plan ? plan.unmet : 'The requested authentication context cannot be met.');
     if (startsWithPasskey(plan)) return renderPasskeyLogin(ctx, deps, interaction, email, selfieToo(plan), 'This application asks for your passkey first.');
