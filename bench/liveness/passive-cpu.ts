@@ -6,27 +6,16 @@
  *   PATH=node_modules/.bin:$PATH node bench/liveness/passive-cpu.ts --seeds 1001-1006 --runs 5
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeRgb } from '../../src/liveness/image.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
-import type { Box, Frame } from '../../src/liveness/types.ts';
+import type { Frame } from '../../src/liveness/types.ts';
+import { loadRenderedSessions } from './rendered-sessions.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: 'data/liveness-synthetic' }, seeds: { type: 'string', default: '1001-1006' }, runs: { type: 'string', default: '5' }, dump: { type: 'string' }, 'no-screen-light': { type: 'boolean', default: false } } });
 const noLight = values['no-screen-light'];
 const [s0, s1] = values.seeds!.split('-').map(Number) as [number, number];
-const sessions: Array<{ id: string; still: Buffer; frames: Buffer[]; meta: { stillFace: { box: Box }; captureIndex: number; times: number[]; screenPattern?: number[] } }> = [];
-for (const kind of fs.readdirSync(values.data!).sort()) {
-  for (let s = s0; s <= (s1 ?? s0); s++) {
-    for (const sub of [String(s), ...[0, 1, 2].map((k) => `${s}${k}`)]) {
-      const dir = path.join(values.data!, kind, sub);
-      if (!fs.existsSync(path.join(dir, 'sample.json'))) continue;
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'sample.json'), 'utf8'));
-      const files = fs.readdirSync(path.join(dir, 'frames')).sort();
-      sessions.push({ id: `${kind}/${sub}`, meta, still: fs.readFileSync(path.join(dir, 'still.jpg')), frames: files.map((f) => fs.readFileSync(path.join(dir, 'frames', f))) });
-    }
-  }
-}
+const sessions = loadRenderedSessions(values.data!, [s0, s1]);
 const runs = Number(values.runs);
 const dec: number[][] = sessions.map(() => []), sig: number[][] = sessions.map(() => []);
 const out: Record<string, unknown> = {};

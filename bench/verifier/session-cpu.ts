@@ -16,29 +16,17 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createAnalyzer } from '../../src/face/analyze.ts';
 import { decodeFrames, decodeRgb } from '../../src/liveness/index.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
+import { loadRenderedSessions } from '../liveness/rendered-sessions.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: 'data/liveness-synthetic' }, seeds: { type: 'string', default: '1001-1008' }, runs: { type: 'string', default: '5' }, kinds: { type: 'string', default: 'bona_fide' } } });
 const [s0, s1] = values.seeds!.split('-').map(Number) as [number, number];
 const kinds = values.kinds === 'all' ? fs.readdirSync(values.data!).sort() : values.kinds!.split(',');
-type Session = { id: string; still: Buffer; frames: Buffer[]; times: number[]; captureIndex: number; pattern?: number[] };
-const sessions: Session[] = [];
-for (const kind of kinds) {
-  for (let s = s0; s <= (s1 ?? s0); s++) {
-    for (const sub of [String(s), ...[0, 1, 2].map((k) => `${s}${k}`)]) {
-      const dir = path.join(values.data!, kind, sub);
-      if (!fs.existsSync(path.join(dir, 'sample.json'))) continue;
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'sample.json'), 'utf8'));
-      const files = fs.readdirSync(path.join(dir, 'frames')).sort();
-      sessions.push({ id: `${kind}/${sub}`, still: fs.readFileSync(path.join(dir, 'still.jpg')), frames: files.map((f) => fs.readFileSync(path.join(dir, 'frames', f))), times: meta.times, captureIndex: meta.captureIndex, pattern: meta.screenPattern });
-    }
-  }
-}
+const sessions = loadRenderedSessions(values.data!, [s0, s1], kinds);
 sharp.cache(false); // as the workers run it
 const analyzer = await createAnalyzer({ threads: 1 });
 await analyzer.warmUp();
@@ -58,9 +46,9 @@ for (let r = 0; r <= runs; r++) {
       continue; // a rendering the engine refuses is refused before liveness
     }
     const c1 = cpu();
-    const [still, burst] = await Promise.all([decodeRgb(s.still), decodeFrames(s.frames.map((bytes, k) => ({ bytes, t: s.times[k]! })))]);
+    const [still, burst] = await Promise.all([decodeRgb(s.still), decodeFrames(s.frames.map((bytes, k) => ({ bytes, t: s.meta.times[k]! })))]);
     const c2 = cpu();
-    passiveLiveness({ still, face: { box: face.box, landmarks: face.landmarks }, burst, captureIndex: s.captureIndex, screenPattern: s.pattern });
+    passiveLiveness({ still, face: { box: face.box, landmarks: face.landmarks }, burst, captureIndex: s.meta.captureIndex, screenPattern: s.meta.screenPattern });
     const c3 = cpu();
     if (r === 0) { scored++; continue; } // warm-up pass
     per[i]!.face.push(c1 - c0); per[i]!.decode.push(c2 - c1); per[i]!.signals.push(c3 - c2);
