@@ -1,5 +1,5 @@
 // What the capture page uploads to a LIVENESS (PASSIVE) workflow, for the benchmarks: a synthetic
-// bona fide session (src/liveness/synthetic) of one identity as still + burst, as multipart/form-data
+// bona fide session (test/synthetic) of one identity as still + burst, as multipart/form-data
 // (docs/verifier.md, "Capture upload"). A single JPEG is declined by such a workflow. With screen
 // light (the shipped PASSIVE workflows) the page first asks for its light pattern and the burst is
 // recorded under it: `screenLightAnswer` renders the session for the issued challenge (≈ 1 s of CPU,
@@ -7,8 +7,8 @@
 import type { FaceAnalysis } from '../src/face/index.ts';
 import { createChallenge, decodeFrames, decodeRgb, passiveLiveness, type ScreenLightChallenge } from '../src/liveness/index.ts';
 import { seededRng } from '../src/liveness/rng.ts';
-import { generatePassiveSample } from '../src/liveness/synthetic/generate.ts';
-import { loadFaceSources } from '../src/liveness/synthetic/head.ts';
+import { generatePassiveSample } from '../test/synthetic/generate.ts';
+import { loadFaceSources } from '../test/synthetic/head.ts';
 
 import type { BurstUpload } from '../test/helpers/verifier.ts';
 // One definition of the upload format, shared with the tests.

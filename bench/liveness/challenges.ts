@@ -25,9 +25,9 @@ import { decodeFrames } from '../../src/liveness/index.ts';
 import { active3dLiveness, analyzeRecording, flashingLiveness, type FlashingInput } from '../../src/liveness/methods.ts';
 import { decodeRgb, encodeJpeg } from '../../src/liveness/image.ts';
 import { measureTrack, type PoseSample } from '../../src/liveness/signals/active.ts';
-import { ACTIVE_KINDS, generateActiveFrames, generateActiveTrack, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
-import { FLASH_KINDS, generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { ACTIVE_KINDS, generateActiveFrames, generateActiveTrack, type ActiveKind } from '../../test/synthetic/active.ts';
+import { FLASH_KINDS, generateFlashingSample } from '../../test/synthetic/flashing.ts';
+import { loadFaceSources } from '../../test/synthetic/head.ts';
 import type { Frame, LivenessResult } from '../../src/liveness/types.ts';
 
 const { values } = parseArgs({

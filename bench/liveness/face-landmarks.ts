@@ -1,6 +1,6 @@
 /**
  * One-off: landmarks of the shared face crops, for the synthetic generator (which must not need the
- * face engine, so tests stay fast). Writes src/liveness/synthetic/faces.json.
+ * face engine, so tests stay fast). Writes test/synthetic/faces.json.
  *   PATH=node_modules/.bin:$PATH node bench/liveness/face-landmarks.ts [../shared/faces]
  */
 import fs from 'node:fs';
@@ -23,6 +23,6 @@ try {
 } finally {
   await engine.close();
 }
-const dest = path.resolve('src/liveness/synthetic/faces.json');
+const dest = path.resolve('test/synthetic/faces.json');
 fs.writeFileSync(dest, JSON.stringify({ source: 'landmarks of ../shared/faces by src/face (face-api 68 points), crop pixels', faces: out }) + '\n');
 console.log(`wrote ${out.length} faces to ${dest}`);

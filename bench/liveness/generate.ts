@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import { encodePng } from '../../src/liveness/image.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
 import { randomScreenPattern } from '../../src/liveness/signals/screen-light.ts';
-import { ATTACK_TYPES, generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { ATTACK_TYPES, generatePassiveSample, type SampleKind } from '../../test/synthetic/generate.ts';
+import { loadFaceSources } from '../../test/synthetic/head.ts';
 import { writeY4m } from '../../src/liveness/y4m.ts';
 
 const { values } = parseArgs({

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ATTACK_THRESHOLD, LIVE_THRESHOLD, SCREEN_LIGHT_LIVE_THRESHOLD } from '../../src/liveness/combine.ts';
 import { decodeRgb } from '../../src/liveness/image.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
-import { DEFAULT_FACES_DIR } from '../../src/liveness/synthetic/head.ts';
+import { DEFAULT_FACES_DIR } from '../../test/synthetic/head.ts';
 import type { Box, FaceGeometry, Frame, LivenessResult } from '../../src/liveness/types.ts';
 
 const { values } = parseArgs({

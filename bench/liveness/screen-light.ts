@@ -12,8 +12,8 @@
 import { parseArgs } from 'node:util';
 import { randomScreenPattern, screenLightSignal, type ScreenLightResult } from '../../src/liveness/signals/screen-light.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
-import { ATTACK_TYPES, generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { ATTACK_TYPES, generatePassiveSample, type SampleKind } from '../../test/synthetic/generate.ts';
+import { loadFaceSources } from '../../test/synthetic/head.ts';
 
 const { values } = parseArgs({
   options: {

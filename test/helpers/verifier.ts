@@ -19,8 +19,8 @@ import { SHARED_DIR, TEST_REDIS_URL, tempDir, uniquePrefix } from './env.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
 import { randomScreenPattern } from '../../src/liveness/signals/screen-light.ts';
-import { generatePassiveSample, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { generatePassiveSample, type SampleKind } from '../synthetic/generate.ts';
+import { loadFaceSources } from '../synthetic/head.ts';
 import { freePort } from './server.ts';
 
 export const API_KEY = 'test-api-key-0123456789abcdef';
@@ -232,7 +232,7 @@ export function burstForm(u: BurstUpload): FormData {
 const samples = new Map<string, Promise<BurstUpload>>();
 
 /**
- * A synthetic PASSIVE session (src/liveness/synthetic) of one identity, as the page would upload it;
+ * A synthetic PASSIVE session (test/synthetic) of one identity, as the page would upload it;
  * with `pattern`, recorded under that screen-light pattern (the challenge's), without a challenge id.
  */
 export function syntheticBurst(kind: SampleKind, seed: number, identity: string, pattern?: readonly number[]): Promise<BurstUpload> {

@@ -8,10 +8,10 @@ import { active3dLiveness, flashingLiveness } from '../../src/liveness/methods.t
 import { seededRng } from '../../src/liveness/rng.ts';
 import { FLASH, flashResponse, type FaceColour } from '../../src/liveness/signals/flash.ts';
 import { ACTIVE, activeSignals, measureTrack, type PoseSample } from '../../src/liveness/signals/active.ts';
-import { generateActiveTrack } from '../../src/liveness/synthetic/active.ts';
-import { generateFlashingSample, type FlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
-import { buildHead, headLandmarks, loadFaceSources, renderHead, type FaceSource } from '../../src/liveness/synthetic/head.ts';
-import { canvas } from '../../src/liveness/synthetic/canvas.ts';
+import { generateActiveTrack } from '../synthetic/active.ts';
+import { generateFlashingSample, type FlashingSample, type FlashKind } from '../synthetic/flashing.ts';
+import { buildHead, headLandmarks, loadFaceSources, renderHead, type FaceSource } from '../synthetic/head.ts';
+import { canvas } from '../synthetic/canvas.ts';
 
 let faces: FaceSource[];
 beforeAll(async () => { faces = await loadFaceSources(); });

@@ -8,10 +8,10 @@ import { runLiveness } from '../../src/liveness/cli.ts';
 import { createChallenge, parseChallenge } from '../../src/liveness/challenge.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
 
-import { generateActiveFrames } from '../../src/liveness/synthetic/active.ts';
-import { generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
-import { generatePassiveSample } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources, DEFAULT_FACES_DIR } from '../../src/liveness/synthetic/head.ts';
+import { generateActiveFrames } from '../synthetic/active.ts';
+import { generateFlashingSample } from '../synthetic/flashing.ts';
+import { generatePassiveSample } from '../synthetic/generate.ts';
+import { loadFaceSources, DEFAULT_FACES_DIR } from '../synthetic/head.ts';
 import { writeY4m } from '../../src/liveness/y4m.ts';
 
 function sink() {

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFrames, decodeRgb, passiveLiveness } from '../../src/liveness/index.ts';
 import { LivenessBusyError, LivenessPool } from '../../src/liveness/pool.ts';
 import type { PassiveJob } from '../../src/liveness/pool.ts';
-import { generatePassiveSample } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { generatePassiveSample } from '../synthetic/generate.ts';
+import { loadFaceSources } from '../synthetic/head.ts';
 
 async function job(kind: 'bona_fide' | 'injected_still', seed: number): Promise<PassiveJob> {
   const faces = (await loadFaceSources()).filter((f) => f.identity === 'amy');

@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTACK_THRESHOLD, REVIEW_ONLY, combine } from '../../src/liveness/combine.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
 import { moireSignal } from '../../src/liveness/signals/screen.ts';
-import { generatePassiveSample, type PassiveSample } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { generatePassiveSample, type PassiveSample } from '../synthetic/generate.ts';
+import { loadFaceSources } from '../synthetic/head.ts';
 import type { SignalName, SignalResult } from '../../src/liveness/types.ts';
 
 const sig = (signal: SignalName, score: number): SignalResult => ({ signal, applies: true, score, reason: 'test' });

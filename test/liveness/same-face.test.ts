@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { flashingLiveness } from '../../src/liveness/methods.ts';
 import { sameFaceSignal, SAME_FACE } from '../../src/liveness/signals/same-face.ts';
-import { generateFlashingSample } from '../../src/liveness/synthetic/flashing.ts';
-import { loadFaceSources } from '../../src/liveness/synthetic/head.ts';
+import { generateFlashingSample } from '../synthetic/flashing.ts';
+import { loadFaceSources } from '../synthetic/head.ts';
 import { similarityFromCosine } from '../../src/face/compare.ts';
 
 /** A unit vector at a chosen cosine to `ref` (both in 128-d). */

@@ -11,8 +11,8 @@ import { createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
 import { createChallenge } from '../../src/liveness/challenge.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
-import { generatePassiveSample, SCREEN_LIGHT, type SampleKind } from '../../src/liveness/synthetic/generate.ts';
-import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
+import { generatePassiveSample, SCREEN_LIGHT, type SampleKind } from '../synthetic/generate.ts';
+import { loadFaceSources, type FaceSource } from '../synthetic/head.ts';
 
 let faces: FaceSource[];
 beforeAll(async () => { faces = await loadFaceSources(); }, 60_000);

@@ -1,6 +1,6 @@
 // FLASHING and ACTIVE_3D through the verifier's page endpoints (no browser): the page asks for its
 // challenge, records the answer and uploads it. The answers are synthetic recordings rendered for
-// the challenge the server issued (src/liveness/synthetic), judged by the real face engine and the
+// the challenge the server issued (test/synthetic), judged by the real face engine and the
 // liveness workers. Server-chosen, single-use challenges bound to the page load; answers that are
 // replayed, early, late, in the wrong order, or a still are refused.
 import sharp from 'sharp';
@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJpeg } from '../../src/liveness/image.ts';
 import type { Active3dChallenge, FlashingChallenge, Frame } from '../../src/liveness/index.ts';
 import { challengeDurationMs } from '../../src/liveness/index.ts';
-import { generateActiveFrames, type ActiveKind } from '../../src/liveness/synthetic/active.ts';
-import { generateFlashingSample, type FlashKind } from '../../src/liveness/synthetic/flashing.ts';
-import { loadFaceSources, type FaceSource } from '../../src/liveness/synthetic/head.ts';
+import { generateActiveFrames, type ActiveKind } from '../synthetic/active.ts';
+import { generateFlashingSample, type FlashKind } from '../synthetic/flashing.ts';
+import { loadFaceSources, type FaceSource } from '../synthetic/head.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { K } from '../../src/verifier/keys.ts';
 import { api, captureBurst, captureOnce, openPage, recordingForm, requestChallenge, selfieJpeg, startTestVerifier } from '../helpers/verifier.ts';

@@ -1,6 +1,6 @@
 // Issue 12: injection signals (VIRTUAL_CAMERA and the workflow's action for it) and observe mode
 // (liveness reported, only face match decides), through the real upload endpoint with synthetic
-// PASSIVE bursts (renders: src/liveness/synthetic) judged by the real face engine.
+// PASSIVE bursts (renders: test/synthetic) judged by the real face engine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { virtualCameraReason } from '../../src/verifier/steps/liveness/camera.ts';

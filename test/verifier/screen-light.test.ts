@@ -1,7 +1,7 @@
 // PASSIVE with screen light through the verifier's page endpoints (no browser): the page asks for
 // its light pattern (a server-chosen, single-use challenge bound to the page load), records the
 // burst under it and uploads it naming the challenge. The answers are synthetic sessions rendered
-// for the issued pattern (src/liveness/synthetic), judged by the real face engine and the liveness
+// for the issued pattern (test/synthetic), judged by the real face engine and the liveness
 // workers. Uploads without the challenge, for another challenge, too late, or of the wrong shape are
 // refused; a face lit by the pattern is Approved and a video replay is not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,14 +5,14 @@
  * (emissive: only a faint reflection on the glass), a replay of a genuine recording of another
  * sequence, a genuine response arriving too late (relayed), and an injected still.
  */
-import { createChallenge, flashColourAt, type FlashingChallenge } from '../challenge.ts';
-import { seededRng, uniform, type Rng } from '../rng.ts';
-import type { FaceGeometry, Frame } from '../types.ts';
+import { createChallenge, flashColourAt, type FlashingChallenge } from '../../src/liveness/challenge.ts';
+import { seededRng, uniform, type Rng } from '../../src/liveness/rng.ts';
+import type { FaceGeometry, Frame } from '../../src/liveness/types.ts';
 import { cloneCanvas, type Canvas, type Colour } from './canvas.ts';
 import { buildInstrument, liveMotion, renderInstrument } from './generate.ts';
 import { headLandmarks, type FaceSource } from './head.ts';
 import { CAM_H, CAM_W, capture, makePerson, randomCamera, renderPerson, renderRoom } from './scene.ts';
-import { decodeRgb, encodeJpeg } from '../image.ts';
+import { decodeRgb, encodeJpeg } from '../../src/liveness/image.ts';
 
 export const FLASH_KINDS = ['bona_fide', 'print', 'screen_photo', 'replay_other_sequence', 'late_response', 'injected_still'] as const;
 export type FlashKind = (typeof FLASH_KINDS)[number];

@@ -4,7 +4,7 @@
  * gamut, optional halftone screen, paper grain, linear shading, gloss). All geometry is a plane in
  * 3D (millimetres) projected by a pinhole camera, so moving it gives exactly one homography.
  */
-import type { Box, Point } from '../types.ts';
+import type { Box, Point } from '../../src/liveness/types.ts';
 import { blend, coverage, sampleCanvas, type Canvas, type Colour } from './canvas.ts';
 import { rotation } from './head.ts';
 

@@ -4,8 +4,8 @@
  * Rooms include the straight-edged things real rooms have (doors, windows, picture frames,
  * shelves, a monitor or TV behind the person), so the border signal is measured against them.
  */
-import type { Box, Point, RgbImage } from '../types.ts';
-import { chance, int, normal, pick, uniform, type Rng } from '../rng.ts';
+import type { Box, Point, RgbImage } from '../../src/liveness/types.ts';
+import { chance, int, normal, pick, uniform, type Rng } from '../../src/liveness/rng.ts';
 import { blend, blurCanvas, canvas, cloneCanvas, drawEllipse, drawRect, fillGradient, mix, scale, smoothNoise, toRgbImage, type Canvas, type Colour } from './canvas.ts';
 import { buildHead, headLandmarks, renderHead, type FaceSource, type HeadModel, type HeadPose, type Lighting } from './head.ts';
 

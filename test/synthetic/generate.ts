@@ -4,13 +4,13 @@
  * timestamps — plus the ground-truth face box (what the face engine would report). Deterministic
  * for a (kind, seed). Not tuned to any real clip; parameters are drawn from wide physical ranges.
  */
-import type { Box, FaceGeometry, Frame, Point, RgbImage } from '../types.ts';
-import { chance, int, pick, uniform, seededRng, type Rng } from '../rng.ts';
+import type { Box, FaceGeometry, Frame, Point, RgbImage } from '../../src/liveness/types.ts';
+import { chance, int, pick, uniform, seededRng, type Rng } from '../../src/liveness/rng.ts';
 import { canvas, cloneCanvas, drawEllipse, type Canvas, type Colour } from './canvas.ts';
 import { headLandmarks, type FaceSource, type HeadPose } from './head.ts';
 import { contentBoxToImage, drawDevice, planeToImage, poseMatrix, type DeviceSpec, type Intrinsics, type PlanePose, type PrintLook, type ScreenLook } from './plane.ts';
 import { CAM_H, CAM_W, FOCAL, capture, makePerson, randomCamera, renderPerson, renderRoom, shake, skinTone, type CameraParams, type Person } from './scene.ts';
-import { decodeRgb, encodeJpeg } from '../image.ts';
+import { decodeRgb, encodeJpeg } from '../../src/liveness/image.ts';
 
 export const ATTACK_TYPES = ['print_handheld', 'print_static', 'phone_photo', 'phone_video', 'monitor_photo', 'monitor_video', 'injected_still'] as const;
 export type AttackType = (typeof ATTACK_TYPES)[number];

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Box, Point } from '../types.ts';
+import type { Box, Point } from '../../src/liveness/types.ts';
 import { blend, lum, type Canvas, type Colour } from './canvas.ts';
 
 export interface FaceSource {
@@ -23,7 +23,7 @@ export interface FaceSource {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_FACES_DIR = process.env.LIVENESS_FACES_DIR ?? path.resolve(here, '../../../../shared/faces');
+export const DEFAULT_FACES_DIR = process.env.LIVENESS_FACES_DIR ?? path.resolve(here, '../../../shared/faces');
 
 interface LandmarkFile { faces: Array<{ file: string; landmarks: number[]; pose: { yaw: number; pitch: number; roll: number } }> }
 

@@ -1,6 +1,6 @@
 /** Float RGB canvases (0..1, 3 floats per pixel) and drawing primitives for the synthetic generator. */
-import type { RgbImage } from '../types.ts';
-import { normal, type Rng } from '../rng.ts';
+import type { RgbImage } from '../../src/liveness/types.ts';
+import { normal, type Rng } from '../../src/liveness/rng.ts';
 
 export interface Canvas {
   width: number;

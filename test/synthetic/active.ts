@@ -8,16 +8,16 @@
  * tilted as a plane following the challenge; a genuine recording made for another challenge; a
  * face swapped mid-way; a still photo.
  */
-import { estimatePose } from '../../face/geometry.ts';
-import { createChallenge, type Active3dChallenge, type Direction } from '../challenge.ts';
-import { normal, pick, seededRng, shuffle, uniform, type Rng } from '../rng.ts';
-import type { PoseSample } from '../signals/active.ts';
-import type { Frame, Point } from '../types.ts';
+import { estimatePose } from '../../src/face/geometry.ts';
+import { createChallenge, type Active3dChallenge, type Direction } from '../../src/liveness/challenge.ts';
+import { normal, pick, seededRng, shuffle, uniform, type Rng } from '../../src/liveness/rng.ts';
+import type { PoseSample } from '../../src/liveness/signals/active.ts';
+import type { Frame, Point } from '../../src/liveness/types.ts';
 import { cloneCanvas } from './canvas.ts';
 import { liveMotion } from './generate.ts';
 import { buildHead, headLandmarks, type FaceSource, type HeadModel, type HeadPose } from './head.ts';
 import { CAM_H, CAM_W, capture, makePerson, randomCamera, renderPerson, renderRoom, skinTone } from './scene.ts';
-import { decodeRgb, encodeJpeg } from '../image.ts';
+import { decodeRgb, encodeJpeg } from '../../src/liveness/image.ts';
 
 export const ACTIVE_KINDS = ['bona_fide', 'wrong_order', 'too_late', 'flat_photo', 'replay_other_challenge', 'different_face', 'still_photo'] as const;
 export type ActiveKind = (typeof ACTIVE_KINDS)[number];
