@@ -80,20 +80,37 @@ function register(ref: Float32Array, img: Float32Array, w: number, h: number, bo
 
 /**
  * Summed-area tables of a frame's luma (I) and of its clipped pixels (K, 1 where luma ≥ clippedAt),
- * in one pass, over columns [0, xEnd) and rows [0, yEnd) only: an entry depends only on the pixels
- * above and left of it, so the entries computed are those of the whole table, and the light signals'
- * boxes (the face and beside it, moved by at most the registration search) never read further
- * (boxMean checks, and asks for the whole table when one would).
+ * in one pass, over the window [x0, xEnd) × [y0, yEnd) only: the light signals' boxes (the face and
+ * beside it, moved by at most the registration search) never read outside it (boxMean checks, and
+ * asks for the whole frame when one would). A box's sum from a window's table is the whole table's
+ * to the bit: luma values are float32 of 0.299R + 0.587G + 0.114B, multiples of 2⁻²⁷, so every
+ * partial sum of a frame up to 2²⁶ (any 320 × 240 frame) is exact in float64, in any order.
+ *
+ * The tables are written into buffers kept between calls (18 frames × 2 tables of ≈ 0.6 MB each
+ * per session was most of the liveness worker's garbage): `slot` names the pair; a call's tables
+ * are valid until the next call with that slot (lightSignals runs to its end synchronously).
  */
-type Tables = { I: Float64Array; K: Float64Array; xEnd: number; yEnd: number; l: Float32Array; w: number; h: number };
+type Tables = { I: Float64Array; K: Float64Array; x0: number; y0: number; xEnd: number; yEnd: number; l: Float32Array; w: number; h: number };
 
-function integrals(l: Float32Array, w: number, h: number, xEnd: number, yEnd: number, clippedAt: number, into?: Tables): Tables {
-  const W = w + 1;
-  const I = into?.I ?? new Float64Array(W * (h + 1)), K = into?.K ?? new Float64Array(W * (h + 1));
-  for (let y = 0; y < yEnd; y++) {
+const tableBuffers: Float64Array[] = [];
+
+/** The kept buffer k, grown to `size`; a fresh one for k < 0. */
+function tableBuffer(k: number, size: number): Float64Array {
+  if (k < 0) return new Float64Array(size);
+  let b = tableBuffers[k];
+  if (!b || b.length < size) { b = new Float64Array(size); tableBuffers[k] = b; }
+  return b;
+}
+
+function integrals(l: Float32Array, w: number, h: number, x0: number, y0: number, xEnd: number, yEnd: number, clippedAt: number, slot: number): Tables {
+  const W = xEnd - x0 + 1, H = yEnd - y0 + 1;
+  const I = tableBuffer(slot < 0 ? -1 : 2 * slot, W * H), K = tableBuffer(slot < 0 ? -1 : 2 * slot + 1, W * H);
+  I.fill(0, 0, W); K.fill(0, 0, W);
+  for (let y = 0; y < H - 1; y++) {
     let row = 0, clip = 0;
-    const src = y * w, above = y * W + 1, here = (y + 1) * W + 1;
-    for (let x = 0; x < xEnd; x++) {
+    const src = (y0 + y) * w + x0, above = y * W + 1, here = (y + 1) * W + 1;
+    I[here - 1] = 0; K[here - 1] = 0;
+    for (let x = 0; x < W - 1; x++) {
       const v = l[src + x]!;
       row += v;
       clip += v >= clippedAt ? 1 : 0;
@@ -101,21 +118,22 @@ function integrals(l: Float32Array, w: number, h: number, xEnd: number, yEnd: nu
       K[here + x] = K[above + x]! + clip;
     }
   }
-  return { I, K, xEnd, yEnd, l, w, h };
+  return { I, K, x0, y0, xEnd, yEnd, l, w, h };
 }
 
 /** Mean over box b shifted by (sub-pixel) d: bilinear blend of the four integer shifts' box means. */
-function boxMean(t: Tables, I: Float64Array, b: Box, d: Point): number {
+function boxMean(t: Tables, table: 'I' | 'K', b: Box, d: Point): number {
   const w = t.w, h = t.h;
   const at = (ox: number, oy: number): number => {
     const x0 = Math.max(0, Math.min(w, Math.round(b.x + ox))), x1 = Math.max(0, Math.min(w, Math.round(b.x + b.width + ox)));
     const y0 = Math.max(0, Math.min(h, Math.round(b.y + oy))), y1 = Math.max(0, Math.min(h, Math.round(b.y + b.height + oy)));
     const n = (x1 - x0) * (y1 - y0);
     if (n <= 0) return 0;
-    // outside the part of the tables computed: compute the rest (never met with the bounds below)
-    if (x1 > t.xEnd || y1 > t.yEnd) { integrals(t.l, w, h, w, h, CLIPPED_AT, t); t.xEnd = w; t.yEnd = h; }
-    const W = w + 1;
-    return (I[y1 * W + x1]! - I[y1 * W + x0]! - I[y0 * W + x1]! + I[y0 * W + x0]!) / n;
+    // outside the window computed: the whole frame's tables, in fresh buffers (never met with the
+    // bounds lightSignals gives)
+    if (x0 < t.x0 || y0 < t.y0 || x1 > t.xEnd || y1 > t.yEnd) Object.assign(t, integrals(t.l, w, h, 0, 0, w, h, CLIPPED_AT, -1));
+    const I = t[table], W = t.xEnd - t.x0 + 1, ax = x0 - t.x0, bx = x1 - t.x0, ay = y0 - t.y0, by = y1 - t.y0;
+    return (I[by * W + bx]! - I[by * W + ax]! - I[ay * W + bx]! + I[ay * W + ax]!) / n;
   };
   const fx = Math.floor(d.x), fy = Math.floor(d.y), ax = d.x - fx, ay = d.y - fy;
   return (1 - ay) * ((1 - ax) * at(fx, fy) + ax * at(fx + 1, fy)) + ay * ((1 - ax) * at(fx, fy + 1) + ax * at(fx + 1, fy + 1));
@@ -228,14 +246,16 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
   const frames: Array<{ l: Float32Array; t: Tables; o: Point }> = [];
   const os: Point[] = [];
   for (let i = 0; i < n; i++) os.push(offsets?.[i] ?? register(ref, luma(burst[i]!), w, h, ib, C.searchPx));
-  // the tables are read up to the right and bottom edges of the face's grid and the regions beside
-  // it, moved by the frame's offset, the local search, the sub-pixel neighbours and rounding
+  // the tables are read only within the face's grid and the regions beside it, moved by the
+  // frame's offset, the local search, the sub-pixel neighbours and rounding
   const reach = Math.max(...os.map((o) => Math.max(Math.abs(o.x), Math.abs(o.y)))) + Math.max(C.localPx, C.sideSearchPx) + 3;
   const right = face.box.x + face.box.width * (1 + C.sideGap + C.sideWidth), bottom = Math.max(ib.y + ib.height, face.box.y + 0.9 * face.box.height);
+  const left = Math.min(ib.x, face.box.x - face.box.width * (C.sideGap + C.sideWidth)), top = Math.min(ib.y, face.box.y);
   const xEnd = Math.max(0, Math.min(w, Math.ceil(right + reach))), yEnd = Math.max(0, Math.min(h, Math.ceil(bottom + reach)));
+  const x0 = Math.max(0, Math.min(xEnd, Math.floor(left - reach))), y0 = Math.max(0, Math.min(yEnd, Math.floor(top - reach)));
   for (let i = 0; i < n; i++) {
     const l = luma(burst[i]!);
-    frames.push({ l, t: integrals(l, w, h, xEnd, yEnd, CLIPPED_AT), o: os[i]! });
+    frames.push({ l, t: integrals(l, w, h, x0, y0, xEnd, yEnd, CLIPPED_AT, i), o: os[i]! });
   }
   const fitRows = responseModel(level, burst.slice(0, n).map((f) => f.t));
   // Relative response (lit − dark) / dark of a region, each region at its own sub-pixel offset in
@@ -247,8 +267,8 @@ export function lightSignals(burst: readonly Frame[], face: FaceGeometry, patter
     let clip = 0;
     for (const f of frames) {
       const d = localOffset(ref, f.l, w, h, b, besideFace ? [f.o, still] : [f.o], radius);
-      v.push(boxMean(f.t, f.t.I, b, d));
-      clip = Math.max(clip, boxMean(f.t, f.t.K, b, d));
+      v.push(boxMean(f.t, 'I', b, d));
+      clip = Math.max(clip, boxMean(f.t, 'K', b, d));
     }
     // brightness = dark + gain · level + drift · time: dark is the region under the dark grey, gain
     // what the white adds (the same least-squares rows for every region: one matrix product)
