@@ -7,10 +7,10 @@
 // the parts by name and count, each part's bytes, JPEG parts only; anything malformed is a 400,
 // anything too large a 413, refused as it arrives.
 import type { IncomingMessage } from 'node:http';
-import sharp from 'sharp';
 import { PORTRAIT_IMAGE_MAX_BYTES } from '../../didit/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { BurstFrame, Capture } from '../steps/types.ts';
+import { jpegSize } from './jpeg-size.ts';
 import { readMultipart } from './multipart.ts';
 import { parseCameraReport } from '../steps/liveness/camera.ts';
 import type { MultipartForm, MultipartLimits } from './multipart.ts';
@@ -89,7 +89,7 @@ async function readFrames(form: MultipartForm, limits: Limits): Promise<BurstFra
     const bytes = frames[i]!;
     if (!isJpeg(bytes)) throw malformed('A frame is not a JPEG image.');
     // Header only (no decode): the pixel size is checked before anything decodes dozens of them.
-    const meta = await sharp(bytes).metadata().catch(() => null);
+    const meta = jpegSize(bytes);
     if (!meta?.width || !meta.height) throw malformed('A frame is not a JPEG image.');
     if (Math.max(meta.width, meta.height) > FRAME_MAX_SIDE) throw tooLarge(`A frame is larger than ${FRAME_MAX_SIDE} px.`);
     const thisSize = `${meta.width}x${meta.height}`;
