@@ -3,6 +3,7 @@
  * through sharp (only decodeRgb, encodeJpeg and encodePng touch sharp).
  */
 import type { Box, GreyImage, RgbImage } from './types.ts';
+import { Float32Arena, ScratchFloat32 } from './scratch.ts';
 
 export function greyOf(img: RgbImage): GreyImage {
   const n = img.width * img.height;
@@ -107,12 +108,12 @@ export function cropRgb(img: RgbImage, b: Box): RgbImage {
   return { data: out, width: c.width, height: c.height };
 }
 
-/** Downscale by an integer factor with box averaging (anti-aliased, cheap). */
-export function binGrey(g: GreyImage, f: number): GreyImage {
+/** Downscale by an integer factor with box averaging (anti-aliased, cheap); `arena`: where the result's pixels come from. */
+export function binGrey(g: GreyImage, f: number, arena?: Float32Arena): GreyImage {
   if (f <= 1) return g;
   const w = Math.floor(g.width / f);
   const h = Math.floor(g.height / f);
-  const out = new Float32Array(w * h);
+  const out = arena ? arena.take(w * h) : new Float32Array(w * h);
   const inv = 1 / (f * f);
   const d = g.data, gw = g.width;
   if (f === 2) {
@@ -151,8 +152,11 @@ export function sampleGrey(g: GreyImage, x: number, y: number): number {
   return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + e * fx) * fy;
 }
 
-/** Separable Gaussian blur (sigma in pixels), edges clamped. */
-export function blurGrey(g: GreyImage, sigma: number): GreyImage {
+/** The horizontal pass's buffer, shared by every blur of this thread (read only within one call). */
+const blurPass = new ScratchFloat32();
+
+/** Separable Gaussian blur (sigma in pixels), edges clamped; `arena`: where the result's pixels come from. */
+export function blurGrey(g: GreyImage, sigma: number, arena?: Float32Arena): GreyImage {
   if (sigma <= 0) return g;
   const r = Math.max(1, Math.ceil(sigma * 2.5));
   const k32 = new Float32Array(2 * r + 1);
@@ -162,8 +166,8 @@ export function blurGrey(g: GreyImage, sigma: number): GreyImage {
   const k = Float64Array.from(k32); // exact copy of the float32 taps (faster reads)
   const { width: w, height: h } = g;
   const src = g.data;
-  const tmp = new Float32Array(w * h);
-  const out = new Float32Array(w * h);
+  const tmp = blurPass.take(w * h); // every element is written by the horizontal pass
+  const out = arena ? arena.take(w * h) : new Float32Array(w * h);
   const kn = k.length;
   const line = new Float64Array(Math.max(w, h) + 2 * r);
   for (let y = 0; y < h; y++) {

@@ -4,6 +4,7 @@
  * of the still (the verifier already has it), so no model runs here.
  */
 import { combine } from './combine.ts';
+import { Float32Arena } from './scratch.ts';
 import { binnedGreyOf, scaleBox } from './image.ts';
 import { borderSignal } from './signals/border.ts';
 import { deviceMotionSignal } from './signals/device-motion.ts';
@@ -37,8 +38,12 @@ export function singleFrameSignals(img: RgbImage, face: FaceGeometry): SignalRes
   return [borderSignal(img, face), moireSignal(img, face), glareSignal(img, face), printSignal(img, face)];
 }
 
+/** The burst tracking's pyramids, reused by every analysis of this thread (none outlives its call). */
+const pyramidArena = new Float32Arena();
+
 export function passiveLiveness(input: PassiveInput): LivenessResult {
   const t0 = performance.now();
+  pyramidArena.reset();
   const signals: SignalResult[] = [];
   if (input.still) signals.push(...singleFrameSignals(input.still, input.face));
   if (input.burst && input.burst.length) {
@@ -47,7 +52,7 @@ export function passiveLiveness(input: PassiveInput): LivenessResult {
     const ref = input.still ?? b0;
     const burstFace = input.burstFace ?? { box: scaleBox(input.face.box, b0.width / ref.width) };
     if (input.still) signals.push(consistencySignal(input.still, input.burst[captureIndex]?.image));
-    const tracking = trackBurst(input.burst, burstFace, { captureIndex });
+    const tracking = trackBurst(input.burst, burstFace, { captureIndex, arena: pyramidArena });
     if ('signal' in tracking) signals.push(tracking);
     else signals.push(motionFromTracking(tracking, input.burst.length), deviceMotionSignal(input.burst, tracking));
     if (input.screenPattern) {

@@ -7,6 +7,7 @@
  * docs/dependencies.md).
  */
 import { binGrey, blurGrey } from './image.ts';
+import type { Float32Arena } from './scratch.ts';
 import type { GreyImage, Point } from './types.ts';
 
 /** Pre-blur (sigma, px) and window half-size of the tracker: chosen for sub-0.05 px accuracy on 320 px frames. */
@@ -19,13 +20,15 @@ export interface Pyramid {
   gy: Float32Array[];
 }
 
-export function buildPyramid(g: GreyImage, levels = 2): Pyramid {
+/** `arena`: where the pyramid's pixels come from (they live as long as its analysis; default: new arrays). */
+export function buildPyramid(g: GreyImage, levels = 2, arena?: Float32Arena): Pyramid {
   const out: Pyramid = { levels: [], gx: [], gy: [] };
-  let cur = blurGrey(g, TRACK_BLUR);
+  let cur = blurGrey(g, TRACK_BLUR, arena);
   for (let l = 0; l < levels; l++) {
-    if (l > 0) cur = binGrey(cur, 2);
+    if (l > 0) cur = binGrey(cur, 2, arena);
     const { width: w, height: h, data } = cur;
-    const gx = new Float32Array(w * h), gy = new Float32Array(w * h);
+    // (zeroed: the border rows and columns stay 0)
+    const gx = arena ? arena.take(w * h) : new Float32Array(w * h), gy = arena ? arena.take(w * h) : new Float32Array(w * h);
     for (let y = 1; y < h - 1; y++) {
       // Scharr; a sliding 3×3 neighbourhood (each pixel read once per row)
       const row = y * w;

@@ -9,6 +9,8 @@ import { faceRegistration, lightSignals } from '../../src/liveness/signals/light
 import { scaleBox } from '../../src/liveness/image.ts';
 import { createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { passiveLiveness } from '../../src/liveness/passive.ts';
+import { deviceMotionSignal } from '../../src/liveness/signals/device-motion.ts';
+import { motionFromTracking, trackBurst } from '../../src/liveness/signals/motion.ts';
 import { createChallenge } from '../../src/liveness/challenge.ts';
 import { seededRng } from '../../src/liveness/rng.ts';
 import { generatePassiveSample, SCREEN_LIGHT, type SampleKind } from '../synthetic/generate.ts';
@@ -199,6 +201,26 @@ describe('PASSIVE with the screen-light pattern', () => {
     // without the pattern the signals are not run (workflows with the screen light off)
     const off = passiveLiveness({ still: live.s.still, face: live.stillFace, burst: live.s.burst, captureIndex: live.s.captureIndex });
     expect(off.applied).not.toContain('screen_light');
+  }, 90_000);
+
+  it('gives an analysis the same result whatever ran before it in the thread (working buffers are reused)', async () => {
+    // a live face, then a replay of another size and kind, then the live face again: the
+    // pyramids, summed-area tables and edge buffers kept between analyses must not carry over
+    const live = await lit('bona_fide', 3), replay = await lit('phone_video', 11);
+    const run = (x: typeof live) => passiveLiveness({ still: x.s.still, face: x.stillFace, burst: x.s.burst, burstFace: x.s.burstFace, captureIndex: x.s.captureIndex, screenPattern: x.pattern });
+    const strip = (r: ReturnType<typeof run>) => ({ ...r, ms: 0 });
+    const first = strip(run(live));
+    const other = strip(run(replay));
+    expect(strip(run(live))).toEqual(first);
+    expect(strip(run(replay))).toEqual(other);
+    expect(other.score).not.toBe(first.score);
+    // and the same as the tracking on freshly allocated pyramids (no arena) gives
+    for (const [x, r] of [[live, first], [replay, other]] as const) {
+      const tracking = trackBurst(x.s.burst, x.s.burstFace, { captureIndex: x.s.captureIndex });
+      if ('signal' in tracking) throw new Error(tracking.reason);
+      expect(r.signals.find((v) => v.signal === 'motion')).toEqual(motionFromTracking(tracking, x.s.burst.length));
+      expect(r.signals.find((v) => v.signal === 'device_motion')).toEqual(deviceMotionSignal(x.s.burst, tracking));
+    }
   }, 90_000);
 
   it('the server-chosen pattern: 18 frames, crypto-random, issuable', () => {

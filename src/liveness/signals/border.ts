@@ -9,6 +9,7 @@
 import { binnedGreyOf, blurGrey, scaleBox } from '../image.ts';
 import type { Box, FaceGeometry, GreyImage, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
+import { ScratchFloat32 } from '../scratch.ts';
 
 export const BORDER = {
   workWidth: 320,
@@ -80,10 +81,15 @@ export function borderSignal(img: RgbImage, face: FaceGeometry): SignalResult {
   return r;
 }
 
+/** findSegments' working buffers, reused (nothing of them outlives a call). */
+const magBuf = new ScratchFloat32(), angBuf = new ScratchFloat32(), accBuf = new ScratchFloat32();
+let edgeBuf = new Uint8Array(0);
+
 /** Straight segments at least `minLength` long (work pixels). */
 export function findSegments(g: GreyImage, minLength: number): Segment[] {
   const { width: w, height: h, data } = g;
-  const mag = new Float32Array(w * h), ang = new Float32Array(w * h);
+  // mag zeroed (the border pixels are read as neighbours); ang is read only where this call wrote it
+  const mag = magBuf.take(w * h).fill(0), ang = angBuf.take(w * h);
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
@@ -100,7 +106,8 @@ export function findSegments(g: GreyImage, minLength: number): Segment[] {
     }
   }
   // non-maximum suppression across the edge keeps lines one pixel thin
-  const edge = new Uint8Array(w * h);
+  if (edgeBuf.length < w * h) edgeBuf = new Uint8Array(w * h);
+  const edge = edgeBuf.subarray(0, w * h).fill(0);
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
@@ -114,7 +121,7 @@ export function findSegments(g: GreyImage, minLength: number): Segment[] {
   const nTheta = 180;
   const diag = Math.ceil(Math.hypot(w, h));
   const nRho = 2 * diag + 1;
-  const acc = new Float32Array(nTheta * nRho);
+  const acc = accBuf.take(nTheta * nRho).fill(0);
   const cos = new Float32Array(nTheta), sin = new Float32Array(nTheta);
   for (let t = 0; t < nTheta; t++) { cos[t] = Math.cos((t * Math.PI) / nTheta); sin[t] = Math.sin((t * Math.PI) / nTheta); }
   for (let y = 1; y < h - 1; y++) {

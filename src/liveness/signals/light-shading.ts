@@ -98,7 +98,8 @@ const tableBuffers: Float64Array[] = [];
 function tableBuffer(k: number, size: number): Float64Array {
   if (k < 0) return new Float64Array(size);
   let b = tableBuffers[k];
-  if (!b || b.length < size) { b = new Float64Array(size); tableBuffers[k] = b; }
+  // (a quarter more than asked: the window follows the face's size, which varies between sessions)
+  if (!b || b.length < size) { b = new Float64Array(Math.ceil(size * 1.25)); tableBuffers[k] = b; }
   return b;
 }
 

@@ -15,12 +15,15 @@
 import { binnedGreyOf, clamp01, clipBox, median, percentile, ramp, scaleBox } from '../image.ts';
 import { applyH, robustFit } from '../geometry.ts';
 import { buildPyramid, cornerness, homographyJacobian, LKTemplates, noiseSigma, refineLK, trackingError, trackLK, type Pyramid } from '../track.ts';
+import type { Float32Arena } from '../scratch.ts';
 import type { FaceGeometry, Frame, GreyImage, Point, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
 
 export interface MotionOptions {
   /** Index of the frame the face geometry refers to (default: middle frame). */
   captureIndex?: number;
+  /** Where the pyramids' pixels come from: they must outlive the tracking's use (passiveLiveness). */
+  arena?: Float32Arena;
 }
 
 /** Constants (burst pixels at ≈320 px width). Documented in docs/liveness.md. */
@@ -114,7 +117,7 @@ export function trackBurst(frames: readonly Frame[], face: FaceGeometry, opts: M
   // 2. points on and around the face in the reference frame, and (fewer) in the rest of the frame
   const region = clipBox({ x: box.x - 0.75 * box.width, y: box.y - 0.6 * box.height, width: box.width * 2.5, height: box.height * 2.4 }, W, H);
   if (!region || box.width < 16) return { signal: 'motion', applies: false, score: 1, reason: 'face too small in the burst' };
-  const ref = buildPyramid(grey(refIndex), 2);
+  const ref = buildPyramid(grey(refIndex), 2, opts.arena);
   const sigma = noiseSigma(grey(refIndex));
   const inner = { x: box.x + 0.12 * box.width, y: box.y + 0.1 * box.height, x1: box.x + 0.88 * box.width, y1: box.y + 0.95 * box.height };
   const step = Math.max(4, Math.round(box.width / 9));
@@ -152,7 +155,7 @@ export function trackBurst(frames: readonly Frame[], face: FaceGeometry, opts: M
   const refTemplates = new LKTemplates();
   const pyramids = new Map<number, Pyramid>();
   for (const j of targets) {
-    const tgt: Pyramid = buildPyramid(grey(j), 2);
+    const tgt: Pyramid = buildPyramid(grey(j), 2, opts.arena);
     pyramids.set(j, tgt);
     const fw = trackLK(ref, tgt, refPts, { templates: refTemplates });
     // back-track only the points whose forward track converged (the others are dropped anyway)
