@@ -2,7 +2,8 @@
 // from a shared face (padded onto a 640×480 frame). A capture through the page is Approved against
 // another image of the same person and Declined against someone else, and the browser lands on
 // the callback. With PASSIVE liveness the page uploads a burst, and the still photo the fake camera
-// plays is refused. Also the camera-denied and no-camera screens, and Bahasa Indonesia.
+// plays is refused. Also the camera-denied and no-camera screens, the fallback for browsers
+// without module scripts, and Bahasa Indonesia.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -147,6 +148,26 @@ describe('hosted capture page in Chromium with a fake camera', () => {
     const qr = page.getByRole('img', { name: /QR code/ }).first();
     expect(await qr.isVisible()).toBe(true);
     expect(await page.locator('#state-nocamera code.url').textContent()).toBe(`${s.url}?handoff=1`);
+    await page.context().close();
+  });
+
+  it('a browser without module scripts gets the nomodule fallback: the QR hand-off, polling the status', async () => {
+    const { body: s } = await api(v, 'POST', '/v3/session/', { workflow_id: 'face-only' });
+    const page = await newPage();
+    // Chromium runs modules, so the page is served as such a browser would treat it: the module
+    // script left out, the nomodule script run.
+    await page.route((u) => u.toString() === s.url, async (route) => {
+      const res = await route.fetch();
+      const html = (await res.text()).replace(/<script type="module"[^>]*><\/script>/, '').replace('<script nomodule ', '<script ');
+      await route.fulfill({ response: res, body: html });
+    });
+    const polled = page.waitForRequest((req) => new URL(req.url()).pathname === `${new URL(s.url).pathname}/status`, { timeout: 10_000 });
+    await page.goto(s.url);
+    await expect.poll(() => page.getByRole('heading', { name: 'This browser cannot take a selfie' }).isVisible()).toBe(true);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('h-unsupported');
+    expect(await page.getByRole('button', { name: 'Take selfie' }).isVisible()).toBe(false);
+    await polled;
+    expect(cspViolations).toEqual([]);
     await page.context().close();
   });
 

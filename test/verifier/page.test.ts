@@ -1,7 +1,10 @@
 // The hosted page over plain HTTP: headers (strict CSP, no-store, no referrer), language choice,
 // states for unknown, expired and finished sessions, the hand-off status poll, assets. Plus the
 // small parsers the page and IP analysis rely on.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../src/config.ts';
 import { PAGE_CSP } from '../../src/idp/views.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { pickLanguage } from '../../src/verifier/page/i18n.ts';
@@ -35,7 +38,8 @@ describe('hosted page', () => {
     const html = await res.text();
     expect(html).toContain('<html lang="en">');
     expect(html).toMatch(/<button id="take" type="button" disabled>Take selfie<\/button>/);
-    expect(html).toContain('<script src="/assets/verifier/capture.js" defer></script>');
+    expect(html).toContain('<script type="module" src="/assets/verifier/capture/main.js"></script>');
+    expect(html).toContain('<script nomodule src="/assets/verifier/capture/unsupported.js" defer></script>');
     expect(html).not.toMatch(/<script>(?!<)/); // no inline script
     expect(html).not.toMatch(/(src|href)="https?:/); // nothing from another origin
     expect(html).not.toMatch(/style="/); // the CSP forbids inline styles
@@ -114,12 +118,27 @@ describe('hosted page', () => {
   });
 
   it('serves its assets and nothing else', async () => {
-    const js = await fetch(`${v.url}/assets/verifier/capture.js`);
-    expect(js.headers.get('content-type')).toMatch(/javascript/);
-    expect(await js.text()).toMatch(/getUserMedia/);
+    // The entry module, every module it imports (transitively, as the browser would), and the
+    // nomodule fallback: each served as JavaScript (a module script is refused otherwise).
+    const seen = new Map<string, string>();
+    const queue = ['main.js', 'unsupported.js'];
+    while (queue.length) {
+      const name = queue.shift()!;
+      if (seen.has(name)) continue;
+      const js = await fetch(`${v.url}/assets/verifier/capture/${name}`);
+      expect(js.status, name).toBe(200);
+      expect(js.headers.get('content-type'), name).toMatch(/^text\/javascript/);
+      const text = await js.text();
+      seen.set(name, text);
+      for (const m of text.matchAll(/^import [^;]* from '\.\/([a-z-]+\.js)';$/gm)) queue.push(m[1]!);
+    }
+    expect([...seen.keys()].sort()).toEqual(['burst.js', 'camera.js', 'challenge-recording.js', 'challenge-request.js', 'frames.js', 'handoff.js', 'main.js', 'screen-light.js', 'states.js', 'unsupported.js', 'upload.js']);
+    expect(seen.get('camera.js')).toMatch(/getUserMedia/);
+    // Every script in the folder is one of them (a module left out of assets.ts would not load).
+    expect(readdirSync(path.join(REPO_ROOT, 'assets/verifier/capture')).sort()).toEqual([...seen.keys()].sort());
     expect((await fetch(`${v.url}/assets/style.css`)).headers.get('content-type')).toMatch(/text\/css/);
     expect((await fetch(`${v.url}/assets/verifier/capture.css`)).status).toBe(200);
-    for (const p of ['/assets/verifier/..%2F..%2Fpackage.json', '/assets/../package.json', '/assets/verifier/other.js']) expect((await fetch(v.url + p)).status).toBe(404);
+    for (const p of ['/assets/verifier/..%2F..%2Fpackage.json', '/assets/../package.json', '/assets/verifier/other.js', '/assets/verifier/capture.js', '/assets/verifier/capture/other.js', '/assets/verifier/capture/..%2Fcapture.css', '/assets/verifier/capture/main.js/x']) expect((await fetch(v.url + p)).status).toBe(404);
     expect(await (await fetch(`${v.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${v.url}/readyz`)).json()).toMatchObject({ status: 'ready' });
   });
