@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.ts';
 import { PAGE_CSP } from '../../src/idp/views.ts';
 import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
+import { CAPTURE_MODULES_PATH } from '../../src/verifier/page/assets.ts';
 import { pickLanguage } from '../../src/verifier/page/i18n.ts';
 import { parseUserAgent } from '../../src/verifier/steps/user-agent.ts';
 import { api, openPage, startTestVerifier, waitFor } from '../helpers/verifier.ts';
@@ -38,8 +39,9 @@ describe('hosted page', () => {
     const html = await res.text();
     expect(html).toContain('<html lang="en">');
     expect(html).toMatch(/<button id="take" type="button" disabled>Take selfie<\/button>/);
-    expect(html).toContain('<script type="module" src="/assets/verifier/capture/main.js"></script>');
-    expect(html).toContain('<script nomodule src="/assets/verifier/capture/unsupported.js" defer></script>');
+    expect(html).toContain(`<script type="module" src="${CAPTURE_MODULES_PATH}/main.js"></script>`);
+    expect(html).toContain(`<script nomodule src="${CAPTURE_MODULES_PATH}/unsupported.js" defer></script>`);
+    expect(CAPTURE_MODULES_PATH).toMatch(/^\/assets\/verifier\/capture\/[0-9a-f]{12}$/);
     expect(html).not.toMatch(/<script>(?!<)/); // no inline script
     expect(html).not.toMatch(/(src|href)="https?:/); // nothing from another origin
     expect(html).not.toMatch(/style="/); // the CSP forbids inline styles
@@ -125,9 +127,10 @@ describe('hosted page', () => {
     while (queue.length) {
       const name = queue.shift()!;
       if (seen.has(name)) continue;
-      const js = await fetch(`${v.url}/assets/verifier/capture/${name}`);
+      const js = await fetch(`${v.url}${CAPTURE_MODULES_PATH}/${name}`);
       expect(js.status, name).toBe(200);
       expect(js.headers.get('content-type'), name).toMatch(/^text\/javascript/);
+      expect(js.headers.get('cache-control'), name).toBe('no-cache'); // immutable in production
       const text = await js.text();
       seen.set(name, text);
       for (const m of text.matchAll(/^import [^;]* from '\.\/([a-z-]+\.js)';$/gm)) queue.push(m[1]!);
@@ -138,7 +141,13 @@ describe('hosted page', () => {
     expect(readdirSync(path.join(REPO_ROOT, 'assets/verifier/capture')).sort()).toEqual([...seen.keys()].sort());
     expect((await fetch(`${v.url}/assets/style.css`)).headers.get('content-type')).toMatch(/text\/css/);
     expect((await fetch(`${v.url}/assets/verifier/capture.css`)).status).toBe(200);
-    for (const p of ['/assets/verifier/..%2F..%2Fpackage.json', '/assets/../package.json', '/assets/verifier/other.js', '/assets/verifier/capture.js', '/assets/verifier/capture/other.js', '/assets/verifier/capture/..%2Fcapture.css', '/assets/verifier/capture/main.js/x']) expect((await fetch(v.url + p)).status).toBe(404);
+    const m = CAPTURE_MODULES_PATH;
+    for (const p of ['/assets/verifier/..%2F..%2Fpackage.json', '/assets/../package.json', '/assets/verifier/other.js', '/assets/verifier/capture.js', '/assets/verifier/capture/main.js', `${m}/other.js`, `${m}/..%2F..%2Fcapture.css`, `${m}/main.js/x`]) expect((await fetch(v.url + p)).status, p).toBe(404);
+    // another release's folder (a page from an instance of another version): this release's module, cached by nobody
+    const other = await fetch(`${v.url}/assets/verifier/capture/000000000000/main.js`);
+    expect(other.status).toBe(200);
+    expect(other.headers.get('cache-control')).toBe('no-store');
+    expect(await other.text()).toBe(seen.get('main.js'));
     expect(await (await fetch(`${v.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${v.url}/readyz`)).json()).toMatchObject({ status: 'ready' });
   });

@@ -1,6 +1,8 @@
 // The few static files the hosted page needs, served by the verifier itself (no third party):
 // the shared stylesheet, assets/verifier/capture.css and the page's script modules in
 // assets/verifier/capture/ (main.js imports the others). Names are a closed list; nothing else is read.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from 'koa';
@@ -24,12 +26,34 @@ const FILES: Record<string, [file: string, type: string]> = {
   'verifier/capture/unsupported.js': ['assets/verifier/capture/unsupported.js', JS],
 };
 
+/**
+ * The capture modules are served under a folder named after their contents
+ * (`/assets/verifier/capture/<version>/main.js`): main.js imports the others by relative URL, so
+ * a page loads one release's set whole, and a deploy that changes any module changes every URL. Under
+ * one name per release, a browser holding some modules in its cache could run an old one beside a
+ * new one it had to fetch, and fail to start.
+ */
+export const CAPTURE_MODULES_VERSION = createHash('sha256')
+  .update(Object.entries(FILES).filter(([name]) => name.startsWith('verifier/capture/')).map(([name, [file]]) => `${name}\0${readFileSync(path.join(REPO_ROOT, file), 'utf8')}`).join('\0'))
+  .digest('hex')
+  .slice(0, 12);
+
+/** Where the page loads its modules from. */
+export const CAPTURE_MODULES_PATH = `/assets/verifier/capture/${CAPTURE_MODULES_VERSION}`;
+
+const production = () => process.env.NODE_ENV === 'production';
+
 export function serveAsset(folder: '' | 'verifier/' | 'verifier/capture/') {
   return async (ctx: Context) => {
     const entry = FILES[folder + String(ctx.params.file)];
     if (!entry) return;
     ctx.body = await readFile(path.join(REPO_ROOT, entry[0]));
     ctx.type = entry[1];
-    ctx.set('Cache-Control', process.env.NODE_ENV === 'production' ? 'public, max-age=3600' : 'no-cache');
+    if (folder !== 'verifier/capture/') return void ctx.set('Cache-Control', production() ? 'public, max-age=3600' : 'no-cache');
+    // This release's modules never change under their URL. Another version's URL (a page rendered by
+    // an instance of another release, during a rolling deploy) gets this release's files, kept by
+    // nobody: the mixed set may fail once, and is not cached to fail again.
+    if (ctx.params.version !== CAPTURE_MODULES_VERSION) ctx.set('Cache-Control', 'no-store');
+    else ctx.set('Cache-Control', production() ? 'public, max-age=31536000, immutable' : 'no-cache');
   };
 }

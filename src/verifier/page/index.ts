@@ -16,6 +16,6 @@ export function pageRouter(deps: VerifierDeps): Router {
   router.get('/session/:token/status', sessionStatus(deps));
   router.get('/assets/:file', serveAsset(''));
   router.get('/assets/verifier/:file', serveAsset('verifier/'));
-  router.get('/assets/verifier/capture/:file', serveAsset('verifier/capture/'));
+  router.get('/assets/verifier/capture/:version/:file', serveAsset('verifier/capture/'));
   return router;
 }
