@@ -28,6 +28,7 @@ import { startVerifier } from '../../src/verifier/server.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { usesScreenLight } from '../../src/verifier/workflows.ts';
 import { burstForm, liveBurst, screenLightAnswer, type BurstUpload, type LiveBurst } from '../bursts.ts';
+import { THREAD_GROUPS, threadCpu, type ThreadGroup } from '../thread-cpu.ts';
 
 const faceOnly = process.argv.includes('--face-only');
 const perLevel = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 40);
@@ -148,21 +149,24 @@ async function upload(p: Prepared): Promise<Sample> {
 }
 
 /** `count` sessions, `concurrency` uploads at a time; returns the samples and the upload phases' wall time (s). */
-async function level(concurrency: number, count: number, first: number): Promise<{ samples: Sample[]; seconds: number; cpuMs: number }> {
+async function level(concurrency: number, count: number, first: number): Promise<{ samples: Sample[]; seconds: number; cpuMs: number; byThread: Record<ThreadGroup, number> }> {
   const samples: Sample[] = [];
   let seconds = 0, cpuMs = 0;
+  const byThread = Object.fromEntries(THREAD_GROUPS.map((g) => [g, 0])) as Record<ThreadGroup, number>;
   for (let done = 0; done < count; ) {
     const batch: Prepared[] = [];
     for (let k = 0; k < Math.min(concurrency, count - done); k++) batch.push(await prepare(first + done + k));
     const started = performance.now();
     const cpu0 = process.cpuUsage();
+    const threads = threadCpu();
     samples.push(...(await Promise.all(batch.map(upload))));
     const cpu = process.cpuUsage(cpu0);
+    for (const [g, ms] of Object.entries(threads())) byThread[g as ThreadGroup] += ms;
     cpuMs += (cpu.user + cpu.system) / 1000;
     seconds += (performance.now() - started) / 1000;
     done += batch.length;
   }
-  return { samples, seconds, cpuMs };
+  return { samples, seconds, cpuMs, byThread };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -181,8 +185,10 @@ console.log('concurrency | p50 ms | p99 ms | max ms | create p50 | page p50 | ch
 // Warm-up (JIT, connection pools), not counted.
 await level(4, 4, 1000);
 let next = 0;
+const threadRows: string[] = [];
 for (const c of levels) {
-  const { samples, seconds, cpuMs } = await level(c, perLevel, next);
+  const { samples, seconds, cpuMs, byThread } = await level(c, perLevel, next);
+  threadRows.push(`${String(c).padStart(11)} | ${THREAD_GROUPS.map((g) => (byThread[g] / samples.length).toFixed(0).padStart(g.length)).join(' | ')}`);
   next += perLevel;
   const totals = samples.map((s) => s.total);
   const statuses = Object.entries(samples.reduce<Record<string, number>>((a, s) => ((a[s.status] = (a[s.status] ?? 0) + 1), a), {})).map(([k, n]) => `${k}×${n}`).join(' ');
@@ -190,6 +196,9 @@ for (const c of levels) {
     `${String(c).padStart(11)} | ${ms(pct(totals, 50))}  | ${ms(pct(totals, 99))}  | ${ms(Math.max(...totals))}  | ${ms(pct(samples.map((s) => s.create), 50))}      | ${ms(pct(samples.map((s) => s.open), 50))}    | ${ms(pct(samples.map((s) => s.challenge), 50))}         | ${ms(pct(samples.map((s) => s.upload), 50))}      | ${ms(pct(samples.map((s) => s.webhook), 50))}       | ${(samples.length / seconds).toFixed(1).padStart(10)} | ${(cpuMs / samples.length).toFixed(0).padStart(14)} | ${statuses}`,
   );
 }
+// The same upload phases' CPU by thread group (bench/thread-cpu.ts; 10 ms ticks): the event loop
+// includes this harness's own uploads and webhook receiver.
+console.log(`cpu/session ms by thread\nconcurrency | ${THREAD_GROUPS.join(' | ')}\n${threadRows.join('\n')}`);
 console.log(`load average ${os.loadavg()[0]!.toFixed(1)} at end`);
 if (badSignatures) console.log(`!! ${badSignatures} deliveries failed signature verification`);
 

@@ -93,7 +93,8 @@ export class FacePool {
     // onnxruntime threads per worker: the workers already use the cores in parallel, so each gets its
     // share (1 on 2 cores with 2 workers); more would only make them preempt each other.
     const threads = Math.max(1, Math.floor(os.availableParallelism() / this.size));
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 4 }, workerData: { threads } });
+    // (the name is the thread's in the OS: `top -H`, /proc/<pid>/task/*/comm and the benches' per-thread CPU)
+    const worker = new Worker(WORKER_URL, { name: 'face-engine', resourceLimits: { maxYoungGenerationSizeMb: 4 }, workerData: { threads } });
     const slot: Slot = { worker, ready: false, task: undefined, timer: undefined };
     this.#slots.push(slot);
     return new Promise<void>((resolve, reject) => {

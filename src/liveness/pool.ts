@@ -87,7 +87,8 @@ export class LivenessPool {
   }
 
   #spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL), current: undefined, timer: undefined };
+    // (the name is the thread's in the OS: `top -H`, /proc/<pid>/task/*/comm and the benches' per-thread CPU)
+    const slot: Slot = { worker: new Worker(WORKER_URL, { name: 'liveness' }), current: undefined, timer: undefined };
     slot.worker.unref();
     slot.worker.on('message', (msg: { id: number; ok: boolean; result?: LivenessResult; message?: string }) => {
       const p = slot.current;
