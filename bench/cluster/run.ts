@@ -183,6 +183,7 @@ try {
       console.log(describeUse(before, after, secs, times.length));
       console.log(`    event-loop delay (main thread): ${cluster.instances.map((i, n) => `${i.name} p99 ${delays[n]!.p99.toFixed(0)} ms, max ${delays[n]!.max.toFixed(0)} ms`).join('; ')}`);
     }
+    driver.close();
     await cluster.close();
     cluster = undefined;
   }

@@ -2,7 +2,9 @@
 // (the driver and what is timed: bench/login/driver.ts), against one `selfie-idp serve` stack in
 // this process. Several instances behind a balancer: bench/cluster/run.ts.
 //
-// Run: PATH=node_modules/.bin:$PATH node bench/login/run.ts [--redis] [--rounds N] [--face-only]
+// Run: PATH=node_modules/.bin:$PATH node bench/login/run.ts [--redis] [--rounds N] [--face-only] [--cpu] [--profile DIR]
+// --cpu: CPU per sign-in by thread group (/proc/self/task, the burst rendering left out);
+// --profile DIR: a sampling profile of the main thread over each timed part, summarised by component.
 // Uses the default workflows (config/workflows.json), the embedded verifier and the real face engine.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,10 +19,11 @@ import { TEST_KEYS_ENCRYPTION_KEY, TEST_REDIS_URL, tempDir, uniquePrefix } from 
 import { freePort } from '../../test/helpers/server.ts';
 import { liveBurst, type LiveBurst } from '../bursts.ts';
 import { BENCH_CLIENT, FACE_ONLY_WORKFLOWS, LoginDriver, PEOPLE, benchConfig, pct } from './driver.ts';
+import { MainProfile, cpuByGroup, minus, summarise, threadCpu, total } from './cpu.ts';
 
 // --face-only: sign-in without LIVENESS (FACE_MATCH + IP_ANALYSIS, one JPEG), to separate the
 // flow's own cost from presentation-attack detection's.
-const { values } = parseArgs({ options: { redis: { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, 'face-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { redis: { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, 'face-only': { type: 'boolean', default: false }, cpu: { type: 'boolean', default: false }, profile: { type: 'string' } } });
 const faceOnly = values['face-only'];
 const rounds = Number(values.rounds);
 const tmp = tempDir('bench-login');
@@ -75,12 +78,30 @@ for (const concurrency of [1, 8]) {
   const times: number[] = [];
   const t0 = performance.now();
   const rendering0 = driver.renderingMs;
+  const renderingCpu0 = new Map(driver.renderingCpu);
+  const profile = values.profile ? new MainProfile() : undefined;
+  await profile?.start();
+  const cpu0 = threadCpu();
   for (let r = 0; r < rounds; r++) {
     times.push(...(await driver.signInTogether(PEOPLE.slice(0, concurrency).map(who))));
     if (concurrency === 1) for (const n of PEOPLE.slice(1)) times.push(await driver.signIn(who(n)));
   }
   const secs = (performance.now() - t0 - (driver.renderingMs - rendering0)) / 1000;
+  const cpu = minus(cpuByGroup(cpu0, threadCpu()), minus(driver.renderingCpu, renderingCpu0));
+  const prof = await profile?.stop(path.join(values.profile!, `main-c${concurrency}${faceOnly ? '-face-only' : ''}.cpuprofile`));
   console.log(`${concurrency} concurrent: ${times.length} sign-ins, p50 ${pct(times, 50).toFixed(0)} ms, p99 ${pct(times, 99).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms, ${(times.length / secs).toFixed(1)} sign-ins/s (store: ${values.redis ? 'redis' : 'embedded'}; ${faceOnly ? 'face-only workflow' : 'default workflow with PASSIVE liveness, screen light'})`);
+  if (values.cpu) {
+    console.log(`  CPU per sign-in: ${(total(cpu) / times.length).toFixed(1)} ms (burst rendering left out)`);
+    for (const [k, v] of [...cpu].sort((a, b) => b[1] - a[1])) if (v / times.length >= 0.5) console.log(`    ${(v / times.length).toFixed(1).padStart(7)} ms  ${k}`);
+  }
+  if (prof) {
+    const s = summarise(prof);
+    console.log(`  main thread, sampled: ${(s.totalMs / times.length).toFixed(1)} ms per sign-in; by component (ms per sign-in):`);
+    for (const [k, v] of s.byComponent) if (v / times.length >= 0.3) console.log(`    ${(v / times.length).toFixed(1).padStart(7)}  ${k}`);
+    console.log('  top functions by self time (ms per sign-in):');
+    for (const [k, v] of s.byFunction) console.log(`    ${(v / times.length).toFixed(2).padStart(7)}  ${k}`);
+  }
 }
+driver.close();
 await stack.close();
 tmp.remove();

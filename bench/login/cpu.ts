@@ -1,0 +1,161 @@
+// CPU accounting of the login benchmarks (bench/login/run.ts --cpu / --profile DIR): per-thread CPU
+// from /proc/self/task/*/stat (Linux), and a sampling profile of the main thread (IdP, verifier
+// HTTP side and the driver share it) summarised by component. Wall time on a shared 2-core machine
+// is noisy; CPU per sign-in is what the sign-in costs.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Session } from 'node:inspector/promises';
+
+const TICK_MS = 1000 / 100; // USER_HZ
+
+/** CPU ms of each thread of this process so far, by "tid:name". Empty where /proc is missing. */
+export function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      out.set(`${tid}:${name}`, (Number(f[11]) + Number(f[12])) * TICK_MS);
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/** The main thread, the worker threads (face, liveness), and the rest (libuv pool, libvips, onnxruntime, V8 helpers). */
+function group(key: string): string {
+  const [tid, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  if (tid === String(process.pid)) return 'main thread (IdP + verifier HTTP + driver)';
+  if (/^WorkerThread/i.test(name) || /^node$/.test(name)) return `worker threads (${name})`;
+  return `other threads (${name})`;
+}
+
+/** CPU ms between two threadCpu() readings, by thread group. */
+export function cpuByGroup(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, ms] of after) {
+    const d = ms - (before.get(key) ?? 0);
+    if (d > 0) out.set(group(key), (out.get(group(key)) ?? 0) + d);
+  }
+  return out;
+}
+
+export function total(m: Map<string, number>): number {
+  let t = 0;
+  for (const v of m.values()) t += v;
+  return t;
+}
+
+/** Subtracts b from a, group by group. */
+export function minus(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map(a);
+  for (const [k, v] of b) out.set(k, (out.get(k) ?? 0) - v);
+  return out;
+}
+
+/** A sampling profile of the main thread (node:inspector), started and stopped around the timed part. */
+export class MainProfile {
+  readonly #session = new Session();
+  async start(): Promise<void> {
+    this.#session.connect();
+    await this.#session.post('Profiler.enable');
+    await this.#session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await this.#session.post('Profiler.start');
+  }
+  async stop(file: string): Promise<Profile> {
+    const { profile } = (await this.#session.post('Profiler.stop')) as unknown as { profile: Profile };
+    this.#session.disconnect();
+    writeFileSync(file, JSON.stringify(profile));
+    return profile;
+  }
+}
+
+type Frame = { functionName: string; url: string; lineNumber: number };
+type Node = { id: number; callFrame: Frame; children?: number[] };
+export type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Where a frame's code lives: a project file (relative path), a package, or node's own. */
+function place(f: Frame): string {
+  const url = f.url.startsWith('file://') ? decodeURIComponent(f.url.slice(7)) : f.url;
+  if (!url) return f.functionName.startsWith('(') ? f.functionName : '(native)';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 14).split('/');
+    return `pkg:${rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+  }
+  if (url.startsWith(ROOT)) return path.relative(ROOT, url);
+  if (url.startsWith('node:')) return url;
+  return url;
+}
+
+/** Component of a project file. */
+function component(file: string): string {
+  if (file.startsWith('bench/') || file.startsWith('test/helpers/')) return 'bench driver';
+  const m = /^src\/(verifier|idp|store|http|liveness|face|ops|risk)\//.exec(file);
+  if (m) return `src/${m[1]}`;
+  if (file.startsWith('src/')) return 'src (other)';
+  return file;
+}
+
+/**
+ * Self time of the main thread by component: the sample's own frame's package or node module,
+ * charged to the innermost project frame on its stack ("src/idp via pkg:oidc-provider"). Samples
+ * under the burst rendering (bench/bursts.ts screenLightAnswer: the user's time, not timed) are
+ * apart. Returns ms by component and the top functions by self time.
+ */
+export function summarise(profile: Profile, top = 40): { byComponent: [string, number][]; byFunction: [string, number][]; totalMs: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const memo = new Map<number, string>();
+  const owner = (id: number): string => {
+    const hit = memo.get(id);
+    if (hit) return hit;
+    const self = byId.get(id)!.callFrame;
+    const selfPlace = place(self);
+    let result: string | undefined;
+    let project: string | undefined;
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (f.url.includes('bench/bursts.ts') || f.url.includes('src/liveness/synthetic/')) {
+        result = 'bench rendering (not timed)';
+        break;
+      }
+      const p = place(f);
+      if (!project && !p.startsWith('pkg:') && !p.startsWith('node:') && !p.startsWith('(') && p.includes('/')) project = component(p);
+    }
+    if (!result) {
+      if (selfPlace === '(garbage collector)' || selfPlace === '(idle)' || selfPlace === '(program)') result = selfPlace;
+      else if (!selfPlace.startsWith('pkg:') && !selfPlace.startsWith('node:') && selfPlace.includes('/')) result = component(selfPlace);
+      else result = `${project ?? '(no project frame)'} via ${selfPlace.startsWith('node:') ? selfPlace.replace(/^node:internal\/(deps\/)?/, 'node:').split('/').slice(0, 2).join('/') : selfPlace}`;
+    }
+    memo.set(id, result);
+    return result;
+  };
+  const comp = new Map<string, number>();
+  const fn = new Map<string, number>();
+  let totalMs = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    const id = profile.samples[i]!;
+    const f = byId.get(id)!.callFrame;
+    if (f.functionName === '(idle)') continue;
+    totalMs += ms;
+    const o = owner(id);
+    comp.set(o, (comp.get(o) ?? 0) + ms);
+    const key = `${f.functionName || '(anon)'} ${place(f)}:${f.lineNumber + 1}`;
+    fn.set(key, (fn.get(key) ?? 0) + ms);
+  }
+  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+  return { byComponent: sorted(comp), byFunction: sorted(fn).slice(0, top), totalMs };
+}
