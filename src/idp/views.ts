@@ -24,8 +24,15 @@ export const PAGE_CSP = [
 export const CONSOLE_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'none'").replace("connect-src 'self'", "connect-src 'none'");
 const isConsole = (ctx: Context) => ctx.path === '/admin' || ctx.path.startsWith('/admin/');
 
+/**
+ * Compiled templates (and their partials) are kept, in ejs's cache, for the life of the process:
+ * compiling a page on every request was most of its rendering cost. NODE_ENV=development compiles
+ * afresh each time, so an edited view shows on reload.
+ */
+export const CACHE_TEMPLATES = process.env.NODE_ENV !== 'development';
+
 export async function renderView(view: string, data: Record<string, unknown>): Promise<string> {
-  return ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), data, { async: false, cache: process.env.NODE_ENV === 'production' });
+  return ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), data, { async: false, cache: CACHE_TEMPLATES });
 }
 
 export async function renderPage(ctx: Context, view: string, data: Record<string, unknown>, status = 200): Promise<void> {

@@ -3,6 +3,7 @@
 // can share it safely. Single node only: it is not a way to run several hosts.
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
 import { ensurePrivateDir, ensurePrivateFile } from './data-dir.ts';
 import type { Json, JsonObject, Limit, RateLimiter, SetOptions, Store, Write } from './types.ts';
 import { checkOneSlot } from './types.ts';
@@ -25,6 +26,8 @@ CREATE INDEX IF NOT EXISTS idx_expiry ON idx (expires_at) WHERE expires_at IS NO
 `;
 
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+const UPSERT = 'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at';
+const UPSERT_IF_EXPIRED = `${UPSERT} WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`;
 
 function expiry(options?: SetOptions): number | null {
   const ttl = options?.ttl;
@@ -38,6 +41,8 @@ export class SqliteStore implements Store {
   readonly shared = false;
   readonly #db: DatabaseSync;
   readonly #sweeper: NodeJS.Timeout;
+  /** Statements prepared once per connection (a sign-in makes ~180 store calls; preparing each was a large share of their cost). */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(dataDir: string) {
     // 0700 / 0600 before SQLite opens it: it holds sessions and capture tokens, and SQLite gives
@@ -56,28 +61,35 @@ export class SqliteStore implements Store {
   /** Delete expired rows; reads already ignore them, this only reclaims space. */
   sweep(): void {
     const now = Date.now();
-    this.#db.prepare('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
-    this.#db.prepare('DELETE FROM idx WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+    this.#sql('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+    this.#sql('DELETE FROM idx WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+  }
+
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   // BEGIN IMMEDIATE takes the write lock up front, so a read-modify-write cannot interleave with
   // another process's.
   #transaction<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
+    this.#sql('BEGIN IMMEDIATE').run();
     try {
       const result = fn();
-      this.#db.exec('COMMIT');
+      this.#sql('COMMIT').run();
       return result;
     } catch (err) {
-      this.#db.exec('ROLLBACK');
+      this.#sql('ROLLBACK').run();
       throw err;
     }
   }
 
   #read(key: string): { value: string; expires_at: number | null } | undefined {
-    return this.#db
-      .prepare(`SELECT value, expires_at FROM kv WHERE key = ? AND ${LIVE}`)
-      .get(key, Date.now()) as { value: string; expires_at: number | null } | undefined;
+    return this.#sql(`SELECT value, expires_at FROM kv WHERE key = ? AND ${LIVE}`).get(key, Date.now()) as { value: string; expires_at: number | null } | undefined;
   }
 
   async get<T = Json>(key: string): Promise<T | undefined> {
@@ -86,28 +98,18 @@ export class SqliteStore implements Store {
   }
 
   async set(key: string, value: Json, options?: SetOptions): Promise<void> {
-    this.#db
-      .prepare('INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at')
-      .run(key, JSON.stringify(value), expiry(options));
+    this.#sql(UPSERT).run(key, JSON.stringify(value), expiry(options));
   }
 
   async setIfAbsent(key: string, value: Json, options?: SetOptions): Promise<boolean> {
     const now = Date.now();
     // Replaces only a row that has already expired; a live one wins.
-    const result = this.#db
-      .prepare(
-        `INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-         WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
-      )
-      .run(key, JSON.stringify(value), expiry(options), now);
+    const result = this.#sql(UPSERT_IF_EXPIRED).run(key, JSON.stringify(value), expiry(options), now);
     return Number(result.changes) === 1;
   }
 
   async take<T = Json>(key: string): Promise<T | undefined> {
-    const row = this.#db
-      .prepare(`DELETE FROM kv WHERE key = ? AND ${LIVE} RETURNING value`)
-      .get(key, Date.now()) as { value: string } | undefined;
+    const row = this.#sql(`DELETE FROM kv WHERE key = ? AND ${LIVE} RETURNING value`).get(key, Date.now()) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
@@ -117,7 +119,7 @@ export class SqliteStore implements Store {
       if (!row) return false;
       const current = JSON.parse(row.value) as Json;
       if (current === null || typeof current !== 'object' || Array.isArray(current)) return false;
-      this.#db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(JSON.stringify({ ...current, ...fields }), key);
+      this.#sql('UPDATE kv SET value = ? WHERE key = ?').run(JSON.stringify({ ...current, ...fields }), key);
       return true;
     });
   }
@@ -127,10 +129,10 @@ export class SqliteStore implements Store {
     const now = Date.now();
     return this.#transaction(() => {
       let removed = 0;
-      const del = this.#db.prepare(`DELETE FROM kv WHERE key = ? AND ${LIVE}`);
+      const del = this.#sql(`DELETE FROM kv WHERE key = ? AND ${LIVE}`);
       // An expired row not yet swept goes too (erasure: nothing about the account may stay in the file); it does not count, as on Redis.
-      const delExpired = this.#db.prepare('DELETE FROM kv WHERE key = ?');
-      const delIdx = this.#db.prepare('DELETE FROM idx WHERE key = ?');
+      const delExpired = this.#sql('DELETE FROM kv WHERE key = ?');
+      const delIdx = this.#sql('DELETE FROM idx WHERE key = ?');
       for (const key of keys) {
         removed += Number(del.run(key, now).changes);
         delExpired.run(key);
@@ -151,11 +153,9 @@ export class SqliteStore implements Store {
     return this.#transaction(() => {
       const row = this.#read(key);
       const next = (row ? Number(JSON.parse(row.value)) : 0) + 1;
-      if (row) this.#db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(String(next), key);
+      if (row) this.#sql('UPDATE kv SET value = ? WHERE key = ?').run(String(next), key);
       else {
-        this.#db
-          .prepare('INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at')
-          .run(key, String(next), expiry(options));
+        this.#sql(UPSERT).run(key, String(next), expiry(options));
       }
       return next;
     });
@@ -168,15 +168,15 @@ export class SqliteStore implements Store {
   #indexAdd(key: string, member: string, options?: SetOptions): void {
     const until = expiry(options);
     const now = Date.now();
-    this.#db.prepare('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
-    this.#db.prepare('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
+    this.#sql('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
+    this.#sql('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
     // The whole index lives as long as its longest-lived member, as in the Redis store: a member
     // added later with a shorter TTL lives as long as the rest too (else an erasure index would
     // lose a short-lived record, e.g. a used authorization code, while its row still waits for the sweep).
     if (until !== null) {
-      const { longest } = this.#db.prepare('SELECT MAX(expires_at) AS longest FROM idx WHERE key = ? AND expires_at IS NOT NULL').get(key) as { longest: number | null };
+      const { longest } = this.#sql('SELECT MAX(expires_at) AS longest FROM idx WHERE key = ? AND expires_at IS NOT NULL').get(key) as { longest: number | null };
       const target = Math.max(longest ?? until, until);
-      this.#db.prepare('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(target, key, target);
+      this.#sql('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(target, key, target);
     }
   }
 
@@ -188,23 +188,19 @@ export class SqliteStore implements Store {
     this.#transaction(() => {
       for (const w of writes) {
         if ('set' in w) {
-          this.#db
-            .prepare('INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at')
-            .run(w.set, JSON.stringify(w.value), expiry(opts(w)));
+          this.#sql(UPSERT).run(w.set, JSON.stringify(w.value), expiry(opts(w)));
         } else this.#indexAdd(w.indexAdd, w.member, opts(w));
       }
     });
   }
 
   async indexMembers(key: string): Promise<string[]> {
-    const rows = this.#db
-      .prepare(`SELECT member FROM idx WHERE key = ? AND ${LIVE} ORDER BY member`)
-      .all(key, Date.now()) as { member: string }[];
+    const rows = this.#sql(`SELECT member FROM idx WHERE key = ? AND ${LIVE} ORDER BY member`).all(key, Date.now()) as { member: string }[];
     return rows.map((r) => r.member);
   }
 
   async indexRemove(key: string, member: string): Promise<void> {
-    this.#db.prepare('DELETE FROM idx WHERE key = ? AND member = ?').run(key, member);
+    this.#sql('DELETE FROM idx WHERE key = ? AND member = ?').run(key, member);
   }
 
   /** Single-node: counts in this process's memory (rate-limit.ts says why that is enough here). */
@@ -213,11 +209,12 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.#db.prepare('SELECT 1').get();
+    this.#sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
 }

@@ -3,11 +3,11 @@
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
-import { PAGE_CSP, VIEWS_DIR } from '../../idp/views.ts';
+import { CACHE_TEMPLATES, PAGE_CSP, VIEWS_DIR } from '../../idp/views.ts';
 import { CAPTURE_MODULES_PATH } from './assets.ts';
 
 export async function renderVerifierPage(ctx: Context, view: string, data: Record<string, unknown>, status = 200): Promise<void> {
-  const html = await ejs.renderFile(path.join(VIEWS_DIR, 'verifier', `${view}.ejs`), { captureModules: CAPTURE_MODULES_PATH, ...data }, { async: true, cache: process.env.NODE_ENV === 'production' });
+  const html = await ejs.renderFile(path.join(VIEWS_DIR, 'verifier', `${view}.ejs`), { captureModules: CAPTURE_MODULES_PATH, ...data }, { async: true, cache: CACHE_TEMPLATES });
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Content-Security-Policy', PAGE_CSP);
