@@ -23,9 +23,19 @@ CREATE TABLE IF NOT EXISTS idx (
   PRIMARY KEY (key, member)
 );
 CREATE INDEX IF NOT EXISTS idx_expiry ON idx (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS idx_ttl (
+  key TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
 `;
 
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+// An index lives as long as its longest-lived member (as on Redis, where the set has one TTL): a
+// member with a TTL is live while its own expiry or its index's (idx_ttl, the longest TTL given to
+// any of its members) has not passed. Rows written before idx_ttl existed had their expiry raised
+// to the longest on every add; they read the same.
+const INDEX_TTL = 'SELECT expires_at FROM idx_ttl WHERE key = ?';
+const MEMBER_LIVE = '(idx.expires_at IS NULL OR idx.expires_at > ? OR (SELECT idx_ttl.expires_at FROM idx_ttl WHERE idx_ttl.key = ?) > ?)';
 const UPSERT = 'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at';
 const UPSERT_IF_EXPIRED = `${UPSERT} WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`;
 
@@ -62,7 +72,8 @@ export class SqliteStore implements Store {
   sweep(): void {
     const now = Date.now();
     this.#sql('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
-    this.#sql('DELETE FROM idx WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+    this.#sql('DELETE FROM idx WHERE expires_at IS NOT NULL AND expires_at <= ? AND NOT EXISTS (SELECT 1 FROM idx_ttl WHERE idx_ttl.key = idx.key AND idx_ttl.expires_at > ?)').run(now, now);
+    this.#sql('DELETE FROM idx_ttl WHERE expires_at <= ?').run(now);
   }
 
   #sql(sql: string): StatementSync {
@@ -133,11 +144,13 @@ export class SqliteStore implements Store {
       // An expired row not yet swept goes too (erasure: nothing about the account may stay in the file); it does not count, as on Redis.
       const delExpired = this.#sql('DELETE FROM kv WHERE key = ?');
       const delIdx = this.#sql('DELETE FROM idx WHERE key = ?');
+      const delIdxTtl = this.#sql('DELETE FROM idx_ttl WHERE key = ?');
       for (const key of keys) {
         removed += Number(del.run(key, now).changes);
         delExpired.run(key);
         // Same semantics as Redis DEL on a set key: an index is a key too.
         if (Number(delIdx.run(key).changes) > 0) removed += 1;
+        delIdxTtl.run(key);
       }
       return removed;
     });
@@ -168,15 +181,23 @@ export class SqliteStore implements Store {
   #indexAdd(key: string, member: string, options?: SetOptions): void {
     const until = expiry(options);
     const now = Date.now();
-    this.#sql('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
+    const shared = (this.#sql(INDEX_TTL).get(key) as { expires_at: number } | undefined)?.expires_at;
+    let longest: number | null = null;
+    if (shared !== undefined && shared > now) longest = shared;
+    else {
+      // The index has lapsed (or predates idx_ttl): its expired members go, as the Redis set would.
+      if (shared !== undefined) this.#sql('DELETE FROM idx_ttl WHERE key = ?').run(key);
+      this.#sql('DELETE FROM idx WHERE key = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(key, now);
+      if (until !== null) longest = (this.#sql('SELECT MAX(expires_at) AS longest FROM idx WHERE key = ? AND expires_at IS NOT NULL').get(key) as { longest: number | null }).longest;
+    }
     this.#sql('INSERT OR IGNORE INTO idx (key, member, expires_at) VALUES (?, ?, ?)').run(key, member, until);
     // The whole index lives as long as its longest-lived member, as in the Redis store: a member
     // added later with a shorter TTL lives as long as the rest too (else an erasure index would
-    // lose a short-lived record, e.g. a used authorization code, while its row still waits for the sweep).
-    if (until !== null) {
-      const { longest } = this.#sql('SELECT MAX(expires_at) AS longest FROM idx WHERE key = ? AND expires_at IS NOT NULL').get(key) as { longest: number | null };
-      const target = Math.max(longest ?? until, until);
-      this.#sql('UPDATE idx SET expires_at = ? WHERE key = ? AND expires_at IS NOT NULL AND expires_at < ?').run(target, key, target);
+    // lose a short-lived record, e.g. a used authorization code, while its row still waits for the
+    // sweep). Kept once per index (idx_ttl), not on every member: raising each member's row made an
+    // add cost as much as the index is long.
+    if (until !== null && (longest === null || until > longest || shared === undefined || shared <= now)) {
+      this.#sql('INSERT INTO idx_ttl (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at').run(key, Math.max(longest ?? until, until));
     }
   }
 
@@ -195,12 +216,16 @@ export class SqliteStore implements Store {
   }
 
   async indexMembers(key: string): Promise<string[]> {
-    const rows = this.#sql(`SELECT member FROM idx WHERE key = ? AND ${LIVE} ORDER BY member`).all(key, Date.now()) as { member: string }[];
+    const now = Date.now();
+    const rows = this.#sql(`SELECT member FROM idx WHERE key = ? AND ${MEMBER_LIVE} ORDER BY member`).all(key, now, key, now) as { member: string }[];
     return rows.map((r) => r.member);
   }
 
   async indexRemove(key: string, member: string): Promise<void> {
     this.#sql('DELETE FROM idx WHERE key = ? AND member = ?').run(key, member);
+    // An emptied index is gone, its TTL with it (a Redis set without members no longer exists).
+    // One statement: a member another process adds meanwhile keeps it.
+    this.#sql('DELETE FROM idx_ttl WHERE key = ? AND NOT EXISTS (SELECT 1 FROM idx WHERE idx.key = ?)').run(key, key);
   }
 
   /** Single-node: counts in this process's memory (rate-limit.ts says why that is enough here). */

@@ -1,10 +1,12 @@
 // One contract, two stores: the embedded sqlite store and the real Redis server.
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/types.ts';
 import { storeContract } from './contract.ts';
-import { TEST_REDIS_URL, tempDir, uniquePrefix } from '../helpers/env.ts';
+import { TEST_REDIS_URL, sleep, tempDir, uniquePrefix } from '../helpers/env.ts';
 
 const tmp = tempDir('store');
 
@@ -34,6 +36,50 @@ describe('embedded store', () => {
     expect(reopened.description).toContain('single node');
     await reopened.close();
     dir.remove();
+  });
+});
+
+describe('embedded store: index expiry (kept once per index, idx_ttl)', () => {
+  it('the sweep keeps the members of an index that still lives, and drops them once it has lapsed', async () => {
+    const dir = tempDir('store-sweep');
+    const store = new SqliteStore(dir.dir);
+    try {
+      await store.indexAdd('ix', 'short', { ttl: 1 });
+      await store.indexAdd('ix', 'long', { ttl: 2 });
+      await store.indexAdd('other', 'x', { ttl: 1 });
+      await sleep(1200);
+      store.sweep();
+      expect(await store.indexMembers('ix')).toEqual(['long', 'short']);
+      expect(await store.indexMembers('other')).toEqual([]);
+      await sleep(1000);
+      store.sweep();
+      expect(await store.indexMembers('ix')).toEqual([]);
+    } finally {
+      await store.close();
+      dir.remove();
+    }
+  });
+
+  it('reads index rows written before idx_ttl (each raised to the longest expiry) the same, and an add keeps that longest', async () => {
+    const dir = tempDir('store-legacy-index');
+    const first = new SqliteStore(dir.dir);
+    await first.close();
+    const db = new DatabaseSync(path.join(dir.dir, 'selfie-idp.sqlite'));
+    const longest = Date.now() + 3000;
+    db.prepare('INSERT INTO idx (key, member, expires_at) VALUES (?, ?, ?), (?, ?, ?)').run('ix', 'a', longest, 'ix', 'b', longest);
+    db.close();
+    const store = new SqliteStore(dir.dir);
+    try {
+      expect(await store.indexMembers('ix')).toEqual(['a', 'b']);
+      await store.indexAdd('ix', 'c', { ttl: 1 });
+      await sleep(1200);
+      expect(await store.indexMembers('ix')).toEqual(['a', 'b', 'c']);
+      await sleep(2000);
+      expect(await store.indexMembers('ix')).toEqual([]);
+    } finally {
+      await store.close();
+      dir.remove();
+    }
   });
 });
 

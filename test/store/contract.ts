@@ -152,6 +152,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.indexMembers('ix')).toEqual([]);
     });
 
+    it('an index emptied by removals is gone with its TTL: a member added afterwards has only its own', async () => {
+      await store.indexAdd('ix2', 'long', { ttl: 30 });
+      await store.indexRemove('ix2', 'long');
+      await store.indexAdd('ix2', 'short', { ttl: 1 });
+      expect(await store.indexMembers('ix2')).toEqual(['short']);
+      await sleep(1200);
+      expect(await store.indexMembers('ix2')).toEqual([]);
+    });
+
     it('delete removes a key whose TTL has passed too (it does not count, as on Redis)', async () => {
       await store.set('gone-soon', { about: 'someone' }, { ttl: 1 });
       await sleep(1200);
