@@ -93,7 +93,9 @@ const HOLD_POLL_MS = 50;
 async function holdForWebhook(verification: Verification, attempt: Attempt, budgetMs: number): Promise<Attempt> {
   const until = Date.now() + Math.min(HOLD_MS, budgetMs);
   let current = attempt;
-  while ((current.status === null || !(DECIDED.has(current.status) || UNFINISHED.has(current.status))) && Date.now() < until) {
+  // Two events of one second with different statuses (needsDecision): no webhook will settle it,
+  // the decision endpoint will (awaitVerdict asks it at once).
+  while ((current.status === null || !(DECIDED.has(current.status) || UNFINISHED.has(current.status))) && !current.needsDecision && Date.now() < until) {
     await new Promise((r) => setTimeout(r, HOLD_POLL_MS));
     current = (await verification.attempts.get(attempt.sessionId)) ?? current;
   }
