@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { REPO_ROOT } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { observeRequests, securityHeaders } from '../http/observe.ts';
+import { CookieKeys } from '../http/cookie-keys.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { routeLabel } from '../ops/metrics.ts';
 import type { Store } from '../store/index.ts';
@@ -139,7 +140,7 @@ function operationsRouter({ store, metrics, readiness }: AppDeps): Router {
 export function createApp(deps: AppDeps): Koa {
   // maxIpsCount: without it Koa's ctx.ip is the left-most X-Forwarded-For entry, which the client
   // writes itself (it would choose its own rate-limit bucket and from_ip).
-  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops, keys: deps.cookieKeys });
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops, keys: new CookieKeys(deps.cookieKeys) as unknown as string[] });
   app.silent = true;
   const { provider, store, config, accounts, verification, passkeys, emails } = deps;
   const csrfSecret = deps.cookieKeys[0]!;

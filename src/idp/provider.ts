@@ -5,6 +5,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { CookieKeys } from '../http/cookie-keys.ts';
 import { Accounts, accountClaims } from './accounts.ts';
 import { renderView } from './views.ts';
 import { OUTAGE_MESSAGE, OUTAGE_RETRY_AFTER_SECONDS, isStoreUnavailable } from '../http/outage.ts';
@@ -35,7 +36,8 @@ export function buildProviderConfiguration({ config, store, jwks, cookieKeys, cl
     clients,
     jwks: jwks as Configuration['jwks'],
     cookies: {
-      keys: cookieKeys,
+      // A Keygrip-like signer (http/cookie-keys.ts), as oidc-provider accepts; the same signatures.
+      keys: new CookieKeys(cookieKeys) as unknown as string[],
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
