@@ -54,13 +54,6 @@ export function total(m: Map<string, number>): number {
   return t;
 }
 
-/** Subtracts b from a, group by group. */
-export function minus(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
-  const out = new Map(a);
-  for (const [k, v] of b) out.set(k, (out.get(k) ?? 0) - v);
-  return out;
-}
-
 /** A sampling profile of the main thread (node:inspector), started and stopped around the timed part. */
 export class MainProfile {
   readonly #session = new Session();

@@ -10,7 +10,6 @@ import * as oidc from 'openid-client';
 import { Browser, continueWithSelfie } from '../../test/helpers/server.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { ApartRenderer, burstForm, type BurstUpload, type LiveBurst } from '../bursts.ts';
-import { cpuByGroup, threadCpu } from './cpu.ts';
 
 export const REDIRECT = 'http://127.0.0.1:1/cb';
 export const BENCH_CLIENT = { client_id: 'bench', client_secret: 'bench-secret-0123456789-0123456789', redirect_uris: [REDIRECT], first_party: true, grant_types: ['authorization_code'] };
@@ -46,8 +45,6 @@ type AtCamera = { who: Signer; ms: number; browser: Browser; verifier: string; c
 export class LoginDriver {
   /** Time spent rendering bursts (never overlaps timed work): left out of sign-ins/s. */
   renderingMs = 0;
-  /** CPU of every thread while rendering (by thread group, cpu.ts): left out of CPU per sign-in. */
-  readonly renderingCpu = new Map<string, number>();
   readonly #issuer: string;
   readonly #rp: oidc.Configuration;
   readonly #selfies: Map<string, LiveBurst>;
@@ -84,9 +81,7 @@ export class LoginDriver {
       const { challenge } = (await res.json()) as { challenge: ScreenLightChallenge };
       const ms = performance.now() - started;
       const r0 = performance.now();
-      const c0 = threadCpu();
       selfie = await this.#renderer.answer(who.face, this.#selfies.get(who.face)!.seed, challenge);
-      for (const [k, v] of cpuByGroup(c0, threadCpu())) this.renderingCpu.set(k, (this.renderingCpu.get(k) ?? 0) + v);
       this.renderingMs += performance.now() - r0;
       return { who, ms, browser, verifier, captureUrl, cfg, selfie };
     }
