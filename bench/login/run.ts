@@ -3,7 +3,7 @@
 // this process. Several instances behind a balancer: bench/cluster/run.ts.
 //
 // Run: PATH=node_modules/.bin:$PATH node bench/login/run.ts [--redis] [--rounds N] [--face-only] [--cpu] [--profile DIR]
-// --cpu: CPU per sign-in by thread group (/proc/self/task; the bursts are rendered in a child process);
+// --cpu: CPU per sign-in by thread group (bench/thread-cpu.ts; the bursts are rendered in a child process);
 // --profile DIR: a sampling profile of the main thread over each timed part, summarised by component.
 // Uses the default workflows (config/workflows.json), the embedded verifier and the real face engine.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,8 @@ import { TEST_KEYS_ENCRYPTION_KEY, TEST_REDIS_URL, tempDir, uniquePrefix } from 
 import { freePort } from '../../test/helpers/server.ts';
 import { liveBurst, type LiveBurst } from '../bursts.ts';
 import { BENCH_CLIENT, FACE_ONLY_WORKFLOWS, LoginDriver, PEOPLE, benchConfig, pct } from './driver.ts';
-import { MainProfile, cpuByGroup, summarise, threadCpu, total } from './cpu.ts';
+import { MainProfile, summarise } from './profile.ts';
+import { threadCpu } from '../thread-cpu.ts';
 
 // --face-only: sign-in without LIVENESS (FACE_MATCH + IP_ANALYSIS, one JPEG), to separate the
 // flow's own cost from presentation-attack detection's.
@@ -80,19 +81,19 @@ for (const concurrency of [1, 8]) {
   const rendering0 = driver.renderingMs;
   const profile = values.profile ? new MainProfile() : undefined;
   await profile?.start();
-  const cpu0 = threadCpu();
+  const cpuSince = threadCpu();
   for (let r = 0; r < rounds; r++) {
     times.push(...(await driver.signInTogether(PEOPLE.slice(0, concurrency).map(who))));
     if (concurrency === 1) for (const n of PEOPLE.slice(1)) times.push(await driver.signIn(who(n)));
   }
   const secs = (performance.now() - t0 - (driver.renderingMs - rendering0)) / 1000;
   // The bursts are rendered in a child process (bench/bursts.ts ApartRenderer): nothing to subtract.
-  const cpu = cpuByGroup(cpu0, threadCpu());
+  const cpu = Object.entries(cpuSince());
   const prof = await profile?.stop(path.join(values.profile!, `main-c${concurrency}${faceOnly ? '-face-only' : ''}.cpuprofile`));
   console.log(`${concurrency} concurrent: ${times.length} sign-ins, p50 ${pct(times, 50).toFixed(0)} ms, p99 ${pct(times, 99).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms, ${(times.length / secs).toFixed(1)} sign-ins/s (store: ${values.redis ? 'redis' : 'embedded'}; ${faceOnly ? 'face-only workflow' : 'default workflow with PASSIVE liveness, screen light'})`);
   if (values.cpu) {
-    console.log(`  CPU per sign-in: ${(total(cpu) / times.length).toFixed(1)} ms (this process; the burst rendering is in a child process)`);
-    for (const [k, v] of [...cpu].sort((a, b) => b[1] - a[1])) if (v / times.length >= 0.5) console.log(`    ${(v / times.length).toFixed(1).padStart(7)} ms  ${k}`);
+    console.log(`  CPU per sign-in: ${(cpu.reduce((n, [, v]) => n + v, 0) / times.length).toFixed(1)} ms (this process; the burst rendering is in a child process)`);
+    for (const [k, v] of cpu.sort((a, b) => b[1] - a[1])) if (v / times.length >= 0.5) console.log(`    ${(v / times.length).toFixed(1).padStart(7)} ms  ${k}`);
   }
   if (prof) {
     const s = summarise(prof);

@@ -1,58 +1,9 @@
-// CPU accounting of the login benchmarks (bench/login/run.ts --cpu / --profile DIR): per-thread CPU
-// from /proc/self/task/*/stat (Linux), and a sampling profile of the main thread (IdP, verifier
-// HTTP side and the driver share it) summarised by component. Wall time on a shared 2-core machine
-// is noisy; CPU per sign-in is what the sign-in costs.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The main thread's sampling profile of the login benchmark's timed part (bench/login/run.ts
+// --profile DIR), summarised by component: the IdP, the verifier's HTTP side and the driver share
+// that thread. Per-thread CPU: bench/thread-cpu.ts (--cpu).
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
-
-const TICK_MS = 1000 / 100; // USER_HZ
-
-/** CPU ms of each thread of this process so far, by "tid:name". Empty where /proc is missing. */
-export function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      out.set(`${tid}:${name}`, (Number(f[11]) + Number(f[12])) * TICK_MS);
-    } catch {
-      /* the thread ended */
-    }
-  }
-  return out;
-}
-
-/** The main thread, the worker threads (face, liveness), and the rest (libuv pool, libvips, onnxruntime, V8 helpers). */
-function group(key: string): string {
-  const [tid, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
-  if (tid === String(process.pid)) return 'main thread (IdP + verifier HTTP + driver)';
-  if (/^WorkerThread/i.test(name) || /^node$/.test(name)) return `worker threads (${name})`;
-  return `other threads (${name})`;
-}
-
-/** CPU ms between two threadCpu() readings, by thread group. */
-export function cpuByGroup(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [key, ms] of after) {
-    const d = ms - (before.get(key) ?? 0);
-    if (d > 0) out.set(group(key), (out.get(group(key)) ?? 0) + d);
-  }
-  return out;
-}
-
-export function total(m: Map<string, number>): number {
-  let t = 0;
-  for (const v of m.values()) t += v;
-  return t;
-}
 
 /** A sampling profile of the main thread (node:inspector), started and stopped around the timed part. */
 export class MainProfile {
@@ -120,7 +71,7 @@ export function summarise(profile: Profile, top = 40): { byComponent: [string, n
     let project: string | undefined;
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
-      if (f.url.includes('bench/bursts.ts') || f.url.includes('src/liveness/synthetic/')) {
+      if (f.url.includes('bench/bursts.ts') || f.url.includes('test/synthetic/')) {
         result = 'bench rendering (not timed)';
         break;
       }
