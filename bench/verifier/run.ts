@@ -5,7 +5,8 @@
 // HTTP. p50/p99 at 1, 4 and 8 concurrent sessions.
 //
 // With screen light each session's burst must be rendered for the pattern its page load was issued
-// (≈ 1 s of CPU in this process, the user's own time): sessions go in batches of the concurrency
+// (≈ 1 s of CPU, the user's own time, in a child process: bench/bursts.ts ApartRenderer, so that
+// neither its CPU nor its garbage falls on the measured process): sessions go in batches of the concurrency
 // level, each batch's sessions created, opened, issued their pattern and rendered one after the other
 // (not under load), then their uploads sent at once. `total` adds the phases (create + page +
 // challenge + upload + webhook); sessions/s counts the upload phase's wall time only.
@@ -27,7 +28,7 @@ import { lazyFaceEngine } from '../../src/verifier/face-port.ts';
 import { startVerifier } from '../../src/verifier/server.ts';
 import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { usesScreenLight } from '../../src/verifier/workflows.ts';
-import { burstForm, liveBurst, screenLightAnswer, type BurstUpload, type LiveBurst } from '../bursts.ts';
+import { ApartRenderer, burstForm, liveBurst, type BurstUpload, type LiveBurst } from '../bursts.ts';
 import { THREAD_GROUPS, threadCpu, type ThreadGroup } from '../thread-cpu.ts';
 
 const faceOnly = process.argv.includes('--face-only');
@@ -101,6 +102,8 @@ for (const u of users) {
   await enrolFromImages({ store: verifier.deps.store, face, templateKeyring: config.templateKeyring }, `bench-${u}`, [captures.get(u)!.still]);
 }
 
+const renderer = new ApartRenderer();
+
 type Sample = { total: number; create: number; open: number; challenge: number; upload: number; webhook: number; status: string };
 type Prepared = { sessionId: string; uploadUrl: string; uploadToken: string; capture: BurstUpload; create: number; open: number; challenge: number };
 
@@ -127,7 +130,7 @@ async function prepare(i: number): Promise<Prepared> {
     const res = await fetch(verifier.url + cfg.challengeUrl, { method: 'POST', headers: { 'x-upload-token': cfg.uploadToken } });
     const { challenge } = (await res.json()) as { challenge: ScreenLightChallenge };
     t3 = performance.now();
-    capture = await screenLightAnswer(user, captures.get(user)!.seed, challenge);
+    capture = await renderer.answer(user, captures.get(user)!.seed, challenge);
   }
   return { sessionId: created.session_id, uploadUrl: cfg.uploadUrl, uploadToken: cfg.uploadToken, capture, create: t1 - t0, open: t2 - t1, challenge: t3 - t2 };
 }
@@ -202,6 +205,7 @@ console.log(`cpu/session ms by thread\nconcurrency | ${THREAD_GROUPS.join(' | ')
 console.log(`load average ${os.loadavg()[0]!.toFixed(1)} at end`);
 if (badSignatures) console.log(`!! ${badSignatures} deliveries failed signature verification`);
 
+renderer.close();
 await verifier.close();
 await face.close();
 receiver.close();
