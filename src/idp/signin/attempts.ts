@@ -122,7 +122,10 @@ export class Attempts {
     // way to try faces (each also fills the operator's queue).
     if (status === 'Declined' || status === 'In Review') await this.countDecline(attempt, Math.max(1, (await this.#store.ttl(attemptKey(sessionId))) ?? 1));
     if (attempt.statusChangedAt !== undefined && changedAt < attempt.statusChangedAt) return false;
-    if (from === 'webhook' && changedAt === attempt.statusChangedAt && attempt.status !== null && status !== attempt.status) {
+    // Two statuses for one second: which came last is known only to the decision endpoint. Once
+    // that is so, another webhook of the same second (even one repeating the stored status) must not
+    // settle it: only the decision, or an event of a later second, does.
+    if (from === 'webhook' && changedAt === attempt.statusChangedAt && attempt.status !== null && (status !== attempt.status || attempt.needsDecision)) {
       return this.#store.patch(attemptKey(sessionId), { needsDecision: true });
     }
     return this.#store.patch(attemptKey(sessionId), { status, statusFrom: from, statusAt: Date.now(), statusChangedAt: changedAt, needsDecision: false });
