@@ -3,7 +3,7 @@
  * through sharp (only decodeRgb, encodeJpeg and encodePng touch sharp).
  */
 import type { Box, GreyImage, RgbImage } from './types.ts';
-import { Float32Arena, ScratchFloat32 } from './scratch.ts';
+import { scratchFloat32, type Float32Arena } from './scratch.ts';
 
 export function greyOf(img: RgbImage): GreyImage {
   const n = img.width * img.height;
@@ -153,7 +153,7 @@ export function sampleGrey(g: GreyImage, x: number, y: number): number {
 }
 
 /** The horizontal pass's buffer, shared by every blur of this thread (read only within one call). */
-const blurPass = new ScratchFloat32();
+const blurPass = scratchFloat32();
 
 /** Separable Gaussian blur (sigma in pixels), edges clamped; `arena`: where the result's pixels come from. */
 export function blurGrey(g: GreyImage, sigma: number, arena?: Float32Arena): GreyImage {

@@ -6,15 +6,29 @@
  * synchronous and one analysis runs at a time per thread.
  */
 
-/** A grown-on-demand scratch buffer (one user at a time, contents not kept). */
-export class ScratchFloat32 {
-  #buf = new Float32Array(0);
+/**
+ * A grown-on-demand scratch buffer of one typed-array kind (one user at a time, contents not kept).
+ * `headroom`: grow to that many times the size asked, for sizes that vary a little between calls.
+ */
+export class Scratch<T extends Float32Array | Float64Array | Uint8Array> {
+  #buf: T | undefined;
+  readonly #make: (n: number) => T;
+  readonly #headroom: number;
+
+  constructor(make: (n: number) => T, headroom = 1) {
+    this.#make = make;
+    this.#headroom = headroom;
+  }
+
   /** A view of n elements; its previous contents are left as they are. */
-  take(n: number): Float32Array {
-    if (this.#buf.length < n) this.#buf = new Float32Array(n);
-    return this.#buf.subarray(0, n);
+  take(n: number): T {
+    if (!this.#buf || this.#buf.length < n) this.#buf = this.#make(Math.ceil(n * this.#headroom));
+    return this.#buf.subarray(0, n) as T;
   }
 }
+
+/** A Float32 scratch buffer (blur passes, edge maps). */
+export const scratchFloat32 = () => new Scratch((n) => new Float32Array(n));
 
 /**
  * Zeroed Float32Arrays handed out during one analysis and taken back together by reset(): the k-th

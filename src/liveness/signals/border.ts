@@ -9,7 +9,7 @@
 import { binnedGreyOf, blurGrey, scaleBox } from '../image.ts';
 import type { Box, FaceGeometry, GreyImage, RgbImage, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
-import { ScratchFloat32 } from '../scratch.ts';
+import { Scratch, scratchFloat32 } from '../scratch.ts';
 
 export const BORDER = {
   workWidth: 320,
@@ -82,8 +82,8 @@ export function borderSignal(img: RgbImage, face: FaceGeometry): SignalResult {
 }
 
 /** findSegments' working buffers, reused (nothing of them outlives a call). */
-const magBuf = new ScratchFloat32(), angBuf = new ScratchFloat32(), accBuf = new ScratchFloat32();
-let edgeBuf = new Uint8Array(0);
+const magBuf = scratchFloat32(), angBuf = scratchFloat32(), accBuf = scratchFloat32();
+const edgeBuf = new Scratch((n) => new Uint8Array(n));
 
 /** Straight segments at least `minLength` long (work pixels). */
 export function findSegments(g: GreyImage, minLength: number): Segment[] {
@@ -106,8 +106,7 @@ export function findSegments(g: GreyImage, minLength: number): Segment[] {
     }
   }
   // non-maximum suppression across the edge keeps lines one pixel thin
-  if (edgeBuf.length < w * h) edgeBuf = new Uint8Array(w * h);
-  const edge = edgeBuf.subarray(0, w * h).fill(0);
+  const edge = edgeBuf.take(w * h).fill(0);
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;

@@ -15,6 +15,7 @@ import { leastSquares } from '../geometry.ts';
 import { binnedGreyOf, clamp01, clipBox, faceInner, ramp } from '../image.ts';
 import type { Box, FaceGeometry, Frame, Point, SignalResult } from '../types.ts';
 import { livenessWarning } from '../warnings.ts';
+import { Scratch } from '../scratch.ts';
 import { laggedPattern } from './screen-light.ts';
 
 export const LIGHT_SHADING = {
@@ -92,15 +93,13 @@ function register(ref: Float32Array, img: Float32Array, w: number, h: number, bo
  */
 type Tables = { I: Float64Array; K: Float64Array; x0: number; y0: number; xEnd: number; yEnd: number; l: Float32Array; w: number; h: number };
 
-const tableBuffers: Float64Array[] = [];
+/** Kept table buffers, one per slot and table (a quarter of headroom: the window follows the face's size, which varies between sessions). */
+const tableBuffers: Array<Scratch<Float64Array>> = [];
 
-/** The kept buffer k, grown to `size`; a fresh one for k < 0. */
+/** The kept buffer k, of at least `size`; a fresh one for k < 0. */
 function tableBuffer(k: number, size: number): Float64Array {
   if (k < 0) return new Float64Array(size);
-  let b = tableBuffers[k];
-  // (a quarter more than asked: the window follows the face's size, which varies between sessions)
-  if (!b || b.length < size) { b = new Float64Array(Math.ceil(size * 1.25)); tableBuffers[k] = b; }
-  return b;
+  return (tableBuffers[k] ??= new Scratch((n) => new Float64Array(n), 1.25)).take(size);
 }
 
 function integrals(l: Float32Array, w: number, h: number, x0: number, y0: number, xEnd: number, yEnd: number, clippedAt: number, slot: number): Tables {

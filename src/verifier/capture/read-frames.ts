@@ -87,10 +87,9 @@ async function readFrames(form: MultipartForm, limits: Limits): Promise<BurstFra
   let size = '';
   for (let i = 0; i < frames.length; i++) {
     const bytes = frames[i]!;
-    if (!isJpeg(bytes)) throw malformed('A frame is not a JPEG image.');
     // Header only (no decode): the pixel size is checked before anything decodes dozens of them.
     const meta = jpegSize(bytes);
-    if (!meta?.width || !meta.height) throw malformed('A frame is not a JPEG image.');
+    if (!meta) throw malformed('A frame is not a JPEG image.');
     if (Math.max(meta.width, meta.height) > FRAME_MAX_SIDE) throw tooLarge(`A frame is larger than ${FRAME_MAX_SIDE} px.`);
     const thisSize = `${meta.width}x${meta.height}`;
     if (size && thisSize !== size) throw malformed('The frames must all have one size.');
