@@ -21,11 +21,18 @@ import { liveBurst, type LiveBurst } from '../bursts.ts';
 import { BENCH_CLIENT, FACE_ONLY_WORKFLOWS, LoginDriver, PEOPLE, benchConfig, pct } from './driver.ts';
 import { MainProfile, summarise } from './profile.ts';
 import { threadCpu } from '../thread-cpu.ts';
+import { LivenessPool } from '../../src/liveness/pool.ts';
+import { replaceLivenessPool } from '../../src/verifier/steps/liveness/workers.ts';
 
 // --face-only: sign-in without LIVENESS (FACE_MATCH + IP_ANALYSIS, one JPEG), to separate the
 // flow's own cost from presentation-attack detection's.
-const { values } = parseArgs({ options: { redis: { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, 'face-only': { type: 'boolean', default: false }, cpu: { type: 'boolean', default: false }, profile: { type: 'string' } } });
+// --no-liveness-signals: the default workflow and the same uploads, but the liveness workers only
+// decode the still and the burst and judge nothing (bench/verifier/decode-only-worker.ts): the
+// floor every liveness signal adds to (docs/liveness.md, "Cost", "Third pass").
+const { values } = parseArgs({ options: { redis: { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, 'face-only': { type: 'boolean', default: false }, 'no-liveness-signals': { type: 'boolean', default: false }, cpu: { type: 'boolean', default: false }, profile: { type: 'string' } } });
 const faceOnly = values['face-only'];
+const noSignals = values['no-liveness-signals'];
+if (noSignals) replaceLivenessPool(new LivenessPool({ workerUrl: new URL('../verifier/decode-only-worker.ts', import.meta.url) }));
 const rounds = Number(values.rounds);
 const tmp = tempDir('bench-login');
 const CLIENT = BENCH_CLIENT;
@@ -90,7 +97,7 @@ for (const concurrency of [1, 8]) {
   // The bursts are rendered in a child process (bench/bursts.ts ApartRenderer): nothing to subtract.
   const cpu = Object.entries(cpuSince());
   const prof = await profile?.stop(path.join(values.profile!, `main-c${concurrency}${faceOnly ? '-face-only' : ''}.cpuprofile`));
-  console.log(`${concurrency} concurrent: ${times.length} sign-ins, p50 ${pct(times, 50).toFixed(0)} ms, p99 ${pct(times, 99).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms, ${(times.length / secs).toFixed(1)} sign-ins/s (store: ${values.redis ? 'redis' : 'embedded'}; ${faceOnly ? 'face-only workflow' : 'default workflow with PASSIVE liveness, screen light'})`);
+  console.log(`${concurrency} concurrent: ${times.length} sign-ins, p50 ${pct(times, 50).toFixed(0)} ms, p99 ${pct(times, 99).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms, ${(times.length / secs).toFixed(1)} sign-ins/s (store: ${values.redis ? 'redis' : 'embedded'}; ${faceOnly ? 'face-only workflow' : 'default workflow with PASSIVE liveness, screen light'}${noSignals ? ', NO LIVENESS SIGNALS (decode only: the floor)' : ''})`);
   if (values.cpu) {
     console.log(`  CPU per sign-in: ${(cpu.reduce((n, [, v]) => n + v, 0) / times.length).toFixed(1)} ms (this process; the burst rendering is in a child process)`);
     for (const [k, v] of cpu.sort((a, b) => b[1] - a[1])) if (v / times.length >= 0.5) console.log(`    ${(v / times.length).toFixed(1).padStart(7)} ms  ${k}`);

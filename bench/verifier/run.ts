@@ -15,6 +15,9 @@
 //   REDIS_URL=redis://127.0.0.1:6379 to use Redis (default: the embedded sqlite store).
 //   --face-only: a sign-in workflow without LIVENESS (FACE_MATCH + IP_ANALYSIS) and a single JPEG
 //   upload, to separate the verifier's own cost from presentation-attack detection's.
+//   --no-liveness-signals: the shipped workflow and the same uploads, but the liveness workers only
+//   decode the still and the burst and judge nothing (bench/verifier/decode-only-worker.ts): the
+//   floor that every liveness signal adds to (docs/liveness.md, "Cost", "Third pass").
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,8 +33,11 @@ import type { ScreenLightChallenge } from '../../src/liveness/index.ts';
 import { usesScreenLight } from '../../src/verifier/workflows.ts';
 import { ApartRenderer, burstForm, liveBurst, type BurstUpload, type LiveBurst } from '../bursts.ts';
 import { THREAD_GROUPS, threadCpu, type ThreadGroup } from '../thread-cpu.ts';
+import { LivenessPool } from '../../src/liveness/pool.ts';
+import { replaceLivenessPool } from '../../src/verifier/steps/liveness/workers.ts';
 
 const faceOnly = process.argv.includes('--face-only');
+const noSignals = process.argv.includes('--no-liveness-signals');
 const perLevel = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 40);
 const levels = [1, 4, 8];
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -90,6 +96,7 @@ function faceOnlyWorkflows(): string {
 }
 const face = lazyFaceEngine(config.facePoolSize ? { poolSize: config.facePoolSize } : {});
 await face.warm();
+if (noSignals) replaceLivenessPool(new LivenessPool({ workerUrl: new URL('./decode-only-worker.ts', import.meta.url) }));
 const verifier = await startVerifier(config, createLogger('warn'), { face });
 const workflowId = verifier.workflowIds.reauth!;
 const screenLight = usesScreenLight(verifier.deps.workflows.get(workflowId)!);
@@ -178,7 +185,7 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (x: number) => `${Math.round(x)}`.padStart(5);
 
-const what = faceOnly ? 'face-only workflow, single JPEG' : `shipped sign-in workflow with PASSIVE liveness, still + burst${screenLight ? ' under screen light' : ''}`;
+const what = faceOnly ? 'face-only workflow, single JPEG' : `shipped sign-in workflow with PASSIVE liveness, still + burst${screenLight ? ' under screen light' : ''}${noSignals ? ', NO LIVENESS SIGNALS (decode only: the floor)' : ''}`;
 console.log(`verifier e2e bench (${what}): ${perLevel} sessions per level, store ${verifier.deps.store.description}, face pool ${config.facePoolSize ?? os.availableParallelism()} workers, ${os.cpus().length} CPUs (${os.cpus()[0]?.model})`);
 // cpu/session: CPU time of this whole process (every thread: HTTP, face and liveness workers, libvips,
 // onnxruntime; and this harness's uploads) over the upload phases, per session. It does not grow with

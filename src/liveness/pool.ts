@@ -62,13 +62,19 @@ export class LivenessPool {
   readonly #size: number;
   readonly #queueLimit: number;
   readonly #timeoutMs: number;
+  readonly #workerUrl: URL;
   #nextId = 1;
   #closed = false;
 
-  constructor(options: { size?: number; queueLimit?: number; taskTimeoutMs?: number } = {}) {
+  /**
+   * `workerUrl`: the worker script (default: ./worker.ts). Benchmarks only: bench/verifier/
+   * decode-only-worker.ts measures the upload without any signal (docs/liveness.md, "Cost").
+   */
+  constructor(options: { size?: number; queueLimit?: number; taskTimeoutMs?: number; workerUrl?: URL } = {}) {
     this.#size = Math.max(1, options.size ?? os.availableParallelism());
     this.#queueLimit = options.queueLimit ?? 32;
     this.#timeoutMs = options.taskTimeoutMs ?? 15_000;
+    this.#workerUrl = options.workerUrl ?? WORKER_URL;
   }
 
   run(job: LivenessJob): Promise<LivenessResult> {
@@ -88,7 +94,7 @@ export class LivenessPool {
 
   #spawn(): Slot {
     // (the name is the thread's in the OS: `top -H`, /proc/<pid>/task/*/comm and the benches' per-thread CPU)
-    const slot: Slot = { worker: new Worker(WORKER_URL, { name: 'liveness' }), current: undefined, timer: undefined };
+    const slot: Slot = { worker: new Worker(this.#workerUrl, { name: 'liveness' }), current: undefined, timer: undefined };
     slot.worker.unref();
     slot.worker.on('message', (msg: { id: number; ok: boolean; result?: LivenessResult; message?: string }) => {
       const p = slot.current;

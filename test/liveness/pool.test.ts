@@ -42,4 +42,17 @@ describe('liveness pool', () => {
     expect(outcomes).not.toContain('error');
     expect((await pool.run(j)).method).toBe('PASSIVE');
   }, 60_000);
+
+  it('runs the worker it is given: the benches\' decode-only worker decodes and judges nothing', async () => {
+    const floor = new LivenessPool({ size: 1, workerUrl: new URL('../../bench/verifier/decode-only-worker.ts', import.meta.url) });
+    try {
+      const still = await job('injected_still', 4);
+      expect((await pool.run(still)).attack).toBe(true);
+      expect(await floor.run(still)).toMatchObject({ method: 'PASSIVE', score: 100, attack: false, applied: [] });
+      const broken = await job('bona_fide', 4);
+      await expect(floor.run({ ...broken, frames: [{ bytes: new Uint8Array([1, 2, 3]), t: 0 }] })).rejects.toThrow();
+    } finally {
+      await floor.close();
+    }
+  }, 60_000);
 });
