@@ -140,10 +140,28 @@ async function listPasskeys(config: Config, store: Store, args: string[]): Promi
   return 0;
 }
 
+/**
+ * `args` with each of `options` that is followed by another argument joined to it (`--id X` →
+ * `--id=X`). util.parseArgs refuses an option's value that begins with "-" ("argument is
+ * ambiguous") unless it is written `--id=-X`. A passkey's id is the authenticator's base64url
+ * credential id, which begins with "-" once in 64, and the operator pastes it after `--id` as
+ * `users passkeys` printed it. After these options, the next argument is the value, whatever it
+ * begins with. A missing value still fails: `--id --email E` leaves `E` as an unexpected argument.
+ */
+export function joinOptionValues(args: readonly string[], options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (options.includes(arg) && i + 1 < args.length) out.push(`${arg}=${args[++i]}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
 async function removePasskey(config: Config, store: Store, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { email: { type: 'string' }, id: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: joinOptionValues(args, ['--email', '--id']), options: { email: { type: 'string' }, id: { type: 'string' } }, strict: true });
   if (!values.email || !values.id) throw new UsageError('users passkey-remove: --email and --id are required');
-  const account = await findByEmailArg(store, 'passkey-remove', ['--email', values.email]);
+  const account = await findByEmailArg(store, 'passkey-remove', [`--email=${values.email}`]);
   if (!account) return 1;
   if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id, 'cli'))) {
     console.error(`selfie-idp: ${values.email} has no passkey ${values.id}`);
