@@ -23,6 +23,7 @@ beforeAll(async () => {
   const store = new SqliteStore(tmp.dir);
   try {
     accountId = (await new Accounts(store).create({ email: 'ada@example.com', name: 'Ada' })).account.id;
+    await new Accounts(store).create({ email: '-dash@example.com', name: 'Dash' });
     // Stored as Passkeys.register stores them (its record and the account's index); the listing
     // below reads them back through Passkeys, so a change of those keys fails here, not silently.
     for (const [i, id] of ['-dashFirst_0123', 'plainId-4567'].entries()) {
@@ -56,6 +57,14 @@ describe('users passkey-remove', () => {
   it('still refuses a missing value as a usage error (exit 2)', async () => {
     expect((await cli(['passkey-remove', '--email', 'ada@example.com', '--id'])).code).toBe(2);
     expect((await cli(['passkey-remove', '--id', '--email', 'ada@example.com'])).code).toBe(2);
+  });
+});
+
+describe('every users subcommand', () => {
+  it('takes an --email that begins with "-" as its value', async () => {
+    const shown = await cli(['show', '--email', '-dash@example.com']);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ email: '-dash@example.com' });
   });
 });
 

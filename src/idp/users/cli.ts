@@ -60,8 +60,33 @@ async function portraitJpeg(image: Buffer): Promise<Buffer> {
   throw new Error('the image cannot be made into a JPEG portrait of at most 1 MB');
 }
 
+/**
+ * `args` with each of `options` that is followed by another argument joined to it (`--id X` →
+ * `--id=X`). util.parseArgs refuses an option's value that begins with "-" ("argument is
+ * ambiguous") unless it is written `--id=-X`. A passkey's id is the authenticator's base64url
+ * credential id, which begins with "-" once in 64, and the operator pastes it after `--id` as
+ * `users passkeys` printed it (and an address may begin with "-" too). After these options, the
+ * next argument is the value, whatever it begins with: every `users` option takes a value. A missing value still fails: `--id --email E` leaves `E` as an unexpected argument.
+ */
+export function joinOptionValues(args: readonly string[], options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (options.includes(arg) && i + 1 < args.length) out.push(`${arg}=${args[++i]}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
+type StringOptions = Record<string, { type: 'string'; multiple?: boolean }>;
+
+/** parseArgs (strict) for the `users` subcommands, whose options all take a value (joinOptionValues). */
+function parseUsersArgs<O extends StringOptions>(args: readonly string[], options: O) {
+  return parseArgs({ args: joinOptionValues(args, Object.keys(options).map((o) => `--${o}`)), options, strict: true });
+}
+
 async function enrol(config: Config, store: Store, embedded: EmbeddedVerifierUsers, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { email: { type: 'string' }, name: { type: 'string' }, image: { type: 'string', multiple: true } }, strict: true });
+  const { values } = parseUsersArgs(args, { email: { type: 'string' }, name: { type: 'string' }, image: { type: 'string', multiple: true } });
   if (!values.email || !/^[^@\s]+@[^@\s]+$/.test(values.email)) throw new UsageError('users enrol: --email with a valid address is required');
   if (!values.image?.length) throw new UsageError('users enrol: at least one --image FILE is required');
   const images = await readImages(values.image);
@@ -119,10 +144,14 @@ async function list(config: Config, store: Store): Promise<number> {
 }
 
 async function findByEmailArg(store: Store, command: string, args: string[]): Promise<Account | undefined> {
-  const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
+  const { values } = parseUsersArgs(args, { email: { type: 'string' } });
   if (!values.email) throw new UsageError(`users ${command}: --email is required`);
-  const account = await new Accounts(store).findByEmail(values.email);
-  if (!account) console.error(`selfie-idp: no account with email ${values.email}`);
+  return findByEmail(store, values.email);
+}
+
+async function findByEmail(store: Store, email: string): Promise<Account | undefined> {
+  const account = await new Accounts(store).findByEmail(email);
+  if (!account) console.error(`selfie-idp: no account with email ${email}`);
   return account;
 }
 
@@ -140,28 +169,10 @@ async function listPasskeys(config: Config, store: Store, args: string[]): Promi
   return 0;
 }
 
-/**
- * `args` with each of `options` that is followed by another argument joined to it (`--id X` →
- * `--id=X`). util.parseArgs refuses an option's value that begins with "-" ("argument is
- * ambiguous") unless it is written `--id=-X`. A passkey's id is the authenticator's base64url
- * credential id, which begins with "-" once in 64, and the operator pastes it after `--id` as
- * `users passkeys` printed it. After these options, the next argument is the value, whatever it
- * begins with. A missing value still fails: `--id --email E` leaves `E` as an unexpected argument.
- */
-export function joinOptionValues(args: readonly string[], options: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (options.includes(arg) && i + 1 < args.length) out.push(`${arg}=${args[++i]}`);
-    else out.push(arg);
-  }
-  return out;
-}
-
 async function removePasskey(config: Config, store: Store, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args: joinOptionValues(args, ['--email', '--id']), options: { email: { type: 'string' }, id: { type: 'string' } }, strict: true });
+  const { values } = parseUsersArgs(args, { email: { type: 'string' }, id: { type: 'string' } });
   if (!values.email || !values.id) throw new UsageError('users passkey-remove: --email and --id are required');
-  const account = await findByEmailArg(store, 'passkey-remove', [`--email=${values.email}`]);
+  const account = await findByEmail(store, values.email);
   if (!account) return 1;
   if (!(await new Passkeys(store, config.issuer).remove(account.id, values.id, 'cli'))) {
     console.error(`selfie-idp: ${values.email} has no passkey ${values.id}`);
@@ -184,7 +195,7 @@ async function unlock(config: Config, store: Store, args: string[]): Promise<num
 }
 
 async function remove(config: Config, store: Store, embedded: EmbeddedVerifierUsers, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
+  const { values } = parseUsersArgs(args, { email: { type: 'string' } });
   if (!values.email) throw new UsageError('users delete: --email is required');
   const accounts = new Accounts(store);
   // includeErasing: a delete interrupted half-way is finished by running it again.
